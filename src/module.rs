@@ -1,0 +1,421 @@
+//! Parsing, validation and compilation of a module binary into a [`Module`].
+
+use std::sync::Arc;
+
+use wasmparser::{
+    DataKind, ElementItems, ElementKind, ExternalKind, FuncToValidate, FunctionBody, Operator,
+    Parser, Payload, TypeRef, ValidPayload, Validator, ValidatorResources, WasmFeatures,
+};
+
+use crate::compiler::{self, CompiledCode};
+use crate::error::{Error, Result};
+use crate::runtime::vmctx::VMOffsets;
+use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
+
+/// A constant expression (Wasm 2.0: one instruction).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConstExpr {
+    I32(i32),
+    I64(i64),
+    F32(u32),
+    F64(u64),
+    V128(u128),
+    GlobalGet(u32),
+    RefNull(ValType),
+    RefFunc(u32),
+}
+
+/// What an import expects.
+#[derive(Clone, Debug)]
+pub enum ImportKind {
+    /// A function of the module's type index.
+    Func(u32),
+    Memory(MemoryType),
+    Table(TableType),
+    Global(GlobalType),
+}
+
+/// One import of the module.
+#[derive(Clone, Debug)]
+pub struct Import {
+    pub module: String,
+    pub name: String,
+    pub kind: ImportKind,
+}
+
+/// The kind of an exported item; the index is in that kind's index space.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ExportKind {
+    Func,
+    Memory,
+    Table,
+    Global,
+}
+
+/// One export of the module.
+#[derive(Clone, Debug)]
+pub struct Export {
+    pub name: String,
+    pub kind: ExportKind,
+    pub index: u32,
+}
+
+/// How an element segment is used.
+#[derive(Clone, Debug)]
+pub enum ElemMode {
+    Passive,
+    Active { table: u32, offset: ConstExpr },
+    Declared,
+}
+
+/// An element segment; every item is a constant expression (`ref.func`, `ref.null`, `global.get`).
+#[derive(Clone, Debug)]
+pub struct ElementSegment {
+    pub mode: ElemMode,
+    pub ty: ValType,
+    pub items: Vec<ConstExpr>,
+}
+
+/// How a data segment is used.
+#[derive(Clone, Debug)]
+pub enum DataMode {
+    Passive,
+    Active { memory: u32, offset: ConstExpr },
+}
+
+/// A data segment.
+#[derive(Clone, Debug)]
+pub struct DataSegment {
+    pub mode: DataMode,
+    pub bytes: Vec<u8>,
+}
+
+/// Everything known about a module besides its code. Index spaces put imports first.
+#[derive(Clone, Debug, Default)]
+pub struct ModuleInfo {
+    pub types: Vec<FuncType>,
+    /// Type index of every function (imported ones first).
+    pub funcs: Vec<u32>,
+    pub num_imported_funcs: u32,
+    pub tables: Vec<TableType>,
+    pub num_imported_tables: u32,
+    pub memories: Vec<MemoryType>,
+    pub num_imported_memories: u32,
+    pub globals: Vec<GlobalType>,
+    pub num_imported_globals: u32,
+    /// Initialisers of the module's own globals (index `i` is global `num_imported_globals + i`).
+    pub global_inits: Vec<ConstExpr>,
+    pub imports: Vec<Import>,
+    pub exports: Vec<Export>,
+    pub start: Option<u32>,
+    pub elements: Vec<ElementSegment>,
+    pub data: Vec<DataSegment>,
+    /// Functions referenced outside function bodies (exports, elements, globals): `ref.func` targets.
+    pub declared_funcs: Vec<u32>,
+}
+
+impl ModuleInfo {
+    /// The type of function `func_index`.
+    pub fn func_type(&self, func_index: u32) -> &FuncType {
+        &self.types[self.funcs[func_index as usize] as usize]
+    }
+
+    /// Layout of this module's `VMContext`.
+    pub fn vm_offsets(&self) -> VMOffsets {
+        VMOffsets::new(
+            self.globals.len() as u32,
+            self.tables.len() as u32,
+            self.types.len() as u32,
+            self.funcs.len() as u32,
+        )
+    }
+}
+
+pub(crate) struct ModuleInner {
+    pub info: ModuleInfo,
+    pub code: CompiledCode,
+}
+
+/// A validated, compiled module. Cheap to clone; instantiate it with [`crate::Store::instantiate`].
+#[derive(Clone)]
+pub struct Module {
+    pub(crate) inner: Arc<ModuleInner>,
+}
+
+/// The Wasm features this engine accepts.
+pub fn features() -> WasmFeatures {
+    // Wasm 2.0 (includes SIMD, bulk memory, reference types, multi-value, sign-ext, sat-trunc).
+    WasmFeatures::WASM2
+}
+
+impl Module {
+    /// Validates and compiles a module binary.
+    pub fn new(bytes: &[u8]) -> Result<Module> {
+        let mut validator = Validator::new_with_features(features());
+        let mut info = ModuleInfo::default();
+        let mut bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)> = Vec::new();
+        for payload in Parser::new(0).parse_all(bytes) {
+            let payload = payload?;
+            if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
+                bodies.push((func, body));
+            }
+            read_payload(&mut info, payload)?;
+        }
+        let code = compiler::compile_module(&info, bodies)?;
+        Ok(Module { inner: Arc::new(ModuleInner { info, code }) })
+    }
+
+    /// Parses WebAssembly text (or binary bytes passed as text) and compiles it.
+    pub fn from_wat(text: &str) -> Result<Module> {
+        let bytes = wat::parse_str(text)
+            .map_err(|e| Error::Compile { message: e.to_string(), offset: None })?;
+        Module::new(&bytes)
+    }
+
+    /// The module's metadata.
+    pub fn info(&self) -> &ModuleInfo {
+        &self.inner.info
+    }
+
+    /// `(module, name, type)` of every import, in order.
+    pub fn imports(&self) -> Vec<(String, String, ExternType)> {
+        let info = &self.inner.info;
+        info.imports
+            .iter()
+            .map(|i| {
+                let ty = match &i.kind {
+                    ImportKind::Func(t) => ExternType::Func(info.types[*t as usize].clone()),
+                    ImportKind::Memory(m) => ExternType::Memory(*m),
+                    ImportKind::Table(t) => ExternType::Table(*t),
+                    ImportKind::Global(g) => ExternType::Global(*g),
+                };
+                (i.module.clone(), i.name.clone(), ty)
+            })
+            .collect()
+    }
+
+    /// `(name, type)` of every export, in order.
+    pub fn exports(&self) -> Vec<(String, ExternType)> {
+        let info = &self.inner.info;
+        info.exports
+            .iter()
+            .map(|e| {
+                let i = e.index as usize;
+                let ty = match e.kind {
+                    ExportKind::Func => ExternType::Func(info.func_type(e.index).clone()),
+                    ExportKind::Memory => ExternType::Memory(info.memories[i]),
+                    ExportKind::Table => ExternType::Table(info.tables[i]),
+                    ExportKind::Global => ExternType::Global(info.globals[i]),
+                };
+                (e.name.clone(), ty)
+            })
+            .collect()
+    }
+}
+
+fn unsupported(what: &str, offset: u64) -> Error {
+    Error::Compile { message: format!("unsupported: {what}"), offset: Some(offset as usize) }
+}
+
+fn val_type(t: wasmparser::ValType, offset: u64) -> Result<ValType> {
+    ValType::from_wasmparser(t).ok_or_else(|| unsupported("reference type outside Wasm 2.0", offset))
+}
+
+fn ref_type(t: wasmparser::RefType, offset: u64) -> Result<ValType> {
+    val_type(wasmparser::ValType::Ref(t), offset)
+}
+
+fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType> {
+    if t.table64 || t.shared {
+        return Err(unsupported("64-bit or shared table", offset));
+    }
+    Ok(TableType {
+        element: ref_type(t.element_type, offset)?,
+        min: t.initial as u32,
+        max: t.maximum.map(|m| m as u32),
+    })
+}
+
+fn memory_type(m: &wasmparser::MemoryType, offset: u64) -> Result<MemoryType> {
+    if m.memory64 || m.shared || m.page_size_log2.is_some() {
+        return Err(unsupported("64-bit, shared or custom-page-size memory", offset));
+    }
+    Ok(MemoryType { min: m.initial as u32, max: m.maximum.map(|m| m as u32) })
+}
+
+fn global_type(g: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType> {
+    Ok(GlobalType { content: val_type(g.content_type, offset)?, mutable: g.mutable })
+}
+
+fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
+    let mut reader = expr.get_operators_reader();
+    let offset = reader.original_position();
+    let op = reader.read()?;
+    let value = match op {
+        Operator::I32Const { value } => ConstExpr::I32(value),
+        Operator::I64Const { value } => ConstExpr::I64(value),
+        Operator::F32Const { value } => ConstExpr::F32(value.bits()),
+        Operator::F64Const { value } => ConstExpr::F64(value.bits()),
+        Operator::V128Const { value } => ConstExpr::V128(u128::from_le_bytes(*value.bytes())),
+        Operator::GlobalGet { global_index } => ConstExpr::GlobalGet(global_index),
+        Operator::RefNull { hty } => ConstExpr::RefNull(ref_type(
+            wasmparser::RefType::new(true, hty).ok_or_else(|| unsupported("heap type", offset))?,
+            offset,
+        )?),
+        Operator::RefFunc { function_index } => ConstExpr::RefFunc(function_index),
+        _ => return Err(unsupported("constant expression", offset)),
+    };
+    match reader.read()? {
+        Operator::End => Ok(value),
+        _ => Err(unsupported("extended constant expression", offset)),
+    }
+}
+
+fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
+    match payload {
+        Payload::TypeSection(reader) => {
+            for rec in reader.into_iter_with_offsets() {
+                let (offset, rec) = rec?;
+                for sub in rec.into_types() {
+                    let f = match &sub.composite_type.inner {
+                        wasmparser::CompositeInnerType::Func(f) => f,
+                        _ => return Err(unsupported("non-function type", offset)),
+                    };
+                    let params = f.params().iter().map(|t| val_type(*t, offset)).collect::<Result<Vec<_>>>()?;
+                    let results = f.results().iter().map(|t| val_type(*t, offset)).collect::<Result<Vec<_>>>()?;
+                    info.types.push(FuncType::new(params, results));
+                }
+            }
+        }
+        Payload::ImportSection(reader) => {
+            for imp in reader.into_imports_with_offsets() {
+                let (offset, imp) = imp?;
+                let kind = match imp.ty {
+                    TypeRef::Func(t) => {
+                        info.funcs.push(t);
+                        info.num_imported_funcs += 1;
+                        ImportKind::Func(t)
+                    }
+                    TypeRef::Table(t) => {
+                        let t = table_type(&t, offset)?;
+                        info.tables.push(t);
+                        info.num_imported_tables += 1;
+                        ImportKind::Table(t)
+                    }
+                    TypeRef::Memory(m) => {
+                        let m = memory_type(&m, offset)?;
+                        info.memories.push(m);
+                        info.num_imported_memories += 1;
+                        ImportKind::Memory(m)
+                    }
+                    TypeRef::Global(g) => {
+                        let g = global_type(&g, offset)?;
+                        info.globals.push(g);
+                        info.num_imported_globals += 1;
+                        ImportKind::Global(g)
+                    }
+                    _ => return Err(unsupported("import kind", offset)),
+                };
+                info.imports.push(Import { module: imp.module.to_string(), name: imp.name.to_string(), kind });
+            }
+        }
+        Payload::FunctionSection(reader) => {
+            for t in reader {
+                info.funcs.push(t?);
+            }
+        }
+        Payload::TableSection(reader) => {
+            for t in reader.into_iter_with_offsets() {
+                let (offset, t) = t?;
+                info.tables.push(table_type(&t.ty, offset)?);
+                if let wasmparser::TableInit::Expr(_) = t.init {
+                    return Err(unsupported("table initialiser expression", offset));
+                }
+            }
+        }
+        Payload::MemorySection(reader) => {
+            for m in reader.into_iter_with_offsets() {
+                let (offset, m) = m?;
+                info.memories.push(memory_type(&m, offset)?);
+            }
+        }
+        Payload::GlobalSection(reader) => {
+            for g in reader.into_iter_with_offsets() {
+                let (offset, g) = g?;
+                info.globals.push(global_type(&g.ty, offset)?);
+                let init = const_expr(&g.init_expr)?;
+                if let ConstExpr::RefFunc(f) = init {
+                    info.declared_funcs.push(f);
+                }
+                info.global_inits.push(init);
+            }
+        }
+        Payload::ExportSection(reader) => {
+            for e in reader.into_iter_with_offsets() {
+                let (offset, e) = e?;
+                let kind = match e.kind {
+                    ExternalKind::Func => {
+                        info.declared_funcs.push(e.index);
+                        ExportKind::Func
+                    }
+                    ExternalKind::Table => ExportKind::Table,
+                    ExternalKind::Memory => ExportKind::Memory,
+                    ExternalKind::Global => ExportKind::Global,
+                    _ => return Err(unsupported("export kind", offset)),
+                };
+                info.exports.push(Export { name: e.name.to_string(), kind, index: e.index });
+            }
+        }
+        Payload::StartSection { func, .. } => info.start = Some(func),
+        Payload::ElementSection(reader) => {
+            for e in reader.into_iter_with_offsets() {
+                let (offset, e) = e?;
+                let mode = match e.kind {
+                    ElementKind::Passive => ElemMode::Passive,
+                    ElementKind::Declared => ElemMode::Declared,
+                    ElementKind::Active { table_index, offset_expr } => ElemMode::Active {
+                        table: table_index.unwrap_or(0),
+                        offset: const_expr(&offset_expr)?,
+                    },
+                };
+                let (ty, items) = match e.items {
+                    ElementItems::Functions(r) => {
+                        let mut items = Vec::new();
+                        for f in r {
+                            let f = f?;
+                            info.declared_funcs.push(f);
+                            items.push(ConstExpr::RefFunc(f));
+                        }
+                        (ValType::FuncRef, items)
+                    }
+                    ElementItems::Expressions(rt, r) => {
+                        let mut items = Vec::new();
+                        for expr in r {
+                            let c = const_expr(&expr?)?;
+                            if let ConstExpr::RefFunc(f) = c {
+                                info.declared_funcs.push(f);
+                            }
+                            items.push(c);
+                        }
+                        (ref_type(rt, offset)?, items)
+                    }
+                };
+                info.elements.push(ElementSegment { mode, ty, items });
+            }
+        }
+        Payload::DataSection(reader) => {
+            for d in reader {
+                let d = d?;
+                let mode = match d.kind {
+                    DataKind::Passive => DataMode::Passive,
+                    DataKind::Active { memory_index, offset_expr } => {
+                        DataMode::Active { memory: memory_index, offset: const_expr(&offset_expr)? }
+                    }
+                };
+                info.data.push(DataSegment { mode, bytes: d.data.to_vec() });
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,56 @@
+//! Executable memory for generated code. Pages are written while read+write, then switched
+//! to read+execute; they are never writable and executable at once (W^X).
+
+use crate::error::{Error, Result};
+
+/// A block of read+execute machine code.
+pub struct CodeMemory {
+    alloc: Option<region::Allocation>,
+    len: usize,
+}
+
+// SAFETY: the memory is immutable (read+execute) after construction; sharing its address
+// between threads is sound.
+unsafe impl Send for CodeMemory {}
+unsafe impl Sync for CodeMemory {}
+
+impl CodeMemory {
+    /// Copies `code` into fresh pages and makes them executable.
+    pub fn new(code: &[u8]) -> Result<CodeMemory> {
+        if code.is_empty() {
+            return Ok(CodeMemory { alloc: None, len: 0 });
+        }
+        let mut alloc = region::alloc(code.len(), region::Protection::READ_WRITE)
+            .map_err(|e| Error::Resource(format!("cannot map code memory: {e}")))?;
+        // SAFETY: `alloc` is a fresh read+write mapping of at least `code.len()` bytes that
+        // nothing else references.
+        unsafe {
+            std::ptr::copy_nonoverlapping(code.as_ptr(), alloc.as_mut_ptr::<u8>(), code.len());
+            region::protect(alloc.as_ptr::<u8>(), alloc.len(), region::Protection::READ_EXECUTE)
+                .map_err(|e| Error::Resource(format!("cannot make code executable: {e}")))?;
+        }
+        #[cfg(target_arch = "aarch64")]
+        {
+            // The instruction cache is not coherent with data writes on aarch64.
+            dynasmrt::cache_control::synchronize_icache(unsafe {
+                std::slice::from_raw_parts(alloc.as_ptr::<u8>(), code.len())
+            });
+        }
+        Ok(CodeMemory { alloc: Some(alloc), len: code.len() })
+    }
+
+    /// Address of the first byte (null when empty).
+    pub fn as_ptr(&self) -> *const u8 {
+        self.alloc.as_ref().map_or(std::ptr::null(), |a| a.as_ptr::<u8>())
+    }
+
+    /// Number of code bytes.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether no code is held.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+}
