@@ -33,12 +33,6 @@ fn int_ty(size: Size) -> ValType {
     }
 }
 
-fn float_ty(size: FSize) -> ValType {
-    match size {
-        FSize::F32 => ValType::F32,
-        FSize::F64 => ValType::F64,
-    }
-}
 
 /// Short operator name for error messages.
 fn op_name(op: &Operator<'_>) -> String {
