@@ -1,6 +1,8 @@
 //! The single-pass compiler: validates and compiles every function body of a module in one
 //! pass over its operators.
 
+pub(crate) mod isa;
+
 use wasmparser::{FuncToValidate, FunctionBody, ValidatorResources};
 
 use crate::error::Result;

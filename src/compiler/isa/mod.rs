@@ -1,0 +1,3 @@
+//! Instruction-set specific code generation.
+
+pub(crate) mod x64;

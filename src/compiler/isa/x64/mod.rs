@@ -1,0 +1,3 @@
+//! x86-64 backend.
+
+pub(crate) mod float;
