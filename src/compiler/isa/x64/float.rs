@@ -181,8 +181,8 @@ fn min_max(a: &mut Asm, ty: FloatTy, dst: u8, rhs: u8, is_min: bool) {
     let done = a.new_dynamic_label();
     ucomis(a, ty, dst, rhs);
     x64!(a
-        ; jp =>nan
-        ; jne =>not_equal
+        ; jp BYTE =>nan
+        ; jne BYTE =>not_equal
     );
     // Equal operands: identical bits except for the ±0 pair, where OR picks -0 (min) and AND
     // picks +0 (max).
@@ -192,13 +192,13 @@ fn min_max(a: &mut Asm, ty: FloatTy, dst: u8, rhs: u8, is_min: bool) {
         x64!(a; andps Rx(dst), Rx(rhs));
     }
     x64!(a
-        ; jmp =>done
+        ; jmp BYTE =>done
         ; =>nan
     );
     // At least one NaN: the addition returns the (first) NaN operand, quieted.
     adds(a, ty, dst, rhs);
     x64!(a
-        ; jmp =>done
+        ; jmp BYTE =>done
         ; =>not_equal
     );
     // Ordered and different: the plain SSE instruction is exact here.
@@ -307,7 +307,7 @@ fn trunc_signed(a: &mut Asm, from: FloatTy, to: IntTy, dst: u8, src: u8, trap: O
     } else {
         x64!(a; cmp Rd(dst), 1);
     }
-    x64!(a; jno =>done);
+    x64!(a; jno BYTE =>done);
     // Slow path: dst == INT_MIN. Either NaN, or too large / too small, or a genuine INT_MIN.
     ucomis(a, from, src, src);
     match trap {
@@ -337,12 +337,12 @@ fn trunc_signed(a: &mut Asm, from: FloatTy, to: IntTy, dst: u8, src: u8, trap: O
         None => {
             let nan = a.new_dynamic_label();
             x64!(a
-                ; jp =>nan
+                ; jp BYTE =>nan
                 ; xorps xmm15, xmm15
             );
             ucomis(a, from, src, xmm15_id());
             // Negative: INT_MIN is already the saturated result.
-            x64!(a; jb =>done);
+            x64!(a; jb BYTE =>done);
             // Positive overflow: INT_MIN -> INT_MAX.
             if wide {
                 x64!(a; not Rq(dst));
@@ -350,7 +350,7 @@ fn trunc_signed(a: &mut Asm, from: FloatTy, to: IntTy, dst: u8, src: u8, trap: O
                 x64!(a; not Rd(dst));
             }
             x64!(a
-                ; jmp =>done
+                ; jmp BYTE =>done
                 ; =>nan
                 ; xor Rd(dst), Rd(dst)
             );
@@ -372,7 +372,7 @@ fn trunc_u32(a: &mut Asm, from: FloatTy, dst: u8, src: u8, trap: Option<TruncTra
     x64!(a
         ; mov r11, Rq(dst)
         ; shr r11, 32
-        ; jz =>done
+        ; jz BYTE =>done
     );
     match trap {
         Some(t) => {
@@ -390,7 +390,7 @@ fn trunc_u32(a: &mut Asm, from: FloatTy, dst: u8, src: u8, trap: Option<TruncTra
             ucomis(a, from, src, xmm15_id());
             // NaN (unordered: ZF=CF=1) or negative -> 0.
             x64!(a
-                ; jbe =>done
+                ; jbe BYTE =>done
                 ; mov Rd(dst), -1
             );
         }
@@ -408,13 +408,13 @@ fn trunc_u64(a: &mut Asm, from: FloatTy, dst: u8, src: u8, trap: Option<TruncTra
     load_xmm15(a, from, two63);
     ucomis(a, from, src, xmm15_id());
     // src >= 2^63 (never taken for NaN: unordered sets CF).
-    x64!(a; jae =>big);
+    x64!(a; jae BYTE =>big);
     // src < 2^63 or NaN: the signed conversion is exact for (-1, 2^63); NaN and src <= -1
     // give a negative result.
     cvtt(a, from, true, dst, src);
     x64!(a
         ; test Rq(dst), Rq(dst)
-        ; jns =>done
+        ; jns BYTE =>done
     );
     match trap {
         Some(t) => {
@@ -427,7 +427,7 @@ fn trunc_u64(a: &mut Asm, from: FloatTy, dst: u8, src: u8, trap: Option<TruncTra
         None => {
             x64!(a
                 ; xor Rd(dst), Rd(dst)
-                ; jmp =>done
+                ; jmp BYTE =>done
             );
         }
     }
@@ -447,9 +447,9 @@ fn trunc_u64(a: &mut Asm, from: FloatTy, dst: u8, src: u8, trap: Option<TruncTra
         None => {
             let max = a.new_dynamic_label();
             x64!(a
-                ; jo =>max
+                ; jo BYTE =>max
                 ; bts Rq(dst), 63
-                ; jmp =>done
+                ; jmp BYTE =>done
                 ; =>max
                 ; mov Rq(dst), -1
             );
@@ -494,18 +494,18 @@ pub fn convert_from_int(a: &mut Asm, from: IntTy, signed: bool, to: FloatTy, dst
             x64!(a
                 ; xorps Rx(dst), Rx(dst)
                 ; test Rq(src), Rq(src)
-                ; js =>big
+                ; js BYTE =>big
             );
             cvtsi2(a, to, true, dst, src);
             // >= 2^63: halve with the lost bit ORed into bit 0 ("round to odd" sticky bit) so
             // the single rounding of the 63-bit value is the correct rounding of the 64-bit
             // one (at least 10 bits are dropped), then double exactly.
             x64!(a
-                ; jmp =>done
+                ; jmp BYTE =>done
                 ; =>big
                 ; mov r11, Rq(src)
                 ; shr r11, 1
-                ; jnc =>even
+                ; jnc BYTE =>even
                 ; or r11, 1
                 ; =>even
             );
