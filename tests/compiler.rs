@@ -939,3 +939,124 @@ fn invalid_and_unsupported_modules_are_errors() {
         _ => panic!("SIMD should be unsupported for now"),
     }
 }
+
+// ------------------------------------------------------------------ float library operators
+
+fn wasm_min_max<F: Copy + PartialOrd>(a: F, b: F, is_nan: fn(F) -> bool, neg_sign: fn(F) -> bool, is_min: bool) -> Option<F> {
+    if is_nan(a) || is_nan(b) {
+        return None; // any NaN
+    }
+    if a == b {
+        // ±0: min prefers the negative zero, max the positive one.
+        return Some(if neg_sign(a) == is_min { a } else { b });
+    }
+    Some(if (a < b) == is_min { a } else { b })
+}
+
+fn trunc_ref(x: f64, lo: f64, hi_exclusive: f64) -> Result<f64, TrapKind> {
+    if x.is_nan() {
+        return Err(TrapKind::InvalidConversion);
+    }
+    let t = x.trunc();
+    if t < lo || t >= hi_exclusive {
+        return Err(TrapKind::IntegerOverflow);
+    }
+    Ok(t)
+}
+
+#[test]
+fn float_library_operators_match_reference() {
+    let mut m = String::from("(module\n");
+    for ty in ["f32", "f64"] {
+        for op in ["min", "max", "copysign"] {
+            m += &format!("(func (export \"{ty}.{op}\") (param {ty} {ty}) (result {ty}) ({ty}.{op} (local.get 0) (local.get 1)))\n");
+        }
+        for op in ["abs", "neg", "ceil", "floor", "trunc", "nearest"] {
+            m += &format!("(func (export \"{ty}.{op}\") (param {ty}) (result {ty}) ({ty}.{op} (local.get 0)))\n");
+        }
+        for ity in ["i32", "i64"] {
+            for sign in ["s", "u"] {
+                m += &format!("(func (export \"{ity}.trunc_{ty}_{sign}\") (param {ty}) (result {ity}) ({ity}.trunc_{ty}_{sign} (local.get 0)))\n");
+                m += &format!("(func (export \"{ity}.trunc_sat_{ty}_{sign}\") (param {ty}) (result {ity}) ({ity}.trunc_sat_{ty}_{sign} (local.get 0)))\n");
+                m += &format!("(func (export \"{ty}.convert_{ity}_{sign}\") (param {ity}) (result {ty}) ({ty}.convert_{ity}_{sign} (local.get 0)))\n");
+            }
+        }
+    }
+    m += r#"(func (export "neg_const") (result f64) (f64.neg (f64.const 1.5)))
+      (func (export "abs_const") (result f32) (f32.abs (f32.const -2)))
+    )"#;
+    let mut inst = Instance::new(&m);
+    let f32s: Vec<f32> = F32_EDGES.iter().copied().chain([0.5, 1.5, 2.5, -0.5, -2.5, 2147483520.0, 2147483648.0, -2147483648.0, 4294967040.0, 4294967296.0, -0.9, 9.223372e18, 1.8446743e19]).collect();
+    let f64s: Vec<f64> = F64_EDGES.iter().copied().chain([0.5, 1.5, 2.5, -0.5, -2.5, 2147483647.9, 2147483648.0, -2147483648.9, -2147483649.0, 4294967295.5, 4294967296.0, -0.99, 9223372036854774784.0, 9223372036854775808.0, 18446744073709549568.0, 18446744073709551616.0]).collect();
+    for &a in &f32s {
+        let x = a.to_bits() as u64;
+        for &b in &f32s {
+            let args = [x, b.to_bits() as u64];
+            for (op, is_min) in [("min", true), ("max", false)] {
+                let got = inst.call(&format!("f32.{op}"), &args).unwrap();
+                match wasm_min_max(a, b, f32::is_nan, f32::is_sign_negative, is_min) {
+                    None => assert!(f32::from_bits(got as u32).is_nan(), "f32.{op}({a}, {b})"),
+                    Some(w) => assert_eq!(got, w.to_bits() as u64, "f32.{op}({a}, {b})"),
+                }
+            }
+            assert_eq!(inst.call("f32.copysign", &args), Ok(a.copysign(b).to_bits() as u64), "copysign({a}, {b})");
+        }
+        for (op, want) in [("abs", a.abs()), ("neg", -a), ("ceil", a.ceil()), ("floor", a.floor()), ("trunc", a.trunc()), ("nearest", a.round_ties_even())] {
+            let got = inst.call(&format!("f32.{op}"), &[x]).unwrap();
+            assert!(same_f32(got, want), "f32.{op}({a}) = {}", f32::from_bits(got as u32));
+            if matches!(op, "abs" | "neg") {
+                assert_eq!(got, want.to_bits() as u64, "f32.{op}({a}) is a bit operation");
+            }
+        }
+        let v = a as f64;
+        assert_eq!(inst.call("i32.trunc_f32_s", &[x]), trunc_ref(v, -2147483648.0, 2147483648.0).map(|t| t as i32 as u32 as u64), "i32.trunc_f32_s({a})");
+        assert_eq!(inst.call("i32.trunc_f32_u", &[x]), trunc_ref(v, 0.0, 4294967296.0).map(|t| t as u32 as u64), "i32.trunc_f32_u({a})");
+        assert_eq!(inst.call("i64.trunc_f32_s", &[x]), trunc_ref(v, -9223372036854775808.0, 9223372036854775808.0).map(|t| t as i64 as u64), "i64.trunc_f32_s({a})");
+        assert_eq!(inst.call("i64.trunc_f32_u", &[x]), trunc_ref(v, 0.0, 18446744073709551616.0).map(|t| t as u64), "i64.trunc_f32_u({a})");
+        assert_eq!(inst.call("i32.trunc_sat_f32_s", &[x]), Ok(a as i32 as u32 as u64), "sat {a}");
+        assert_eq!(inst.call("i32.trunc_sat_f32_u", &[x]), Ok(a as u32 as u64), "sat {a}");
+        assert_eq!(inst.call("i64.trunc_sat_f32_s", &[x]), Ok(a as i64 as u64), "sat {a}");
+        assert_eq!(inst.call("i64.trunc_sat_f32_u", &[x]), Ok(a as u64), "sat {a}");
+    }
+    for &a in &f64s {
+        let x = a.to_bits();
+        for &b in &f64s {
+            let args = [x, b.to_bits()];
+            for (op, is_min) in [("min", true), ("max", false)] {
+                let got = inst.call(&format!("f64.{op}"), &args).unwrap();
+                match wasm_min_max(a, b, f64::is_nan, f64::is_sign_negative, is_min) {
+                    None => assert!(f64::from_bits(got).is_nan(), "f64.{op}({a}, {b})"),
+                    Some(w) => assert_eq!(got, w.to_bits(), "f64.{op}({a}, {b})"),
+                }
+            }
+            assert_eq!(inst.call("f64.copysign", &args), Ok(a.copysign(b).to_bits()));
+        }
+        for (op, want) in [("abs", a.abs()), ("neg", -a), ("ceil", a.ceil()), ("floor", a.floor()), ("trunc", a.trunc()), ("nearest", a.round_ties_even())] {
+            let got = inst.call(&format!("f64.{op}"), &[x]).unwrap();
+            assert!(same_f64(got, want), "f64.{op}({a})");
+        }
+        assert_eq!(inst.call("i32.trunc_f64_s", &[x]), trunc_ref(a, -2147483648.0, 2147483648.0).map(|t| t as i32 as u32 as u64), "i32.trunc_f64_s({a})");
+        assert_eq!(inst.call("i32.trunc_f64_u", &[x]), trunc_ref(a, 0.0, 4294967296.0).map(|t| t as u32 as u64), "i32.trunc_f64_u({a})");
+        assert_eq!(inst.call("i64.trunc_f64_s", &[x]), trunc_ref(a, -9223372036854775808.0, 9223372036854775808.0).map(|t| t as i64 as u64), "i64.trunc_f64_s({a})");
+        assert_eq!(inst.call("i64.trunc_f64_u", &[x]), trunc_ref(a, 0.0, 18446744073709551616.0).map(|t| t as u64), "i64.trunc_f64_u({a})");
+        assert_eq!(inst.call("i32.trunc_sat_f64_s", &[x]), Ok(a as i32 as u32 as u64));
+        assert_eq!(inst.call("i32.trunc_sat_f64_u", &[x]), Ok(a as u32 as u64));
+        assert_eq!(inst.call("i64.trunc_sat_f64_s", &[x]), Ok(a as i64 as u64));
+        assert_eq!(inst.call("i64.trunc_sat_f64_u", &[x]), Ok(a as u64));
+    }
+    for &i in I32_EDGES {
+        let x = i as u64;
+        assert_eq!(inst.call("f32.convert_i32_s", &[x]), Ok((i as i32 as f32).to_bits() as u64));
+        assert_eq!(inst.call("f32.convert_i32_u", &[x]), Ok((i as f32).to_bits() as u64));
+        assert_eq!(inst.call("f64.convert_i32_s", &[x]), Ok((i as i32 as f64).to_bits()));
+        assert_eq!(inst.call("f64.convert_i32_u", &[x]), Ok((i as f64).to_bits()));
+    }
+    for &i in I64_EDGES.iter().chain(&[0x20_0000_0000_0001u64, 0xffff_ff7f_ffff_ffff]) {
+        assert_eq!(inst.call("f32.convert_i64_s", &[i]), Ok((i as i64 as f32).to_bits() as u64), "f32.convert_i64_s({i:#x})");
+        assert_eq!(inst.call("f32.convert_i64_u", &[i]), Ok((i as f32).to_bits() as u64), "f32.convert_i64_u({i:#x})");
+        assert_eq!(inst.call("f64.convert_i64_s", &[i]), Ok((i as i64 as f64).to_bits()));
+        assert_eq!(inst.call("f64.convert_i64_u", &[i]), Ok((i as f64).to_bits()));
+    }
+    assert_eq!(inst.call("neg_const", &[]), Ok((-1.5f64).to_bits()));
+    assert_eq!(inst.call("abs_const", &[]), Ok(2.0f32.to_bits() as u64));
+}

@@ -169,6 +169,15 @@ pub enum FloatOp {
     Div,
 }
 
+/// Rounding of a float to an integral float.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RoundMode {
+    Nearest,
+    Floor,
+    Ceil,
+    Trunc,
+}
+
 /// Width and extension of a load into a register.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum LoadKind {
@@ -281,6 +290,16 @@ pub trait MacroAssembler {
     fn fcmp(&mut self, cond: Cond, size: FSize, lhs: Reg, rhs: Reg);
     fn promote(&mut self, dst: Reg, src: Reg);
     fn demote(&mut self, dst: Reg, src: Reg);
+    /// `dst = min(dst, rhs)` / `max` with Wasm NaN and signed-zero rules.
+    fn fmin_max(&mut self, is_min: bool, size: FSize, dst: Reg, rhs: Reg);
+    fn fround(&mut self, mode: RoundMode, size: FSize, dst: Reg, src: Reg);
+    fn fabs(&mut self, size: FSize, dst: Reg);
+    fn fneg(&mut self, size: FSize, dst: Reg);
+    fn fcopysign(&mut self, size: FSize, dst: Reg, rhs: Reg);
+    /// Float to integer truncation; with `traps = Some((overflow, invalid))` it jumps there
+    /// for out-of-range / NaN inputs, with `None` it saturates (NaN gives 0).
+    fn trunc_to_int(&mut self, from: FSize, to: Size, signed: bool, dst: Reg, src: Reg, traps: Option<(Label, Label)>);
+    fn convert_from_int(&mut self, from: Size, signed: bool, to: FSize, dst: Reg, src: Reg);
 
     // ---- calls
     fn call_label(&mut self, label: Label);

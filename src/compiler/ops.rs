@@ -583,11 +583,106 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         Ok(())
     }
 
-    /// Float operations whose instruction sequences live in `isa::x64::float` (min/max,
-    /// rounding, sign manipulation, int<->float conversions). `None` = not one of them or
-    /// not available yet.
-    fn visit_float_library_op(&mut self, _op: &Operator<'_>) -> Option<Result<()>> {
-        None
+    /// Sign-bit operations: folded on constants.
+    fn float_sign_op(&mut self, size: FSize, neg: bool) {
+        let sign = match size {
+            FSize::F32 => 1u64 << 31,
+            FSize::F64 => 1u64 << 63,
+        };
+        if let Loc::Const(bits) = self.top_loc(0) {
+            let ty = self.stack.pop().ty;
+            self.push_const(ty, if neg { bits ^ sign } else { bits & !sign });
+            return;
+        }
+        let (ty, r) = self.pop_to_reg();
+        if neg {
+            self.masm.fneg(size, r);
+        } else {
+            self.masm.fabs(size, r);
+        }
+        self.push_reg(ty, r);
+    }
+
+    fn float_binop_with(&mut self, f: impl FnOnce(&mut M, Reg, Reg)) {
+        let (_, rhs) = self.pop_to_reg();
+        let (ty, lhs) = self.pop_to_reg();
+        f(self.masm, lhs, rhs);
+        self.free(rhs);
+        self.push_reg(ty, lhs);
+    }
+
+    fn trunc(&mut self, from: FSize, to: Size, signed: bool, saturating: bool) {
+        let (_, src) = self.pop_to_reg();
+        let dst = self.alloc(RegClass::Int);
+        let traps = (!saturating)
+            .then(|| (self.trap(TrapKind::IntegerOverflow), self.trap(TrapKind::InvalidConversion)));
+        self.masm.trunc_to_int(from, to, signed, dst, src, traps);
+        self.free(src);
+        self.push_reg(int_ty(to), dst);
+    }
+
+    fn convert(&mut self, from: Size, signed: bool, to: FSize) {
+        let (_, src) = self.pop_to_reg();
+        let dst = self.alloc(RegClass::Float);
+        self.masm.convert_from_int(from, signed, to, dst, src);
+        self.free(src);
+        self.push_reg(if to == FSize::F32 { ValType::F32 } else { ValType::F64 }, dst);
+    }
+
+    /// Float operations with multi-instruction sequences (`isa::x64::float` on x86-64):
+    /// min/max, rounding, sign manipulation, int<->float conversions.
+    fn visit_float_library_op(&mut self, op: &Operator<'_>) -> Option<Result<()>> {
+        use FSize::{F32, F64};
+        use Operator::*;
+        use Size::{S32, S64};
+        match op {
+            F32Abs => self.float_sign_op(F32, false),
+            F64Abs => self.float_sign_op(F64, false),
+            F32Neg => self.float_sign_op(F32, true),
+            F64Neg => self.float_sign_op(F64, true),
+            F32Copysign => self.float_binop_with(|m, d, r| m.fcopysign(F32, d, r)),
+            F64Copysign => self.float_binop_with(|m, d, r| m.fcopysign(F64, d, r)),
+            F32Min => self.float_binop_with(|m, d, r| m.fmin_max(true, F32, d, r)),
+            F64Min => self.float_binop_with(|m, d, r| m.fmin_max(true, F64, d, r)),
+            F32Max => self.float_binop_with(|m, d, r| m.fmin_max(false, F32, d, r)),
+            F64Max => self.float_binop_with(|m, d, r| m.fmin_max(false, F64, d, r)),
+            F32Ceil => self.float_unop(ValType::F32, |m, r| m.fround(RoundMode::Ceil, F32, r, r)),
+            F64Ceil => self.float_unop(ValType::F64, |m, r| m.fround(RoundMode::Ceil, F64, r, r)),
+            F32Floor => self.float_unop(ValType::F32, |m, r| m.fround(RoundMode::Floor, F32, r, r)),
+            F64Floor => self.float_unop(ValType::F64, |m, r| m.fround(RoundMode::Floor, F64, r, r)),
+            F32Trunc => self.float_unop(ValType::F32, |m, r| m.fround(RoundMode::Trunc, F32, r, r)),
+            F64Trunc => self.float_unop(ValType::F64, |m, r| m.fround(RoundMode::Trunc, F64, r, r)),
+            F32Nearest => self.float_unop(ValType::F32, |m, r| m.fround(RoundMode::Nearest, F32, r, r)),
+            F64Nearest => self.float_unop(ValType::F64, |m, r| m.fround(RoundMode::Nearest, F64, r, r)),
+
+            I32TruncF32S => self.trunc(F32, S32, true, false),
+            I32TruncF32U => self.trunc(F32, S32, false, false),
+            I32TruncF64S => self.trunc(F64, S32, true, false),
+            I32TruncF64U => self.trunc(F64, S32, false, false),
+            I64TruncF32S => self.trunc(F32, S64, true, false),
+            I64TruncF32U => self.trunc(F32, S64, false, false),
+            I64TruncF64S => self.trunc(F64, S64, true, false),
+            I64TruncF64U => self.trunc(F64, S64, false, false),
+            I32TruncSatF32S => self.trunc(F32, S32, true, true),
+            I32TruncSatF32U => self.trunc(F32, S32, false, true),
+            I32TruncSatF64S => self.trunc(F64, S32, true, true),
+            I32TruncSatF64U => self.trunc(F64, S32, false, true),
+            I64TruncSatF32S => self.trunc(F32, S64, true, true),
+            I64TruncSatF32U => self.trunc(F32, S64, false, true),
+            I64TruncSatF64S => self.trunc(F64, S64, true, true),
+            I64TruncSatF64U => self.trunc(F64, S64, false, true),
+
+            F32ConvertI32S => self.convert(S32, true, F32),
+            F32ConvertI32U => self.convert(S32, false, F32),
+            F32ConvertI64S => self.convert(S64, true, F32),
+            F32ConvertI64U => self.convert(S64, false, F32),
+            F64ConvertI32S => self.convert(S32, true, F64),
+            F64ConvertI32U => self.convert(S32, false, F64),
+            F64ConvertI64S => self.convert(S64, true, F64),
+            F64ConvertI64U => self.convert(S64, false, F64),
+            _ => return None,
+        }
+        Some(Ok(()))
     }
 }
 

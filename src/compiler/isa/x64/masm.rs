@@ -2,6 +2,7 @@
 
 use dynasmrt::{DynasmApi, DynasmLabelApi};
 
+use super::float::{self, FloatTy, IntTy, TruncTraps};
 use super::regs::*;
 use super::{Asm, CpuFeatures};
 use crate::abi::VMCTX_SLOT;
@@ -22,6 +23,20 @@ macro_rules! memop {
             Some(index) => asm!($ops; $($pre)* [Rq(base) + Rq(index) + disp] $($post)*),
         }
     }};
+}
+
+fn float_ty(size: FSize) -> FloatTy {
+    match size {
+        FSize::F32 => FloatTy::F32,
+        FSize::F64 => FloatTy::F64,
+    }
+}
+
+fn int_ty(size: Size) -> IntTy {
+    match size {
+        Size::S32 => IntTy::I32,
+        Size::S64 => IntTy::I64,
+    }
 }
 
 /// The x86-64 macro assembler; owns the module's assembler.
@@ -589,6 +604,45 @@ impl MacroAssembler for X64Masm {
 
     fn demote(&mut self, dst: Reg, src: Reg) {
         asm!(self.asm; cvtsd2ss Rx(dst.hw), Rx(src.hw));
+    }
+
+    fn fmin_max(&mut self, is_min: bool, size: FSize, dst: Reg, rhs: Reg) {
+        if is_min {
+            float::fmin(&mut self.asm, float_ty(size), dst.hw, rhs.hw);
+        } else {
+            float::fmax(&mut self.asm, float_ty(size), dst.hw, rhs.hw);
+        }
+    }
+
+    fn fround(&mut self, mode: RoundMode, size: FSize, dst: Reg, src: Reg) {
+        let mode = match mode {
+            RoundMode::Nearest => float::RoundMode::Nearest,
+            RoundMode::Floor => float::RoundMode::Floor,
+            RoundMode::Ceil => float::RoundMode::Ceil,
+            RoundMode::Trunc => float::RoundMode::Trunc,
+        };
+        float::fround(&mut self.asm, float_ty(size), mode, dst.hw, src.hw);
+    }
+
+    fn fabs(&mut self, size: FSize, dst: Reg) {
+        float::fabs(&mut self.asm, float_ty(size), dst.hw);
+    }
+
+    fn fneg(&mut self, size: FSize, dst: Reg) {
+        float::fneg(&mut self.asm, float_ty(size), dst.hw);
+    }
+
+    fn fcopysign(&mut self, size: FSize, dst: Reg, rhs: Reg) {
+        float::fcopysign(&mut self.asm, float_ty(size), dst.hw, rhs.hw);
+    }
+
+    fn trunc_to_int(&mut self, from: FSize, to: Size, signed: bool, dst: Reg, src: Reg, traps: Option<(Label, Label)>) {
+        let traps = traps.map(|(overflow, invalid)| TruncTraps { overflow, invalid });
+        float::trunc_to_int(&mut self.asm, float_ty(from), int_ty(to), signed, dst.hw, src.hw, traps);
+    }
+
+    fn convert_from_int(&mut self, from: Size, signed: bool, to: FSize, dst: Reg, src: Reg) {
+        float::convert_from_int(&mut self.asm, int_ty(from), signed, float_ty(to), dst.hw, src.hw);
     }
 
     fn call_label(&mut self, label: Label) {
