@@ -202,6 +202,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         let depth = self.stack.find_reg(reg).expect("fixed register owned by the current operation");
         match self.regs.try_alloc(reg.class) {
+            // The entry moves to another register; `reg` stays allocated, now to the caller.
             Some(other) => {
                 self.masm.mov(other, reg);
                 self.stack.set_loc(depth, Loc::Reg(other));
@@ -209,10 +210,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             None => {
                 self.spill_entry(depth);
                 self.regs.take(reg);
-                return;
             }
         }
-        // `reg` now belongs to the caller.
     }
 
     pub(crate) fn free(&mut self, reg: Reg) {
