@@ -1274,3 +1274,17 @@ mod spec {
         assert!(failures.is_empty(), "{} spec failures", failures.len());
     }
 }
+
+/// Debug aid: `WAZERO_DUMP=file.wat cargo test --test compiler dump_code -- --nocapture`
+/// writes the module's machine code to `/tmp/wazero-dump.bin` (disassemble with
+/// `objdump -D -b binary -mi386:x86-64 /tmp/wazero-dump.bin`).
+#[test]
+fn dump_code() {
+    let Ok(path) = std::env::var("WAZERO_DUMP") else { return };
+    let bytes = wat::parse_file(&path).expect("wat");
+    let (_, code) = compile(&bytes).expect("compile");
+    // SAFETY: the code memory is readable for `len` bytes.
+    let text = unsafe { std::slice::from_raw_parts(code.code.as_ptr(), code.code.len()) };
+    std::fs::write("/tmp/wazero-dump.bin", text).unwrap();
+    eprintln!("function offsets: {:x?}", code.func_offsets);
+}

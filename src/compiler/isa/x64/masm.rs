@@ -18,12 +18,24 @@ use crate::runtime::vmctx::{
 use crate::x64_asm as asm;
 
 /// Emits `$pre [address] $post` for an [`Addr`] resolved to `(base, index, disp)`.
+///
+/// The frame, stack and vmctx bases are named statically and short displacements use disp8:
+/// dynamic base registers force a SIB byte and a 32-bit displacement otherwise.
 macro_rules! memop {
     ($ops:expr, $addr:expr, [$($pre:tt)*] [$($post:tt)*]) => {{
         let (base, index, disp): (u8, Option<u8>, i32) = $addr;
-        match index {
-            None => asm!($ops; $($pre)* [Rq(base) + disp] $($post)*),
-            Some(index) => asm!($ops; $($pre)* [Rq(base) + Rq(index) + disp] $($post)*),
+        let d8 = disp as i8;
+        match (base, index, d8 as i32 == disp) {
+            (RBP, None, true) => asm!($ops; $($pre)* [BYTE rbp + d8] $($post)*),
+            (RBP, None, false) => asm!($ops; $($pre)* [rbp + disp] $($post)*),
+            (RSP, None, true) => asm!($ops; $($pre)* [BYTE rsp + d8] $($post)*),
+            (RSP, None, false) => asm!($ops; $($pre)* [rsp + disp] $($post)*),
+            (VMCTX, None, true) => asm!($ops; $($pre)* [BYTE r15 + d8] $($post)*),
+            (VMCTX, None, false) => asm!($ops; $($pre)* [r15 + disp] $($post)*),
+            (_, None, true) => asm!($ops; $($pre)* [BYTE Rq(base) + d8] $($post)*),
+            (_, None, false) => asm!($ops; $($pre)* [Rq(base) + disp] $($post)*),
+            (_, Some(index), true) => asm!($ops; $($pre)* [BYTE Rq(base) + Rq(index) + d8] $($post)*),
+            (_, Some(index), false) => asm!($ops; $($pre)* [Rq(base) + Rq(index) + disp] $($post)*),
         }
     }};
 }
@@ -201,7 +213,7 @@ impl MacroAssembler for X64Masm {
     fn trap_stub(&mut self, kind: TrapKind) {
         asm!(self.asm
             ; mov esi, kind as i32
-            ; mov rax, QWORD [Rq(VMCTX) + VMCTX_RUNTIME_OFFSET]
+            ; mov rax, QWORD [r15]
             ; jmp QWORD [rax + RUNTIME_TRAP_EXIT_OFFSET]
         );
     }
@@ -215,11 +227,11 @@ impl MacroAssembler for X64Masm {
         );
         let patch = FramePatch(self.asm.offset().0 - 4);
         asm!(self.asm
-            ; mov rax, QWORD [Rq(VMCTX) + VMCTX_RUNTIME_OFFSET]
-            ; cmp Rq(SCRATCH), QWORD [rax + RUNTIME_STACK_LIMIT_OFFSET]
+            ; mov rax, QWORD [r15]
+            ; cmp r11, QWORD [rax + RUNTIME_STACK_LIMIT_OFFSET]
             ; jb =>stack_overflow
             ; mov rsp, Rq(SCRATCH)
-            ; mov QWORD [rbp + VMCTX_SLOT], Rq(VMCTX)
+            ; mov QWORD [BYTE rbp + VMCTX_SLOT as i8], Rq(VMCTX)
         );
         patch
     }
@@ -256,7 +268,7 @@ impl MacroAssembler for X64Masm {
 
     fn check_interrupt(&mut self, interrupted: Label) {
         asm!(self.asm
-            ; mov Rq(SCRATCH), QWORD [Rq(VMCTX) + VMCTX_RUNTIME_OFFSET]
+            ; mov Rq(SCRATCH), QWORD [r15]
             ; cmp DWORD [Rq(SCRATCH) + RUNTIME_INTERRUPT_OFFSET], 0
             ; jne =>interrupted
         );
@@ -386,6 +398,8 @@ impl MacroAssembler for X64Masm {
                 match (size, src) {
                     (Size::S32, Operand::Reg(s)) => asm!(self.asm; $ins Rd(d), Rd(s.hw)),
                     (Size::S64, Operand::Reg(s)) => asm!(self.asm; $ins Rq(d), Rq(s.hw)),
+                    (Size::S32, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; $ins Rd(d), BYTE i as i8),
+                    (Size::S64, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; $ins Rq(d), BYTE i as i8),
                     (Size::S32, Operand::Imm(i)) => asm!(self.asm; $ins Rd(d), i),
                     (Size::S64, Operand::Imm(i)) => asm!(self.asm; $ins Rq(d), i),
                     (Size::S32, Operand::Mem(m)) => memop!(self.asm, Self::parts(m), [$ins Rd(d), DWORD] []),
@@ -404,6 +418,8 @@ impl MacroAssembler for X64Masm {
                 match (size, src) {
                     (Size::S32, Operand::Reg(s)) => asm!(self.asm; imul Rd(d), Rd(s.hw)),
                     (Size::S64, Operand::Reg(s)) => asm!(self.asm; imul Rq(d), Rq(s.hw)),
+                    (Size::S32, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; imul Rd(d), Rd(d), BYTE i as i8),
+                    (Size::S64, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; imul Rq(d), Rq(d), BYTE i as i8),
                     (Size::S32, Operand::Imm(i)) => asm!(self.asm; imul Rd(d), Rd(d), i),
                     (Size::S64, Operand::Imm(i)) => asm!(self.asm; imul Rq(d), Rq(d), i),
                     (Size::S32, Operand::Mem(m)) => memop!(self.asm, Self::parts(m), [imul Rd(d), DWORD] []),
@@ -418,6 +434,8 @@ impl MacroAssembler for X64Masm {
         match (size, rhs) {
             (Size::S32, Operand::Reg(s)) => asm!(self.asm; cmp Rd(l), Rd(s.hw)),
             (Size::S64, Operand::Reg(s)) => asm!(self.asm; cmp Rq(l), Rq(s.hw)),
+            (Size::S32, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; cmp Rd(l), BYTE i),
+            (Size::S64, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; cmp Rq(l), BYTE i),
             (Size::S32, Operand::Imm(i)) => asm!(self.asm; cmp Rd(l), i),
             (Size::S64, Operand::Imm(i)) => asm!(self.asm; cmp Rq(l), i),
             (Size::S32, Operand::Mem(m)) => memop!(self.asm, Self::parts(m), [cmp Rd(l), DWORD] []),
@@ -658,7 +676,7 @@ impl MacroAssembler for X64Masm {
         asm!(self.asm
             ; mov Rq(VMCTX), QWORD [Rq(SCRATCH) + FUNCREF_VMCTX_OFFSET]
             ; call QWORD [Rq(SCRATCH) + FUNCREF_CODE_OFFSET]
-            ; mov Rq(VMCTX), QWORD [rbp + VMCTX_SLOT]
+            ; mov Rq(VMCTX), QWORD [BYTE rbp + VMCTX_SLOT as i8]
         );
     }
 
