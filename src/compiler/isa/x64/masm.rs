@@ -699,3 +699,55 @@ impl MacroAssembler for X64Masm {
         gpr(RAX)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bytes(f: impl FnOnce(&mut X64Masm)) -> Vec<u8> {
+        let mut m = X64Masm::new(CpuFeatures::default());
+        f(&mut m);
+        m.asm.finalize().unwrap()
+    }
+
+    #[test]
+    fn frame_size_is_patched_into_the_prologue() {
+        let code = bytes(|m| {
+            let overflow = m.new_label();
+            let patch = m.prologue(overflow);
+            m.patch_frame_size(patch, 0x1230);
+            m.bind(overflow);
+        });
+        // push rbp; mov rbp, rsp; mov r11, rsp; sub r11, imm32
+        assert_eq!(&code[..14], &[0x55, 0x48, 0x89, 0xe5, 0x49, 0x89, 0xe3, 0x49, 0x81, 0xeb, 0x30, 0x12, 0, 0]);
+    }
+
+    #[test]
+    fn byte_stores_from_rsi_and_rdi_use_sil_and_dil() {
+        // With a REX prefix, byte register 6/7 is sil/dil (without it, dh/bh).
+        let code = bytes(|m| m.store(StoreKind::I8, Addr::Frame(-16), Reg::int(RSI)));
+        assert_eq!(code, [0x40, 0x88, 0x75, 0xf0]);
+        let code = bytes(|m| m.store(StoreKind::I8, Addr::Frame(-16), Reg::int(RDI)));
+        assert_eq!(code, [0x40, 0x88, 0x7d, 0xf0]);
+    }
+
+    #[test]
+    fn frame_accesses_use_short_displacements() {
+        assert_eq!(bytes(|m| m.load(LoadKind::I64, Reg::int(RAX), Addr::Frame(-8))), [0x48, 0x8b, 0x45, 0xf8]);
+        assert_eq!(bytes(|m| m.load(LoadKind::I64, Reg::int(RAX), Addr::Frame(-1024))), [0x48, 0x8b, 0x85, 0x00, 0xfc, 0xff, 0xff]);
+        assert_eq!(bytes(|m| m.load(LoadKind::I64, Reg::int(RCX), Addr::Vmctx(8))), [0x49, 0x8b, 0x4f, 0x08]);
+    }
+
+    #[test]
+    fn jump_table_entries_are_five_bytes() {
+        let code = bytes(|m| {
+            let targets: Vec<Label> = (0..3).map(|_| m.new_label()).collect();
+            m.jump_table(Reg::int(RAX), &targets);
+            for t in targets {
+                m.bind(t);
+            }
+        });
+        let jumps = code.iter().rev().take(15).collect::<Vec<_>>();
+        assert_eq!(jumps.iter().filter(|b| ***b == 0xe9).count(), 3);
+    }
+}
