@@ -249,7 +249,7 @@ impl MacroAssembler for X64Masm {
         if count <= 16 {
             asm!(self.asm; xor eax, eax);
             for k in 0..count as i32 {
-                asm!(self.asm; mov QWORD [rbp + lowest + 8 * k], rax);
+                self.store(StoreKind::I64, Addr::Frame(lowest + 8 * k), gpr(RAX));
             }
         } else {
             // rdi/rcx/rax are free in the prologue; the direction flag is clear by ABI.
@@ -268,8 +268,8 @@ impl MacroAssembler for X64Masm {
 
     fn check_interrupt(&mut self, interrupted: Label) {
         asm!(self.asm
-            ; mov Rq(SCRATCH), QWORD [r15]
-            ; cmp DWORD [Rq(SCRATCH) + RUNTIME_INTERRUPT_OFFSET], 0
+            ; mov r11, QWORD [r15]
+            ; cmp DWORD [BYTE r11 + RUNTIME_INTERRUPT_OFFSET as i8], 0
             ; jne =>interrupted
         );
     }
