@@ -692,6 +692,9 @@ impl MacroAssembler for X64Masm {
             ; mov rdi, Rq(VMCTX)
             ; mov rax, QWORD address as i64
             ; call rax
+            // A SysV `u32` return leaves the upper half of rax unspecified; i32 values in
+            // registers are kept zero-extended.
+            ; mov eax, eax
         );
     }
 
