@@ -1114,7 +1114,7 @@ mod spec {
         "forward", "func", "func_ptrs", "global", "i32", "i64", "if", "int_exprs",
         "int_literals", "labels", "left-to-right", "load", "local_get", "local_set", "local_tee",
         "loop", "memory", "memory_redundancy", "memory_trap", "nop", "return", "select", "stack",
-        "store", "switch", "traps", "unreachable", "unwind", "unreached-valid",
+        "store", "switch", "traps", "unreachable", "unwind", "unreached-valid", "memory_copy", "memory_fill",
     ];
 
     fn arg(a: &WastArg) -> Option<u64> {
@@ -1348,4 +1348,44 @@ fn host_can_reenter_wasm_and_nested_traps_unwind_one_level() {
     assert_eq!(inst.call("outer", &[0]), Err(TrapKind::Unreachable));
     assert_eq!(inst.runtime.entry_sp, 0);
     assert_eq!(inst.call("outer", &[1]), Ok(20));
+}
+
+/// Every real-world module of the WASI test suite compiles (or reports a clean
+/// "unsupported" error), and compilation speed is reported.
+#[test]
+fn wasi_testsuite_modules_compile() {
+    let dir = "/work/shared/wasi-testsuite";
+    if !std::path::Path::new(dir).exists() {
+        return;
+    }
+    let mut files = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(dir)];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "wasm") {
+                files.push(p);
+            }
+        }
+    }
+    let (mut bytes_total, mut unsupported) = (0usize, Vec::new());
+    let start = std::time::Instant::now();
+    for f in &files {
+        let bytes = std::fs::read(f).unwrap();
+        bytes_total += bytes.len();
+        match Module::new(&bytes) {
+            Ok(_) => {}
+            Err(wazero::Error::Compile { message, .. }) if message.starts_with("unsupported") => {
+                unsupported.push(format!("{}: {message}", f.display()))
+            }
+            Err(e) => panic!("{}: {e}", f.display()),
+        }
+    }
+    let secs = start.elapsed().as_secs_f64();
+    eprintln!("{} modules, {} KiB in {secs:.3}s ({:.1} MB/s)", files.len(), bytes_total / 1024, bytes_total as f64 / secs / 1e6);
+    for u in unsupported.iter().take(10) {
+        eprintln!("  {u}");
+    }
 }

@@ -301,6 +301,16 @@ pub trait MacroAssembler {
     fn trunc_to_int(&mut self, from: FSize, to: Size, signed: bool, dst: Reg, src: Reg, traps: Option<(Label, Label)>);
     fn convert_from_int(&mut self, from: Size, signed: bool, to: FSize, dst: Reg, src: Reg);
 
+    // ---- bulk memory
+    /// Registers `(dst, src or fill value, count)` that `copy_bytes`/`fill_bytes` need, if fixed.
+    fn bulk_regs(&self, fill: bool) -> Option<(Reg, Reg, Reg)>;
+    /// Copies `count` bytes from address `src` to address `dst`; overlapping ranges are
+    /// handled like `memmove`. Clobbers the three registers.
+    fn copy_bytes(&mut self, dst: Reg, src: Reg, count: Reg);
+    /// Stores the low byte of `value` into `count` bytes at address `dst`. Clobbers `dst` and
+    /// `count`.
+    fn fill_bytes(&mut self, dst: Reg, value: Reg, count: Reg);
+
     // ---- calls
     fn call_label(&mut self, label: Label);
     /// Calls the `VMFuncRef` at `[funcref + 0]`: switches the vmctx to its own, calls its

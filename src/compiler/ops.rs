@@ -432,6 +432,42 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         self.push_reg(ValType::I32, result);
     }
 
+    /// `memory.copy` (`fill = false`) and `memory.fill` on memory 0: both ranges are checked
+    /// before any byte is written (a zero-length access past the end still traps).
+    fn visit_memory_bulk(&mut self, fill: bool) {
+        let (dst, src, count) = self.masm.bulk_regs(fill).expect("x64-style bulk registers");
+        self.take_reg(dst);
+        self.take_reg(src);
+        self.take_reg(count);
+        self.load_top_into_owned(count);
+        self.load_top_into_owned(src);
+        self.load_top_into_owned(dst);
+        let oob = self.trap(TrapKind::MemoryOutOfBounds);
+        let def = self.alloc(RegClass::Int);
+        let end = self.alloc(RegClass::Int);
+        self.masm.load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
+        // Offsets and count are zero-extended i32s: their 64-bit sum cannot wrap.
+        let ranges: &[Reg] = if fill { &[dst] } else { &[dst, src] };
+        for &start in ranges {
+            self.masm.mov(end, start);
+            self.masm.alu(AluOp::Add, Size::S64, end, Operand::Reg(count));
+            self.masm.cmp(Size::S64, end, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
+            self.masm.branch(Cond::GtU, false, oob);
+        }
+        self.masm.load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
+        for &start in ranges {
+            self.masm.alu(AluOp::Add, Size::S64, start, Operand::Reg(def));
+        }
+        if fill {
+            self.masm.fill_bytes(dst, src, count);
+        } else {
+            self.masm.copy_bytes(dst, src, count);
+        }
+        for r in [dst, src, count, def, end] {
+            self.free(r);
+        }
+    }
+
     // ------------------------------------------------------------------ dispatch
 
     pub(crate) fn visit_numeric_or_memory(&mut self, op: &Operator<'_>) -> Result<()> {
@@ -577,6 +613,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             I64Store32 { memarg } => self.visit_store(memarg, StoreKind::I32, 4)?,
             MemorySize { mem: 0 } => self.visit_memory_size(),
             MemoryGrow { mem: 0 } => self.visit_memory_grow(),
+            MemoryCopy { dst_mem: 0, src_mem: 0 } => self.visit_memory_bulk(false),
+            MemoryFill { mem: 0 } => self.visit_memory_bulk(true),
 
             _ => return self.visit_float_library_op(op).unwrap_or_else(|| Err(unsupported(&op_name(op), self.offset))),
         }

@@ -666,6 +666,36 @@ impl MacroAssembler for X64Masm {
         float::convert_from_int(&mut self.asm, int_ty(from), signed, float_ty(to), dst.hw, src.hw);
     }
 
+    fn bulk_regs(&self, fill: bool) -> Option<(Reg, Reg, Reg)> {
+        // rep movsb: rdi, rsi, rcx; rep stosb: rdi, al, rcx.
+        Some((gpr(RDI), gpr(if fill { RAX } else { RSI }), gpr(RCX)))
+    }
+
+    fn copy_bytes(&mut self, dst: Reg, src: Reg, count: Reg) {
+        debug_assert_eq!((dst.hw, src.hw, count.hw), (RDI, RSI, RCX));
+        let forward = self.asm.new_dynamic_label();
+        let done = self.asm.new_dynamic_label();
+        asm!(self.asm
+            // A forward copy is correct unless the destination starts inside the source.
+            ; cmp rdi, rsi
+            ; jbe =>forward
+            ; lea rsi, [rsi + rcx - 1]
+            ; lea rdi, [rdi + rcx - 1]
+            ; std
+            ; rep movsb
+            ; cld
+            ; jmp =>done
+            ; =>forward
+            ; rep movsb
+            ; =>done
+        );
+    }
+
+    fn fill_bytes(&mut self, dst: Reg, value: Reg, count: Reg) {
+        debug_assert_eq!((dst.hw, value.hw, count.hw), (RDI, RAX, RCX));
+        asm!(self.asm; rep stosb);
+    }
+
     fn call_label(&mut self, label: Label) {
         asm!(self.asm; call =>label);
     }
