@@ -1115,6 +1115,7 @@ mod spec {
         "int_literals", "labels", "left-to-right", "load", "local_get", "local_set", "local_tee",
         "loop", "memory", "memory_redundancy", "memory_trap", "nop", "return", "select", "stack",
         "store", "switch", "traps", "unreachable", "unwind", "unreached-valid", "memory_copy", "memory_fill",
+        "ref_null", "ref_is_null", "ref_func", "table_get", "table_set", "table_size",
     ];
 
     fn arg(a: &WastArg) -> Option<u64> {
@@ -1123,6 +1124,9 @@ mod spec {
             WastArg::Core(WastArgCore::I64(v)) => *v as u64,
             WastArg::Core(WastArgCore::F32(v)) => v.bits as u64,
             WastArg::Core(WastArgCore::F64(v)) => v.bits,
+            WastArg::Core(WastArgCore::RefNull(_)) => 0,
+            // Host references are opaque non-null words.
+            WastArg::Core(WastArgCore::RefExtern(n)) => *n as u64 + 1,
             _ => return None,
         })
     }
@@ -1144,6 +1148,9 @@ mod spec {
                 NanPattern::ArithmeticNan => got & 0x7ff8_0000_0000_0000 == 0x7ff8_0000_0000_0000,
                 NanPattern::Value(v) => got == v.bits,
             },
+            WastRet::Core(WastRetCore::RefNull(_)) => got == 0,
+            WastRet::Core(WastRetCore::RefExtern(Some(n))) => got == *n as u64 + 1,
+            WastRet::Core(WastRetCore::RefFunc(_)) => got != 0,
             _ => return None,
         })
     }

@@ -260,6 +260,8 @@ pub trait MacroAssembler {
     fn copy_slot_zext32(&mut self, dst: Addr, src: Addr);
     /// Stores a 64-bit constant into a slot.
     fn store_const64(&mut self, addr: Addr, bits: u64);
+    /// `dst = address of addr`.
+    fn address_of(&mut self, dst: Reg, addr: Addr);
     /// `dst = base + disp` on 64 bits (disp may exceed 32 bits).
     fn add_imm64(&mut self, dst: Reg, base: Reg, disp: u64);
     /// Bit moves between classes (reinterpret).

@@ -7,7 +7,9 @@ use crate::compiler::masm::*;
 use crate::compiler::value_stack::{class_of, Loc};
 use crate::error::{Result, TrapKind};
 use crate::runtime::memory::PAGE_SIZE;
-use crate::runtime::vmctx::{MEMORY_BASE_OFFSET, MEMORY_LEN_OFFSET, VMCTX_MEMORY_OFFSET};
+use crate::runtime::vmctx::{
+    MEMORY_BASE_OFFSET, MEMORY_LEN_OFFSET, TABLE_BASE_OFFSET, TABLE_LEN_OFFSET, VMCTX_MEMORY_OFFSET,
+};
 use crate::types::ValType;
 
 /// Evaluates a foldable integer operation on constants (wrapping, like the hardware).
@@ -468,6 +470,55 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
     }
 
+    // ------------------------------------------------------------------ references, tables
+
+    /// Bounds-checks the index on top of the stack against table `table` and returns
+    /// `(element address, registers to free)`.
+    fn table_element(&mut self, table: u32) -> (Addr, [Reg; 2]) {
+        let (_, index) = self.pop_to_reg();
+        let def = self.alloc(RegClass::Int);
+        let oob = self.trap(TrapKind::TableOutOfBounds);
+        self.masm.load(LoadKind::I64, def, Addr::Vmctx(self.env.offsets.table(table)));
+        self.masm.cmp(Size::S64, index, Operand::Mem(Addr::Base(def, TABLE_LEN_OFFSET)));
+        self.masm.branch(Cond::GeU, false, oob);
+        self.masm.load(LoadKind::I64, def, Addr::Base(def, TABLE_BASE_OFFSET));
+        self.masm.shift(ShiftOp::Shl, Size::S64, index, Operand::Imm(3));
+        (Addr::Indexed(def, index, 0), [def, index])
+    }
+
+    fn visit_table_get(&mut self, table: u32) {
+        let ty = self.env.info.tables[table as usize].element;
+        let (addr, [def, index]) = self.table_element(table);
+        self.masm.load(LoadKind::I64, index, addr);
+        self.free(def);
+        self.push_reg(ty, index);
+    }
+
+    fn visit_table_set(&mut self, table: u32) {
+        let (_, value) = self.pop_to_reg();
+        let (addr, regs) = self.table_element(table);
+        self.masm.store(StoreKind::I64, addr, value);
+        for r in regs.into_iter().chain([value]) {
+            self.free(r);
+        }
+    }
+
+    fn visit_table_size(&mut self, table: u32) {
+        let r = self.alloc(RegClass::Int);
+        self.masm.load(LoadKind::I64, r, Addr::Vmctx(self.env.offsets.table(table)));
+        // Table lengths fit in 32 bits: the low half of the little-endian u64.
+        self.masm.load(LoadKind::I32, r, Addr::Base(r, TABLE_LEN_OFFSET));
+        self.push_reg(ValType::I32, r);
+    }
+
+    /// A funcref value is a `*const VMFuncRef`; `ref.func` refers to the function's entry in
+    /// this instance's vmctx.
+    fn visit_ref_func(&mut self, function_index: u32) {
+        let r = self.alloc(RegClass::Int);
+        self.masm.address_of(r, Addr::Vmctx(self.env.offsets.func(function_index)));
+        self.push_reg(ValType::FuncRef, r);
+    }
+
     // ------------------------------------------------------------------ dispatch
 
     pub(crate) fn visit_numeric_or_memory(&mut self, op: &Operator<'_>) -> Result<()> {
@@ -613,6 +664,18 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             I64Store32 { memarg } => self.visit_store(memarg, StoreKind::I32, 4)?,
             MemorySize { mem: 0 } => self.visit_memory_size(),
             MemoryGrow { mem: 0 } => self.visit_memory_grow(),
+            RefNull { hty } => {
+                let ty = match hty {
+                    wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. } => T::ExternRef,
+                    _ => T::FuncRef,
+                };
+                self.push_const(ty, 0);
+            }
+            RefIsNull => self.int_eqz(S64),
+            RefFunc { function_index } => self.visit_ref_func(*function_index),
+            TableGet { table } => self.visit_table_get(*table),
+            TableSet { table } => self.visit_table_set(*table),
+            TableSize { table } => self.visit_table_size(*table),
             MemoryCopy { dst_mem: 0, src_mem: 0 } => self.visit_memory_bulk(false),
             MemoryFill { mem: 0 } => self.visit_memory_bulk(true),
 

@@ -373,6 +373,11 @@ impl MacroAssembler for X64Masm {
         }
     }
 
+    fn address_of(&mut self, dst: Reg, addr: Addr) {
+        let d = dst.hw;
+        memop!(self.asm, Self::parts(addr), [lea Rq(d),] []);
+    }
+
     fn add_imm64(&mut self, dst: Reg, base: Reg, disp: u64) {
         if disp <= i32::MAX as u64 {
             asm!(self.asm; lea Rq(dst.hw), [Rq(base.hw) + disp as i32]);
