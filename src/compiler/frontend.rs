@@ -52,6 +52,69 @@ pub fn store_kind(ty: ValType) -> StoreKind {
     }
 }
 
+/// A local variable: its type, its frame home and, when it is hot, the register that holds
+/// it for the whole function (the frame home then only serves across calls).
+#[derive(Copy, Clone, Debug)]
+struct Local {
+    ty: ValType,
+    offset: i32,
+    reg: Option<Reg>,
+    /// Written somewhere in the function (a pinned local must then be saved before calls).
+    written: bool,
+}
+
+/// How often (loop-weighted) and whether each local is written, from a quick pre-pass.
+#[derive(Default, Debug)]
+pub struct LocalUsage {
+    pub weight: Vec<u32>,
+    pub written: Vec<bool>,
+}
+
+impl LocalUsage {
+    /// Counts local accesses of a body without validating it (validation comes later).
+    pub fn scan(body: &wasmparser::FunctionBody<'_>) -> LocalUsage {
+        let mut usage = LocalUsage::default();
+        let Ok(mut reader) = body.get_operators_reader() else { return usage };
+        // Nesting of control frames: true for loops.
+        let mut frames: Vec<bool> = Vec::new();
+        let mut loops = 0u32;
+        while !reader.eof() {
+            let Ok(op) = reader.read() else { break };
+            let (index, write) = match op {
+                Operator::Block { .. } | Operator::If { .. } => {
+                    frames.push(false);
+                    continue;
+                }
+                Operator::Loop { .. } => {
+                    frames.push(true);
+                    loops += 1;
+                    continue;
+                }
+                Operator::End => {
+                    if frames.pop() == Some(true) {
+                        loops -= 1;
+                    }
+                    continue;
+                }
+                Operator::LocalGet { local_index } => (local_index, false),
+                Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => (local_index, true),
+                _ => continue,
+            };
+            let i = index as usize;
+            if i >= usage.weight.len() {
+                if i > 100_000 {
+                    continue;
+                }
+                usage.weight.resize(i + 1, 0);
+                usage.written.resize(i + 1, false);
+            }
+            usage.weight[i] = usage.weight[i].saturating_add(10u32.pow(loops.min(3)));
+            usage.written[i] |= write;
+        }
+        usage
+    }
+}
+
 /// Compiles one function body.
 pub struct FuncCompiler<'a, M: MacroAssembler> {
     pub(crate) masm: &'a mut M,
@@ -59,8 +122,8 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     pub(crate) regs: RegAlloc,
     pub(crate) stack: ValueStack,
     control: Vec<ControlFrame>,
-    /// Type and frame offset of every local (parameters first).
-    locals: Vec<(ValType, i32)>,
+    /// Every local, parameters first.
+    locals: Vec<Local>,
     func_type: FuncType,
     /// Number of 8-byte frame slots of the declared (non-parameter) locals.
     local_slots: u32,
@@ -83,7 +146,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             if *ty == ValType::V128 {
                 return Err(unsupported("v128 parameter", 0));
             }
-            locals.push((*ty, abi::ARGS_OFFSET + abi::SLOT_SIZE * slot as i32));
+            let offset = abi::ARGS_OFFSET + abi::SLOT_SIZE * slot as i32;
+            locals.push(Local { ty: *ty, offset, reg: None, written: false });
         }
         if func_type.results.contains(&ValType::V128) {
             return Err(unsupported("v128 result", 0));
@@ -116,7 +180,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         for _ in 0..count {
             self.local_slots += 1;
-            self.locals.push((ty, -abi::SLOT_SIZE * (1 + self.local_slots as i32)));
+            let offset = -abi::SLOT_SIZE * (1 + self.local_slots as i32);
+            self.locals.push(Local { ty, offset, reg: None, written: false });
         }
         Ok(())
     }
@@ -124,7 +189,56 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     // ------------------------------------------------------------------ frame
 
     fn local_addr(&self, index: u32) -> Addr {
-        Addr::Frame(self.locals[index as usize].1)
+        Addr::Frame(self.locals[index as usize].offset)
+    }
+
+    fn local_reg(&self, index: u32) -> Option<Reg> {
+        self.locals[index as usize].reg
+    }
+
+    pub(crate) fn is_pinned(&self, index: u32) -> bool {
+        self.local_reg(index).is_some()
+    }
+
+    /// Gives the most used locals a register of their own for the whole function. Locals
+    /// used fewer than twice stay in the frame.
+    pub fn pin_locals(&mut self, usage: &LocalUsage) {
+        let mut hot: Vec<(u32, usize)> = (0..self.locals.len())
+            .filter_map(|i| usage.weight.get(i).map(|w| (*w, i)))
+            .filter(|(w, _)| *w >= 2)
+            .collect();
+        hot.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut taken = [0usize; 2];
+        for (_, i) in hot {
+            let class = class_of(self.locals[i].ty);
+            let candidates = self.masm.local_regs(class);
+            let k = class as usize;
+            if let Some(&hw) = candidates.get(taken[k]) {
+                taken[k] += 1;
+                let reg = Reg { class, hw };
+                self.regs.pin(reg);
+                self.locals[i].reg = Some(reg);
+                self.locals[i].written = usage.written.get(i).copied().unwrap_or(false);
+            }
+        }
+    }
+
+    /// Before a call: pinned locals that may have changed go back to their frame homes.
+    pub(crate) fn save_pinned_locals(&mut self) {
+        for l in &self.locals {
+            if let (Some(reg), true) = (l.reg, l.written) {
+                self.masm.store(store_kind(l.ty), Addr::Frame(l.offset), reg);
+            }
+        }
+    }
+
+    /// After a call (which clobbers every register): pinned locals are reloaded.
+    pub(crate) fn reload_pinned_locals(&mut self) {
+        for l in &self.locals {
+            if let Some(reg) = l.reg {
+                self.masm.load(load_kind(l.ty), reg, Addr::Frame(l.offset));
+            }
+        }
     }
 
     /// Frame slot of value-stack depth `depth`.
@@ -148,6 +262,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let overflow = self.trap(TrapKind::StackOverflow);
         self.frame_patch = Some(self.masm.prologue(overflow));
         self.masm.zero_frame_slots(-abi::SLOT_SIZE * (1 + self.local_slots as i32), self.local_slots);
+        // Parameters and zeroed locals alike: load from the frame home.
+        self.reload_pinned_locals();
         let label = self.masm.new_label();
         self.control.push(ControlFrame {
             kind: FrameKind::Function,
@@ -245,10 +361,14 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 }
             }
             Loc::Const(bits) => self.masm.load_const(dst, bits, is_wide(slot.ty)),
-            Loc::Local(i) => {
-                let addr = self.local_addr(i);
-                self.masm.load(load_kind(slot.ty), dst, addr)
-            }
+            Loc::Local(i) => match self.local_reg(i) {
+                Some(home) if slot.ty == ValType::I32 => self.masm.extend(ExtendKind::ZeroUpper32, dst, home),
+                Some(home) => self.masm.mov(dst, home),
+                None => {
+                    let addr = self.local_addr(i);
+                    self.masm.load(load_kind(slot.ty), dst, addr)
+                }
+            },
             Loc::Spilled => {
                 let addr = self.slot_addr(depth);
                 self.masm.load(load_kind(slot.ty), dst, addr)
@@ -267,6 +387,26 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let dst = self.alloc(class_of(slot.ty));
         self.load_slot_into(slot, depth, dst);
         (slot.ty, dst)
+    }
+
+    /// Pops the top value into a register that the caller only reads: a pinned local's own
+    /// register when possible. Returns whether the caller owns (and must free) it.
+    pub(crate) fn pop_readonly(&mut self) -> (ValType, Reg, bool) {
+        if let Some(Slot { ty, loc: Loc::Local(i) }) = self.stack.peek().copied() {
+            if let Some(home) = self.local_reg(i) {
+                self.stack.pop();
+                return (ty, home, false);
+            }
+        }
+        let (ty, r) = self.pop_to_reg();
+        (ty, r, true)
+    }
+
+    /// Frees a register obtained from [`pop_readonly`](Self::pop_readonly).
+    pub(crate) fn free_readonly(&mut self, reg: Reg, owned: bool) {
+        if owned {
+            self.free(reg);
+        }
     }
 
     /// Pops the top value into the specific register `reg` (taken for the caller).
@@ -302,7 +442,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             }
             Loc::Local(i) => {
                 self.stack.pop();
-                return Operand::Mem(self.local_addr(i));
+                // A pinned register is only read by the consumer (and never freed).
+                return match self.local_reg(i) {
+                    Some(home) => Operand::Reg(home),
+                    None => Operand::Mem(self.local_addr(i)),
+                };
             }
             Loc::Spilled => {
                 self.stack.pop();
@@ -337,7 +481,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// the flags survive.
     fn write_value(&mut self, slot: Slot, depth: usize, dst: Addr, zext32: bool) {
         let narrow = !is_wide(slot.ty);
-        match slot.loc {
+        let loc = match slot.loc {
+            Loc::Local(i) => self.local_reg(i).map_or(slot.loc, Loc::Reg),
+            l => l,
+        };
+        match loc {
             Loc::Reg(r) => {
                 if zext32 && slot.ty == ValType::F32 {
                     self.masm.store_imm(StoreKind::I64, dst, 0);
@@ -357,7 +505,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 }
             }
             Loc::Local(_) | Loc::Spilled => {
-                let src = match slot.loc {
+                let src = match loc {
                     Loc::Local(i) => self.local_addr(i),
                     _ => self.slot_addr(depth),
                 };
@@ -786,11 +934,13 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let ty = self.env.info.func_type(function_index).clone();
         self.prepare_call(&ty)?;
         let imported = self.env.info.num_imported_funcs;
+        self.save_pinned_locals();
         if function_index < imported {
             self.masm.call_funcref(Addr::Vmctx(self.env.offsets.func(function_index)));
         } else {
             self.masm.call_label(self.env.func_labels[(function_index - imported) as usize]);
         }
+        self.reload_pinned_locals();
         self.finish_call(&ty);
         Ok(())
     }
@@ -816,7 +966,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         self.masm.load(LoadKind::I32, index, Addr::Vmctx(self.env.offsets.type_id(type_index)));
         self.masm.cmp(Size::S32, index, Operand::Mem(Addr::Base(table, FUNCREF_TYPE_ID_OFFSET)));
         self.masm.branch(Cond::Ne, false, mismatch);
+        self.save_pinned_locals();
         self.masm.call_funcref(Addr::Base(table, 0));
+        self.reload_pinned_locals();
         self.free(index);
         self.free(table);
         self.finish_call(&ty);
@@ -829,16 +981,31 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         self.materialize_local(index);
         let slot = self.stack.pop();
         let depth = self.stack.len();
-        let addr = self.local_addr(index);
-        let ty = self.locals[index as usize].0;
-        self.write_value(slot, depth, addr, false);
+        let ty = self.locals[index as usize].ty;
+        match self.local_reg(index) {
+            Some(home) => match slot.loc {
+                Loc::Reg(r) => {
+                    self.masm.mov(home, r);
+                    self.free(r);
+                }
+                loc => self.load_slot_into(Slot { ty, loc }, depth, home),
+            },
+            None => {
+                let addr = self.local_addr(index);
+                self.write_value(slot, depth, addr, false);
+                if let Loc::Reg(r) = slot.loc {
+                    if !tee {
+                        self.free(r);
+                    }
+                }
+            }
+        }
         if tee {
             match slot.loc {
-                Loc::Reg(_) | Loc::Const(_) => self.stack.push(ty, slot.loc),
+                Loc::Const(_) => self.stack.push(ty, slot.loc),
+                Loc::Reg(_) if self.local_reg(index).is_none() => self.stack.push(ty, slot.loc),
                 _ => self.stack.push(ty, Loc::Local(index)),
             }
-        } else if let Loc::Reg(r) = slot.loc {
-            self.free(r);
         }
     }
 
@@ -915,7 +1082,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             Drop => self.truncate_stack(self.stack.len() - 1),
             Select | TypedSelect { .. } => self.visit_select()?,
             LocalGet { local_index } => {
-                let ty = self.locals[*local_index as usize].0;
+                let ty = self.locals[*local_index as usize].ty;
                 self.stack.push(ty, Loc::Local(*local_index));
             }
             LocalSet { local_index } => self.visit_local_set(*local_index, false),

@@ -223,6 +223,10 @@ pub struct FramePatch(pub usize);
 
 /// The operations the frontend needs from a backend.
 pub trait MacroAssembler {
+    /// Registers (hardware numbers, in order of use) that may hold hot locals for a whole
+    /// function; the allocator never hands them out in that function.
+    fn local_regs(&self, class: RegClass) -> &'static [u8];
+
     // ---- labels and control
     fn new_label(&mut self) -> Label;
     fn bind(&mut self, label: Label);

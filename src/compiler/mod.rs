@@ -91,6 +91,7 @@ fn compile_x64(
             validator.define_locals(offset, count, ty)?;
             fc.add_locals(count, ty, offset as usize)?;
         }
+        fc.pin_locals(&frontend::LocalUsage::scan(&body));
         fc.begin();
         let mut ops = body.get_operators_reader()?;
         while !ops.eof() {

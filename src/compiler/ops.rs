@@ -80,17 +80,17 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     fn int_compare(&mut self, size: Size, cond: Cond) {
         let cond = if self.swap_const_left() { cond.swap() } else { cond };
         let rhs = self.pop_operand(size);
-        let (_, lhs) = self.pop_to_reg();
+        let (_, lhs, owned) = self.pop_readonly();
         self.masm.cmp(size, lhs, rhs);
         self.free_operand(rhs);
-        self.free(lhs);
+        self.free_readonly(lhs, owned);
         self.stack.push(ValType::I32, Loc::Flags(cond));
     }
 
     fn int_eqz(&mut self, size: Size) {
-        let (_, r) = self.pop_to_reg();
+        let (_, r, owned) = self.pop_readonly();
         self.masm.test(size, r);
-        self.free(r);
+        self.free_readonly(r, owned);
         self.stack.push(ValType::I32, Loc::Flags(Cond::Eq));
     }
 
@@ -233,6 +233,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let len = self.stack.len();
         let slot = self.stack.get(len - 1);
         match slot.loc {
+            Loc::Local(i) if self.is_pinned(i) => false,
             Loc::Local(_) | Loc::Spilled | Loc::Const(_) => {
                 self.stack.pop();
                 let loc = match slot.loc {
@@ -259,19 +260,19 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     fn float_binop(&mut self, size: FSize, op: FloatOp) {
-        let (_, rhs) = self.pop_to_reg();
+        let (_, rhs, owned) = self.pop_readonly();
         let (ty, lhs) = self.pop_to_reg();
         self.masm.fop(op, size, lhs, rhs);
-        self.free(rhs);
+        self.free_readonly(rhs, owned);
         self.push_reg(ty, lhs);
     }
 
     fn float_compare(&mut self, size: FSize, cond: Cond) {
-        let (_, rhs) = self.pop_to_reg();
-        let (_, lhs) = self.pop_to_reg();
+        let (_, rhs, rhs_owned) = self.pop_readonly();
+        let (_, lhs, lhs_owned) = self.pop_readonly();
         self.masm.fcmp(cond, size, lhs, rhs);
-        self.free(rhs);
-        self.free(lhs);
+        self.free_readonly(rhs, rhs_owned);
+        self.free_readonly(lhs, lhs_owned);
         self.stack.push(ValType::I32, Loc::Flags(cond));
     }
 
@@ -427,7 +428,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     fn visit_memory_grow(&mut self) {
         let delta = self.pop_operand(Size::S32);
         self.spill_registers();
+        self.save_pinned_locals();
         self.masm.call_builtin(self.env.memory_grow_builtin, delta);
+        self.reload_pinned_locals();
         self.free_operand(delta);
         let result = self.masm.builtin_result_reg();
         self.take_reg(result);

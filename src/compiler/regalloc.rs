@@ -27,8 +27,10 @@ impl RegAlloc {
         RegAlloc { free_int: all_int, free_float: all_float, order_int, order_float, all_int, all_float }
     }
 
-    /// Marks every register free (start of a function).
+    /// Marks every register free and unpinned (start of a function).
     pub fn reset(&mut self) {
+        self.all_int = mask(self.order_int);
+        self.all_float = mask(self.order_float);
         self.free_int = self.all_int;
         self.free_float = self.all_float;
     }
@@ -37,6 +39,20 @@ impl RegAlloc {
         match class {
             RegClass::Int => &mut self.free_int,
             RegClass::Float => &mut self.free_float,
+        }
+    }
+
+    /// Removes a register from allocation for the current function (it holds a local).
+    pub fn pin(&mut self, reg: Reg) {
+        match reg.class {
+            RegClass::Int => {
+                self.all_int &= !(1 << reg.hw);
+                self.free_int &= !(1 << reg.hw);
+            }
+            RegClass::Float => {
+                self.all_float &= !(1 << reg.hw);
+                self.free_float &= !(1 << reg.hw);
+            }
         }
     }
 

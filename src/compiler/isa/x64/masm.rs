@@ -166,6 +166,13 @@ impl X64Masm {
 }
 
 impl MacroAssembler for X64Masm {
+    fn local_regs(&self, class: RegClass) -> &'static [u8] {
+        match class {
+            RegClass::Int => LOCAL_GPRS,
+            RegClass::Float => LOCAL_XMMS,
+        }
+    }
+
     fn new_label(&mut self) -> Label {
         self.asm.new_dynamic_label()
     }

@@ -33,3 +33,10 @@ pub const ALLOCATABLE_XMMS: &[u8] = &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 
 pub const fn gpr(hw: u8) -> Reg {
     Reg::int(hw)
 }
+
+/// Registers that may hold a hot local for a whole function (taken from the end of the
+/// allocation order so the value stack keeps the registers with fixed-role uses).
+pub const LOCAL_GPRS: &[u8] = &[RBX, R12, R13, R14];
+
+/// XMM registers that may hold a hot float local for a whole function.
+pub const LOCAL_XMMS: &[u8] = &[14, 13, 12, 11];
