@@ -1676,3 +1676,40 @@ mod random_programs {
         }
     }
 }
+
+#[test]
+fn pinned_locals_survive_calls_branches_and_tees() {
+    let wat = r#"(module
+      (func $clobber (param f64 i64) (result f64)
+        (local f64 f64 f64 f64 i64 i64 i64 i64)
+        (local.set 2 (f64.const 9)) (local.set 3 (f64.const 9)) (local.set 4 (f64.const 9)) (local.set 5 (f64.const 9))
+        (local.set 6 (i64.const 9)) (local.set 7 (i64.const 9)) (local.set 8 (i64.const 9)) (local.set 9 (i64.const 9))
+        (f64.add (local.get 0) (f64.convert_i64_s (i64.add (local.get 1) (i64.add (local.get 6) (local.get 9))))))
+      (func (export "fsum") (param $n i32) (param $x f64) (result f64) (local $acc f64) (local $i i32)
+        (loop $l
+          (local.set $acc (f64.add (local.get $acc) (call $clobber (local.get $x) (i64.extend_i32_u (local.get $i)))))
+          (local.set $x (f64.mul (local.get $x) (f64.const 0.5)))
+          (br_if $l (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 1))) (local.get $n))))
+        (f64.add (local.get $acc) (f64.convert_i32_u (local.get $i))))
+      (func (export "latent_pinned") (param $a i32) (result i32)
+        (local.get $a) (local.get $a)
+        (local.set $a (i32.const 100))
+        (i32.add)
+        (local.get $a) (i32.add))
+      (func (export "wrap_pinned") (param $v i64) (result i32)
+        (i32.add (i32.wrap_i64 (local.get $v)) (i32.wrap_i64 (local.get $v))))
+      (func (export "reinterpret_pinned") (param $v f64) (result i64)
+        (i64.add (i64.reinterpret_f64 (local.get $v)) (i64.reinterpret_f64 (local.get $v))))
+    )"#;
+    let mut inst = Instance::new(wat);
+    // Model: acc += x + (i + 18), x *= 0.5, for i in 0..n; result acc + n.
+    let (mut acc, mut x) = (0.0f64, 3.0f64);
+    for i in 0..5 {
+        acc += x + (i + 18) as f64;
+        x *= 0.5;
+    }
+    assert_eq!(inst.call("fsum", &[5, 3.0f64.to_bits()]), Ok((acc + 5.0).to_bits()));
+    assert_eq!(inst.call("latent_pinned", &[7]), Ok(114));
+    assert_eq!(inst.call("wrap_pinned", &[0xffff_ffff_8000_0001]), Ok(2));
+    assert_eq!(inst.call("reinterpret_pinned", &[1.0f64.to_bits()]), Ok(1.0f64.to_bits().wrapping_mul(2)));
+}
