@@ -17,6 +17,9 @@ use crate::runtime::vmctx::{
 };
 use crate::x64_asm as asm;
 
+// Generated code reads the runtime pointer as `[r15]`.
+const _: () = assert!(VMCTX_RUNTIME_OFFSET == 0);
+
 /// Emits `$pre [address] $post` for an [`Addr`] resolved to `(base, index, disp)`.
 ///
 /// The frame, stack and vmctx bases are named statically and short displacements use disp8:
