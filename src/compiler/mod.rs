@@ -1,9 +1,36 @@
 //! The single-pass compiler: validates and compiles every function body of a module in one
 //! pass over its operators.
 //!
-//! Layout: [`frontend`] (Wasm semantics, driven per operator) over a lazy
-//! [`value_stack`], [`control`] frames and a [`regalloc`] free list; it emits through the
-//! ISA-neutral [`masm::MacroAssembler`], implemented per ISA under [`isa`].
+//! Layout: [`frontend`] (Wasm semantics, driven per operator; numeric and memory operators
+//! in `ops`) over a lazy [`value_stack`], [`control`] frames and a [`regalloc`] free list; it
+//! emits through the ISA-neutral [`masm::MacroAssembler`], implemented per ISA under [`isa`].
+//!
+//! ## What generated code expects from the runtime
+//! Besides the calling convention of [`crate::abi`] and the layouts of
+//! [`crate::runtime::vmctx`]:
+//! - Every `VMContext` slot is filled before any code runs: runtime pointer, memory 0 (its
+//!   `VMMemoryDef`), global and table pointers, canonical type ids
+//!   ([`crate::runtime::typeids::type_id`]) and one `VMFuncRef` per function, imports first;
+//!   a local function's entry is `code.as_ptr() + func_offsets[i - num_imported_funcs]` with
+//!   its own instance's vmctx.
+//! - A funcref value (table element, `ref.func`, funcref global/local) is a
+//!   `*const VMFuncRef`, 0 = null; `ref.func` yields the address of the `VMFuncRef` inside the
+//!   instance's own vmctx, so a vmctx must outlive every table/global holding such pointers.
+//!   An externref is an opaque non-zero word (0 = null).
+//! - `VMMemoryDef::base` never moves; `len` is the byte size. An imported memory has at least
+//!   the declared minimum size (accesses below it skip the bounds check).
+//! - `memory.grow` calls `runtime::builtins::wazero_memory_grow(vmctx, delta) -> u32` (old
+//!   size in pages or `u32::MAX`), which calls `runtime::memory::grow_from_wasm`: the runtime
+//!   implements that function and updates `len`.
+//! - `VMRuntime::stack_limit` bounds the frames (each prologue checks its whole frame);
+//!   `VMRuntime::interrupt != 0` makes the next loop header trap with `Interrupted` (the
+//!   runtime clears it).
+//! - Traps leave through `VMRuntime::trap_exit` (see [`crate::runtime::entry`]).
+//!
+//! ## Not supported yet (compile error "unsupported: ...")
+//! SIMD (any v128 value), `memory.init`, `data.drop`, `table.grow/fill/copy/init`,
+//! `elem.drop`. They fit the design: v128 values live in XMM registers and take two frame
+//! slots; the bulk/table operations become builtin calls like `memory.grow`.
 
 pub mod control;
 pub mod frontend;
