@@ -360,8 +360,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             return (Addr::Indexed(def, tmp, 0), def, Some(tmp));
         }
         // i32 registers are zero-extended, so `index + end_offset` cannot wrap in 64 bits.
-        let (_, index) = self.pop_to_reg();
-        self.masm.add_imm64(index, index, end_offset);
+        let (_, source, owned) = self.pop_readonly();
+        let index = if owned { source } else { self.alloc(RegClass::Int) };
+        self.masm.add_imm64(index, source, end_offset);
         let def = self.alloc(RegClass::Int);
         self.masm.load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
         self.masm.cmp(Size::S64, index, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));

@@ -390,7 +390,7 @@ impl MacroAssembler for X64Masm {
 
     fn add_imm64(&mut self, dst: Reg, base: Reg, disp: u64) {
         if disp <= i32::MAX as u64 {
-            asm!(self.asm; lea Rq(dst.hw), [Rq(base.hw) + disp as i32]);
+            self.address_of(dst, Addr::Base(base, disp as i32));
         } else {
             asm!(self.asm; mov Rq(SCRATCH), QWORD disp as i64; lea Rq(dst.hw), [Rq(base.hw) + Rq(SCRATCH)]);
         }
