@@ -608,10 +608,47 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         });
     }
 
-    /// Stores the top `n` entries into the slots of depths `height..height + n`. Does not
-    /// change the compile-time stack (the fall-through path of `br_if` keeps using it).
-    fn write_branch_values(&mut self, height: usize, n: usize) {
+    /// Where a single block result travels: a fixed register (the first allocatable one of
+    /// its class). Loops (their parameters) and multi-value frames use the depth slots.
+    fn result_reg(&self, frame: &ControlFrame) -> Option<Reg> {
+        match (frame.kind, frame.branch_types()) {
+            (FrameKind::Loop | FrameKind::Function, _) => None,
+            (_, [ty]) => Some(self.masm.block_result_reg(class_of(*ty))),
+            _ => None,
+        }
+    }
+
+    /// Copies entry `slot` (at `depth`) into `dst` without changing the compile-time state.
+    fn copy_to_reg(&mut self, slot: Slot, depth: usize, dst: Reg) {
+        match slot.loc {
+            Loc::Reg(r) => self.masm.mov(dst, r),
+            Loc::Const(bits) => self.masm.load_const(dst, bits, is_wide(slot.ty)),
+            Loc::Local(i) => match self.local_reg(i) {
+                Some(home) if slot.ty == ValType::I32 => self.masm.extend(ExtendKind::ZeroUpper32, dst, home),
+                Some(home) => self.masm.mov(dst, home),
+                None => {
+                    let addr = self.local_addr(i);
+                    self.masm.load(load_kind(slot.ty), dst, addr)
+                }
+            },
+            Loc::Spilled => {
+                let addr = self.slot_addr(depth);
+                self.masm.load(load_kind(slot.ty), dst, addr)
+            }
+            Loc::Flags(c) => self.masm.set_cond(c, dst),
+        }
+    }
+
+    /// Puts the top `n` entries where frame results/parameters travel: `to_reg` for a single
+    /// result, else the slots of depths `height..height + n`. Does not change the
+    /// compile-time stack (the fall-through path of `br_if` keeps using it).
+    fn write_branch_values(&mut self, height: usize, n: usize, to_reg: Option<Reg>) {
         let len = self.stack.len();
+        if let Some(r) = to_reg {
+            debug_assert_eq!(n, 1);
+            let slot = self.stack.get(len - 1);
+            return self.copy_to_reg(slot, len - 1, r);
+        }
         // Increasing order is safe: a source at depth `len - n + j` is never below the
         // destination `height + j`, so no source is overwritten before it is read.
         for j in 0..n {
@@ -630,6 +667,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         let n = target.branch_types().len();
         let len = self.stack.len();
+        if let Some(r) = self.result_reg(target) {
+            return self.stack.get(len - 1).loc != Loc::Reg(r);
+        }
         (0..n).any(|j| !(len - n + j == target.height + j && self.stack.get(len - n + j).loc == Loc::Spilled))
     }
 
@@ -638,11 +678,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         if self.control[index].kind == FrameKind::Function {
             return self.emit_return();
         }
-        let (height, n, label) = {
+        let (height, n, label, reg) = {
             let t = &self.control[index];
-            (t.height, t.branch_types().len(), t.label)
+            (t.height, t.branch_types().len(), t.label, self.result_reg(t))
         };
-        self.write_branch_values(height, n);
+        self.write_branch_values(height, n, reg);
         self.masm.jmp(label);
         if self.control[index].kind != FrameKind::Loop {
             self.control[index].end_used = true;
@@ -756,11 +796,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     fn visit_else(&mut self) {
         let idx = self.control.len() - 1;
         if self.reachable {
-            let (height, n, label) = {
+            let (height, n, label, reg) = {
                 let f = &self.control[idx];
-                (f.height, f.results.len(), f.label)
+                (f.height, f.results.len(), f.label, self.result_reg(f))
             };
-            self.write_branch_values(height, n);
+            self.write_branch_values(height, n, reg);
             self.masm.jmp(label);
             self.control[idx].end_used = true;
         }
@@ -787,16 +827,25 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             return Ok(());
         }
         let canonical = frame.results_canonical_at_end();
+        let reg = self.result_reg(&frame);
         if self.reachable && canonical {
-            self.write_branch_values(frame.height, n);
+            self.write_branch_values(frame.height, n, reg);
         }
         let mut reachable_after = self.reachable || frame.end_used;
-        if let FrameKind::If { else_label, has_else } = frame.kind {
-            if !has_else {
-                // The false branch passes the parameters (same types and slots as the results).
+        if let FrameKind::If { else_label, has_else: false } = frame.kind {
+            // The false branch passes the parameters on as results (same types), from their
+            // slots.
+            if let Some(r) = reg {
+                if self.reachable {
+                    self.masm.jmp(frame.label);
+                }
                 self.masm.bind(else_label);
-                reachable_after = true;
+                let addr = self.slot_addr(frame.height);
+                self.masm.load(load_kind(frame.results[0]), r, addr);
+            } else {
+                self.masm.bind(else_label);
             }
+            reachable_after = true;
         }
         if frame.kind != FrameKind::Loop {
             self.masm.bind(frame.label);
@@ -804,8 +853,16 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         if canonical || !self.reachable {
             self.truncate_stack(frame.height);
             if reachable_after {
-                for ty in &frame.results {
-                    self.stack.push(*ty, Loc::Spilled);
+                match reg {
+                    Some(r) => {
+                        self.regs.take(r);
+                        self.push_reg(frame.results[0], r);
+                    }
+                    None => {
+                        for ty in &frame.results {
+                            self.stack.push(*ty, Loc::Spilled);
+                        }
+                    }
                 }
             }
         }

@@ -227,6 +227,9 @@ pub trait MacroAssembler {
     /// function; the allocator never hands them out in that function.
     fn local_regs(&self, class: RegClass) -> &'static [u8];
 
+    /// Register carrying the single result of a block to its end label.
+    fn block_result_reg(&self, class: RegClass) -> Reg;
+
     // ---- labels and control
     fn new_label(&mut self) -> Label;
     fn bind(&mut self, label: Label);

@@ -169,6 +169,13 @@ impl X64Masm {
 }
 
 impl MacroAssembler for X64Masm {
+    fn block_result_reg(&self, class: RegClass) -> Reg {
+        match class {
+            RegClass::Int => gpr(RAX),
+            RegClass::Float => Reg::float(0),
+        }
+    }
+
     fn local_regs(&self, class: RegClass) -> &'static [u8] {
         match class {
             RegClass::Int => LOCAL_GPRS,
