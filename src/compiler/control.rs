@@ -1,9 +1,12 @@
 //! Control frames of the function being compiled.
 //!
-//! Convention (v1): at every edge into a label, the values the label expects (a block's
-//! results, a loop's parameters) are in the frame slots of their value-stack depths,
-//! `height + i`. Everything below `height` was spilled when the frame was entered, so the
-//! compile-time state below `height` is identical on every path through the frame.
+//! Convention: at every edge into a label, the values the label expects are in canonical
+//! places: a single block result in the masm's `block_result_reg` of its class; several
+//! results, and loop parameters, in the frame slots of their value-stack depths
+//! `height + i`. Everything below `height` was spilled (or is a constant) when the frame was
+//! entered, so the compile-time state below `height` is identical on every path through the
+//! frame. A block whose end is only reached by falling through keeps its results wherever
+//! they are.
 
 use crate::compiler::masm::Label;
 use crate::types::ValType;
