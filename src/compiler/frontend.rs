@@ -20,6 +20,12 @@ use crate::module::ModuleInfo;
 use crate::runtime::vmctx::VMOffsets;
 use crate::types::{FuncType, ValType};
 
+mod calls;
+mod locals;
+
+pub use locals::LocalUsage;
+use locals::Local;
+
 /// Per-module context shared by the function compilers.
 pub struct ModuleEnv<'a> {
     pub info: &'a ModuleInfo,
@@ -49,69 +55,6 @@ pub fn store_kind(ty: ValType) -> StoreKind {
         ValType::F32 => StoreKind::F32,
         ValType::F64 => StoreKind::F64,
         _ => StoreKind::I64,
-    }
-}
-
-/// A local variable: its type, its frame home and, when it is hot, the register that holds
-/// it for the whole function (the frame home then only serves across calls).
-#[derive(Copy, Clone, Debug)]
-struct Local {
-    ty: ValType,
-    offset: i32,
-    reg: Option<Reg>,
-    /// Written somewhere in the function (a pinned local must then be saved before calls).
-    written: bool,
-}
-
-/// How often (loop-weighted) and whether each local is written, from a quick pre-pass.
-#[derive(Default, Debug)]
-pub struct LocalUsage {
-    pub weight: Vec<u32>,
-    pub written: Vec<bool>,
-}
-
-impl LocalUsage {
-    /// Counts local accesses of a body without validating it (validation comes later).
-    pub fn scan(body: &wasmparser::FunctionBody<'_>) -> LocalUsage {
-        let mut usage = LocalUsage::default();
-        let Ok(mut reader) = body.get_operators_reader() else { return usage };
-        // Nesting of control frames: true for loops.
-        let mut frames: Vec<bool> = Vec::new();
-        let mut loops = 0u32;
-        while !reader.eof() {
-            let Ok(op) = reader.read() else { break };
-            let (index, write) = match op {
-                Operator::Block { .. } | Operator::If { .. } => {
-                    frames.push(false);
-                    continue;
-                }
-                Operator::Loop { .. } => {
-                    frames.push(true);
-                    loops += 1;
-                    continue;
-                }
-                Operator::End => {
-                    if frames.pop() == Some(true) {
-                        loops -= 1;
-                    }
-                    continue;
-                }
-                Operator::LocalGet { local_index } => (local_index, false),
-                Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => (local_index, true),
-                _ => continue,
-            };
-            let i = index as usize;
-            if i >= usage.weight.len() {
-                if i > 100_000 {
-                    continue;
-                }
-                usage.weight.resize(i + 1, 0);
-                usage.written.resize(i + 1, false);
-            }
-            usage.weight[i] = usage.weight[i].saturating_add(10u32.pow(loops.min(3)));
-            usage.written[i] |= write;
-        }
-        usage
     }
 }
 
@@ -198,47 +141,6 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     pub(crate) fn is_pinned(&self, index: u32) -> bool {
         self.local_reg(index).is_some()
-    }
-
-    /// Gives the most used locals a register of their own for the whole function. Locals
-    /// used fewer than twice stay in the frame.
-    pub fn pin_locals(&mut self, usage: &LocalUsage) {
-        let mut hot: Vec<(u32, usize)> = (0..self.locals.len())
-            .filter_map(|i| usage.weight.get(i).map(|w| (*w, i)))
-            .filter(|(w, _)| *w >= 2)
-            .collect();
-        hot.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        let mut taken = [0usize; 2];
-        for (_, i) in hot {
-            let class = class_of(self.locals[i].ty);
-            let candidates = self.masm.local_regs(class);
-            let k = class as usize;
-            if let Some(&hw) = candidates.get(taken[k]) {
-                taken[k] += 1;
-                let reg = Reg { class, hw };
-                self.regs.pin(reg);
-                self.locals[i].reg = Some(reg);
-                self.locals[i].written = usage.written.get(i).copied().unwrap_or(false);
-            }
-        }
-    }
-
-    /// Before a call: pinned locals that may have changed go back to their frame homes.
-    pub(crate) fn save_pinned_locals(&mut self) {
-        for l in &self.locals {
-            if let (Some(reg), true) = (l.reg, l.written) {
-                self.masm.store(store_kind(l.ty), Addr::Frame(l.offset), reg);
-            }
-        }
-    }
-
-    /// After a call (which clobbers every register): pinned locals are reloaded.
-    pub(crate) fn reload_pinned_locals(&mut self) {
-        for l in &self.locals {
-            if let Some(reg) = l.reg {
-                self.masm.load(load_kind(l.ty), reg, Addr::Frame(l.offset));
-            }
-        }
     }
 
     /// Frame slot of value-stack depth `depth`.
@@ -948,123 +850,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         Ok(())
     }
 
-    // ------------------------------------------------------------------ calls
-
-    /// Stores the top `params.len()` entries into the outgoing argument area and pops them;
-    /// then spills every register (the callee clobbers them all).
-    fn prepare_call(&mut self, ty: &FuncType) -> Result<()> {
-        if ty.params.iter().chain(&ty.results).any(|t| *t == ValType::V128) {
-            return Err(unsupported("v128 call signature", self.offset));
-        }
-        self.max_outgoing_slots = self.max_outgoing_slots.max(abi::arg_area_slots(ty));
-        let slots = abi::param_slots(ty);
-        let base = self.stack.len() - ty.params.len();
-        for (j, slot_index) in slots.iter().enumerate() {
-            let slot = self.stack.get(base + j);
-            let dst = Addr::Outgoing(abi::SLOT_SIZE * *slot_index as i32);
-            self.write_value(slot, base + j, dst, false);
-        }
-        self.truncate_stack(base);
-        self.spill_registers();
-        Ok(())
-    }
-
-    /// Pushes the results of a call from the outgoing area.
-    fn finish_call(&mut self, ty: &FuncType) {
-        for (ty, slot_index) in ty.results.iter().zip(abi::result_slots(ty)) {
-            let src = Addr::Outgoing(abi::SLOT_SIZE * slot_index as i32);
-            match self.regs.try_alloc(class_of(*ty)) {
-                Some(r) => {
-                    self.masm.load(load_kind(*ty), r, src);
-                    self.push_reg(*ty, r);
-                }
-                None => {
-                    let dst = self.slot_addr(self.stack.len());
-                    self.masm.copy_slot(dst, src);
-                    self.stack.push(*ty, Loc::Spilled);
-                }
-            }
-        }
-    }
-
-    fn visit_call(&mut self, function_index: u32) -> Result<()> {
-        let ty = self.env.info.func_type(function_index).clone();
-        self.prepare_call(&ty)?;
-        let imported = self.env.info.num_imported_funcs;
-        self.save_pinned_locals();
-        if function_index < imported {
-            self.masm.call_funcref(Addr::Vmctx(self.env.offsets.func(function_index)));
-        } else {
-            self.masm.call_label(self.env.func_labels[(function_index - imported) as usize]);
-        }
-        self.reload_pinned_locals();
-        self.finish_call(&ty);
-        Ok(())
-    }
-
-    fn visit_call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<()> {
-        let ty = self.env.info.types[type_index as usize].clone();
-        let (_, index) = self.pop_to_reg();
-        self.prepare_call(&ty)?;
-        let table = self.alloc(RegClass::Int);
-        let undefined = self.trap(TrapKind::UndefinedElement);
-        let uninitialized = self.trap(TrapKind::UninitializedElement);
-        let mismatch = self.trap(TrapKind::IndirectCallTypeMismatch);
-        use crate::runtime::vmctx::{FUNCREF_TYPE_ID_OFFSET, TABLE_BASE_OFFSET, TABLE_LEN_OFFSET};
-        self.masm.load(LoadKind::I64, table, Addr::Vmctx(self.env.offsets.table(table_index)));
-        self.masm.cmp(Size::S64, index, Operand::Mem(Addr::Base(table, TABLE_LEN_OFFSET)));
-        self.masm.branch(Cond::GeU, false, undefined);
-        self.masm.load(LoadKind::I64, table, Addr::Base(table, TABLE_BASE_OFFSET));
-        self.masm.shift(ShiftOp::Shl, Size::S64, index, Operand::Imm(3));
-        // `table` becomes the element: a `*const VMFuncRef`, null when uninitialised.
-        self.masm.load(LoadKind::I64, table, Addr::Indexed(table, index, 0));
-        self.masm.test(Size::S64, table);
-        self.masm.branch(Cond::Eq, false, uninitialized);
-        self.masm.load(LoadKind::I32, index, Addr::Vmctx(self.env.offsets.type_id(type_index)));
-        self.masm.cmp(Size::S32, index, Operand::Mem(Addr::Base(table, FUNCREF_TYPE_ID_OFFSET)));
-        self.masm.branch(Cond::Ne, false, mismatch);
-        self.save_pinned_locals();
-        self.masm.call_funcref(Addr::Base(table, 0));
-        self.reload_pinned_locals();
-        self.free(index);
-        self.free(table);
-        self.finish_call(&ty);
-        Ok(())
-    }
-
     // ------------------------------------------------------------------ locals, globals
-
-    fn visit_local_set(&mut self, index: u32, tee: bool) {
-        self.materialize_local(index);
-        let slot = self.stack.pop();
-        let depth = self.stack.len();
-        let ty = self.locals[index as usize].ty;
-        match self.local_reg(index) {
-            Some(home) => match slot.loc {
-                Loc::Reg(r) => {
-                    self.masm.mov(home, r);
-                    self.free(r);
-                }
-                loc => self.load_slot_into(Slot { ty, loc }, depth, home),
-            },
-            None => {
-                let addr = self.local_addr(index);
-                self.write_value(slot, depth, addr, false);
-                if let Loc::Reg(r) = slot.loc {
-                    if !tee {
-                        self.free(r);
-                    }
-                }
-            }
-        }
-        if tee {
-            match slot.loc {
-                Loc::Const(_) => self.stack.push(ty, slot.loc),
-                Loc::Reg(_) if self.local_reg(index).is_none() => self.stack.push(ty, slot.loc),
-                _ => self.stack.push(ty, Loc::Local(index)),
-            }
-        }
-    }
 
     fn visit_global_get(&mut self, index: u32) -> Result<()> {
         let ty = self.env.info.globals[index as usize].content;
