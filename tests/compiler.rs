@@ -123,7 +123,10 @@ impl Instance {
                     memory_bytes[at..at + d.bytes.len()].copy_from_slice(&d.bytes);
                 }
             }
-            let mut def = Box::new(VMMemoryDef { base: memory_bytes.as_mut_ptr(), len: memory_bytes.len() as u64 });
+            let mut def = Box::new(VMMemoryDef {
+                base: memory_bytes.as_mut_ptr(),
+                len: memory_bytes.len() as u64,
+            });
             put(8, &mut *def as *mut VMMemoryDef as u64);
             memory = Some(def);
         }
@@ -157,8 +160,15 @@ impl Instance {
         for f in 0..info.funcs.len() as u32 {
             let ty = info.func_type(f);
             let (code_ptr, ctx) = if f < info.num_imported_funcs {
-                let f: HostFn = if hosts.is_empty() { Box::new(|_: &mut [u64]| 0) } else { hosts.remove(0) };
-                let mut data = Box::new(HostData { f, nslots: abi::arg_area_slots(ty) });
+                let f: HostFn = if hosts.is_empty() {
+                    Box::new(|_: &mut [u64]| 0)
+                } else {
+                    hosts.remove(0)
+                };
+                let mut data = Box::new(HostData {
+                    f,
+                    nslots: abi::arg_area_slots(ty),
+                });
                 let mut hctx = Box::new(VMHostCtx {
                     runtime: &mut *runtime,
                     callback: host_callback,
@@ -172,7 +182,12 @@ impl Instance {
                 // SAFETY: the offset is inside the module's code block.
                 (unsafe { code.code.as_ptr().add(code.func_offsets[local]) }, base)
             };
-            let fr = VMFuncRef { code: code_ptr, vmctx: ctx, type_id: type_id(ty), _pad: 0 };
+            let fr = VMFuncRef {
+                code: code_ptr,
+                vmctx: ctx,
+                type_id: type_id(ty),
+                _pad: 0,
+            };
             let off = offsets.func(f) as usize;
             // SAFETY: inside the buffer, 8-byte aligned.
             unsafe { *(base.add(off) as *mut VMFuncRef) = fr };
@@ -193,7 +208,10 @@ impl Instance {
                     }
                 }
             }
-            let mut def = Box::new(VMTableDef { base: elems.as_mut_ptr(), len: elems.len() as u64 });
+            let mut def = Box::new(VMTableDef {
+                base: elems.as_mut_ptr(),
+                len: elems.len() as u64,
+            });
             put(offsets.table(t as u32), &mut *def as *mut VMTableDef as u64);
             tables.push((def, elems));
         }
@@ -248,8 +266,50 @@ impl Instance {
 
 // ------------------------------------------------------------------ integer operators
 
-const I32_EDGES: &[u32] = &[0, 1, 2, 3, 7, 31, 32, 33, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fff_ffff, 0x8000_0000, 0x8000_0001, 0xffff_fffe, 0xffff_ffff, 0x1234_5678, 0xdead_beef];
-const I64_EDGES: &[u64] = &[0, 1, 2, 7, 63, 64, 65, 0xff, 0xffff_ffff, 0x1_0000_0000, 0x7fff_ffff, 0x8000_0000, 0x7fff_ffff_ffff_ffff, 0x8000_0000_0000_0000, 0x8000_0000_0000_0001, u64::MAX, u64::MAX - 1, 0x0123_4567_89ab_cdef, 0xfedc_ba98_7654_3210];
+const I32_EDGES: &[u32] = &[
+    0,
+    1,
+    2,
+    3,
+    7,
+    31,
+    32,
+    33,
+    0x7f,
+    0x80,
+    0xff,
+    0x7fff,
+    0x8000,
+    0xffff,
+    0x7fff_ffff,
+    0x8000_0000,
+    0x8000_0001,
+    0xffff_fffe,
+    0xffff_ffff,
+    0x1234_5678,
+    0xdead_beef,
+];
+const I64_EDGES: &[u64] = &[
+    0,
+    1,
+    2,
+    7,
+    63,
+    64,
+    65,
+    0xff,
+    0xffff_ffff,
+    0x1_0000_0000,
+    0x7fff_ffff,
+    0x8000_0000,
+    0x7fff_ffff_ffff_ffff,
+    0x8000_0000_0000_0000,
+    0x8000_0000_0000_0001,
+    u64::MAX,
+    u64::MAX - 1,
+    0x0123_4567_89ab_cdef,
+    0xfedc_ba98_7654_3210,
+];
 
 type Ref32 = fn(u32, u32) -> Result<u32, TrapKind>;
 type Ref64 = fn(u64, u64) -> Result<u64, TrapKind>;
@@ -274,7 +334,13 @@ fn i32_binops() -> Vec<(&'static str, Ref32)> {
             None => Err(IntegerOverflow),
         }),
         ("div_u", |a, b| a.checked_div(b).ok_or(IntegerDivideByZero)),
-        ("rem_s", |a, b| if b == 0 { Err(IntegerDivideByZero) } else { Ok((a as i32).wrapping_rem(b as i32) as u32) }),
+        ("rem_s", |a, b| {
+            if b == 0 {
+                Err(IntegerDivideByZero)
+            } else {
+                Ok((a as i32).wrapping_rem(b as i32) as u32)
+            }
+        }),
         ("rem_u", |a, b| a.checked_rem(b).ok_or(IntegerDivideByZero)),
         ("eq", |a, b| Ok((a == b) as u32)),
         ("ne", |a, b| Ok((a != b) as u32)),
@@ -309,7 +375,13 @@ fn i64_binops() -> Vec<(&'static str, Ref64)> {
             None => Err(IntegerOverflow),
         }),
         ("div_u", |a, b| a.checked_div(b).ok_or(IntegerDivideByZero)),
-        ("rem_s", |a, b| if b == 0 { Err(IntegerDivideByZero) } else { Ok((a as i64).wrapping_rem(b as i64) as u64) }),
+        ("rem_s", |a, b| {
+            if b == 0 {
+                Err(IntegerDivideByZero)
+            } else {
+                Ok((a as i64).wrapping_rem(b as i64) as u64)
+            }
+        }),
         ("rem_u", |a, b| a.checked_rem(b).ok_or(IntegerDivideByZero)),
         ("eq", |a, b| Ok((a == b) as u64)),
         ("ne", |a, b| Ok((a != b) as u64)),
@@ -325,7 +397,10 @@ fn i64_binops() -> Vec<(&'static str, Ref64)> {
 }
 
 fn is_compare(op: &str) -> bool {
-    matches!(op, "eq" | "ne" | "lt_s" | "lt_u" | "gt_s" | "gt_u" | "le_s" | "le_u" | "ge_s" | "ge_u")
+    matches!(
+        op,
+        "eq" | "ne" | "lt_s" | "lt_u" | "gt_s" | "gt_u" | "le_s" | "le_u" | "ge_s" | "ge_u"
+    )
 }
 
 /// For every binary op: register/register, register/immediate, immediate/register,
@@ -334,7 +409,9 @@ fn binop_module(ty: &str, ops: &[&str], consts: &[u64]) -> String {
     let mut m = String::from("(module\n");
     for op in ops {
         let rty = if is_compare(op) { "i32" } else { ty };
-        m += &format!("(func (export \"{op}\") (param {ty} {ty}) (result {rty}) local.get 0 local.get 1 {ty}.{op})\n");
+        m += &format!(
+            "(func (export \"{op}\") (param {ty} {ty}) (result {rty}) local.get 0 local.get 1 {ty}.{op})\n"
+        );
         for (k, c) in consts.iter().enumerate() {
             m += &format!("(func (export \"{op}_rc{k}\") (param {ty}) (result {rty}) local.get 0 {ty}.const {} {ty}.{op})\n", *c as i64);
             m += &format!("(func (export \"{op}_cr{k}\") (param {ty}) (result {rty}) {ty}.const {} local.get 0 {ty}.{op})\n", *c as i64);
@@ -354,7 +431,10 @@ fn binop_module(ty: &str, ops: &[&str], consts: &[u64]) -> String {
 fn i32_binary_operators_match_reference() {
     let ops = i32_binops();
     let names: Vec<&str> = ops.iter().map(|o| o.0).collect();
-    let consts: Vec<u64> = [0u32, 1, 5, 31, 32, 0x8000_0000, 0xffff_ffff, 0x7fff_ffff].iter().map(|&c| c as u64).collect();
+    let consts: Vec<u64> = [0u32, 1, 5, 31, 32, 0x8000_0000, 0xffff_ffff, 0x7fff_ffff]
+        .iter()
+        .map(|&c| c as u64)
+        .collect();
     let mut inst = Instance::new(&binop_module("i32", &names, &consts));
     for (name, f) in &ops {
         for &a in I32_EDGES {
@@ -373,8 +453,16 @@ fn i32_binary_operators_match_reference() {
             }
             for (k, &c) in consts.iter().enumerate() {
                 let c = c as u32;
-                assert_eq!(inst.call(&format!("{name}_rc{k}"), &[a as u64]), f(a, c).map(|v| v as u64), "i32.{name}({a:#x}, const {c:#x})");
-                assert_eq!(inst.call(&format!("{name}_cr{k}"), &[a as u64]), f(c, a).map(|v| v as u64), "i32.{name}(const {c:#x}, {a:#x})");
+                assert_eq!(
+                    inst.call(&format!("{name}_rc{k}"), &[a as u64]),
+                    f(a, c).map(|v| v as u64),
+                    "i32.{name}({a:#x}, const {c:#x})"
+                );
+                assert_eq!(
+                    inst.call(&format!("{name}_cr{k}"), &[a as u64]),
+                    f(c, a).map(|v| v as u64),
+                    "i32.{name}(const {c:#x}, {a:#x})"
+                );
             }
         }
     }
@@ -384,7 +472,18 @@ fn i32_binary_operators_match_reference() {
 fn i64_binary_operators_match_reference() {
     let ops = i64_binops();
     let names: Vec<&str> = ops.iter().map(|o| o.0).collect();
-    let consts: Vec<u64> = vec![0, 1, 5, 63, 64, 0x8000_0000, 0xffff_ffff, u64::MAX, 0x8000_0000_0000_0000, 0x1234_5678_9abc_def0];
+    let consts: Vec<u64> = vec![
+        0,
+        1,
+        5,
+        63,
+        64,
+        0x8000_0000,
+        0xffff_ffff,
+        u64::MAX,
+        0x8000_0000_0000_0000,
+        0x1234_5678_9abc_def0,
+    ];
     let mut inst = Instance::new(&binop_module("i64", &names, &consts));
     for (name, f) in &ops {
         for &a in I64_EDGES {
@@ -396,13 +495,25 @@ fn i64_binary_operators_match_reference() {
                 }
                 if is_compare(name) {
                     for variant in ["_if", "_select", "_brif"] {
-                        assert_eq!(inst.call(&format!("{name}{variant}"), &[a, b]), want, "i64.{name}{variant}({a:#x}, {b:#x})");
+                        assert_eq!(
+                            inst.call(&format!("{name}{variant}"), &[a, b]),
+                            want,
+                            "i64.{name}{variant}({a:#x}, {b:#x})"
+                        );
                     }
                 }
             }
             for (k, &c) in consts.iter().enumerate() {
-                assert_eq!(inst.call(&format!("{name}_rc{k}"), &[a]), f(a, c), "i64.{name}({a:#x}, const {c:#x})");
-                assert_eq!(inst.call(&format!("{name}_cr{k}"), &[a]), f(c, a), "i64.{name}(const {c:#x}, {a:#x})");
+                assert_eq!(
+                    inst.call(&format!("{name}_rc{k}"), &[a]),
+                    f(a, c),
+                    "i64.{name}({a:#x}, const {c:#x})"
+                );
+                assert_eq!(
+                    inst.call(&format!("{name}_cr{k}"), &[a]),
+                    f(c, a),
+                    "i64.{name}(const {c:#x}, {a:#x})"
+                );
             }
         }
     }
@@ -437,13 +548,22 @@ fn integer_unary_operators_match_reference() {
         assert_eq!(inst.call("i32.ctz", &[a64]), Ok(a.trailing_zeros() as u64));
         assert_eq!(inst.call("i32.popcnt", &[a64]), Ok(a.count_ones() as u64));
         assert_eq!(inst.call("i32.eqz", &[a64]), Ok((a == 0) as u64));
-        assert_eq!(inst.call("i32.extend8_s", &[a64]), Ok(a as i8 as i32 as u32 as u64));
-        assert_eq!(inst.call("i32.extend16_s", &[a64]), Ok(a as i16 as i32 as u32 as u64));
+        assert_eq!(
+            inst.call("i32.extend8_s", &[a64]),
+            Ok(a as i8 as i32 as u32 as u64)
+        );
+        assert_eq!(
+            inst.call("i32.extend16_s", &[a64]),
+            Ok(a as i16 as i32 as u32 as u64)
+        );
         assert_eq!(inst.call("i64.extend_i32_s", &[a64]), Ok(a as i32 as i64 as u64));
         assert_eq!(inst.call("i64.extend_i32_u", &[a64]), Ok(a64));
         assert_eq!(inst.call("i64.extend_i32_u_reg", &[a64]), Ok(a64));
         // Garbage in the upper half of an i32 argument must be ignored.
-        assert_eq!(inst.call("i64.extend_i32_u", &[a64 | 0xdead_0000_0000_0000]), Ok(a64));
+        assert_eq!(
+            inst.call("i64.extend_i32_u", &[a64 | 0xdead_0000_0000_0000]),
+            Ok(a64)
+        );
     }
     for &a in I64_EDGES {
         assert_eq!(inst.call("i64.clz", &[a]), Ok(a.leading_zeros() as u64));
@@ -474,7 +594,10 @@ fn constant_folding_and_const_operands() {
     assert_eq!(inst.call("fold", &[]), Ok((-36i32) as u32 as u64));
     assert_eq!(inst.call("fold64", &[]), Ok(0xf0f0_f0f0_f0f0_f0f0));
     assert_eq!(inst.call("div_const", &[5]), Ok((-5i32) as u32 as u64));
-    assert_eq!(inst.call("div_const", &[0x8000_0000]), Err(TrapKind::IntegerOverflow));
+    assert_eq!(
+        inst.call("div_const", &[0x8000_0000]),
+        Err(TrapKind::IntegerOverflow)
+    );
     assert_eq!(inst.call("rem_const", &[0x8000_0000]), Ok(0));
     assert_eq!(inst.call("div7", &[50]), Ok(7));
     assert_eq!(inst.call("div0", &[50]), Err(TrapKind::IntegerDivideByZero));
@@ -484,8 +607,36 @@ fn constant_folding_and_const_operands() {
 
 // ------------------------------------------------------------------ floats
 
-const F32_EDGES: &[f32] = &[0.0, -0.0, 1.0, -1.5, 3.25, f32::MIN_POSITIVE, f32::MAX, f32::MIN, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, 1e-45, 16777217.0];
-const F64_EDGES: &[f64] = &[0.0, -0.0, 1.0, -1.5, 3.25, f64::MIN_POSITIVE, f64::MAX, f64::MIN, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 5e-324, 1e300];
+const F32_EDGES: &[f32] = &[
+    0.0,
+    -0.0,
+    1.0,
+    -1.5,
+    3.25,
+    f32::MIN_POSITIVE,
+    f32::MAX,
+    f32::MIN,
+    f32::INFINITY,
+    f32::NEG_INFINITY,
+    f32::NAN,
+    1e-45,
+    16777217.0,
+];
+const F64_EDGES: &[f64] = &[
+    0.0,
+    -0.0,
+    1.0,
+    -1.5,
+    3.25,
+    f64::MIN_POSITIVE,
+    f64::MAX,
+    f64::MIN,
+    f64::INFINITY,
+    f64::NEG_INFINITY,
+    f64::NAN,
+    5e-324,
+    1e300,
+];
 
 fn same_f32(got: u64, want: f32) -> bool {
     let g = f32::from_bits(got as u32);
@@ -522,29 +673,60 @@ fn float_arithmetic_and_comparisons_match_reference() {
       (func (export "f64.const") (result f64) (f64.const 0x1.23456789abcdep100))
     )"#;
     let mut inst = Instance::new(&m);
-    let cmp32: [(&str, fn(f32, f32) -> bool); 6] = [("eq", |a, b| a == b), ("ne", |a, b| a != b), ("lt", |a, b| a < b), ("gt", |a, b| a > b), ("le", |a, b| a <= b), ("ge", |a, b| a >= b)];
-    let cmp64: [(&str, fn(f64, f64) -> bool); 6] = [("eq", |a, b| a == b), ("ne", |a, b| a != b), ("lt", |a, b| a < b), ("gt", |a, b| a > b), ("le", |a, b| a <= b), ("ge", |a, b| a >= b)];
+    let cmp32: [(&str, fn(f32, f32) -> bool); 6] = [
+        ("eq", |a, b| a == b),
+        ("ne", |a, b| a != b),
+        ("lt", |a, b| a < b),
+        ("gt", |a, b| a > b),
+        ("le", |a, b| a <= b),
+        ("ge", |a, b| a >= b),
+    ];
+    let cmp64: [(&str, fn(f64, f64) -> bool); 6] = [
+        ("eq", |a, b| a == b),
+        ("ne", |a, b| a != b),
+        ("lt", |a, b| a < b),
+        ("gt", |a, b| a > b),
+        ("le", |a, b| a <= b),
+        ("ge", |a, b| a >= b),
+    ];
     for &a in F32_EDGES {
         for &b in F32_EDGES {
             let args = [a.to_bits() as u64, b.to_bits() as u64];
             for (op, want) in [("add", a + b), ("sub", a - b), ("mul", a * b), ("div", a / b)] {
                 let got = inst.call(&format!("f32.{op}"), &args).unwrap();
-                assert!(same_f32(got, want), "f32.{op}({a}, {b}) = {}", f32::from_bits(got as u32));
+                assert!(
+                    same_f32(got, want),
+                    "f32.{op}({a}, {b}) = {}",
+                    f32::from_bits(got as u32)
+                );
                 assert_eq!(got >> 32, 0, "f32 results are zero-extended");
             }
             for (op, f) in cmp32 {
                 let want = f(a, b) as u64;
                 for v in ["", "_if", "_select", "_brif"] {
-                    assert_eq!(inst.call(&format!("f32.{op}{v}"), &args), Ok(want), "f32.{op}{v}({a}, {b})");
+                    assert_eq!(
+                        inst.call(&format!("f32.{op}{v}"), &args),
+                        Ok(want),
+                        "f32.{op}{v}({a}, {b})"
+                    );
                 }
                 let sel = inst.call(&format!("f32.{op}_fsel"), &args).unwrap();
-                assert!(same_f32(sel, if f(a, b) { a } else { b }), "f32.{op}_fsel({a}, {b})");
+                assert!(
+                    same_f32(sel, if f(a, b) { a } else { b }),
+                    "f32.{op}_fsel({a}, {b})"
+                );
             }
         }
         let got = inst.call("f32.sqrt", &[a.to_bits() as u64]).unwrap();
         assert!(same_f32(got, a.sqrt()));
-        assert!(same_f64(inst.call("promote", &[a.to_bits() as u64]).unwrap(), a as f64));
-        assert_eq!(inst.call("i32.reinterpret", &[a.to_bits() as u64]), Ok(a.to_bits() as u64));
+        assert!(same_f64(
+            inst.call("promote", &[a.to_bits() as u64]).unwrap(),
+            a as f64
+        ));
+        assert_eq!(
+            inst.call("i32.reinterpret", &[a.to_bits() as u64]),
+            Ok(a.to_bits() as u64)
+        );
     }
     for &a in F64_EDGES {
         for &b in F64_EDGES {
@@ -556,19 +738,32 @@ fn float_arithmetic_and_comparisons_match_reference() {
             for (op, f) in cmp64 {
                 let want = f(a, b) as u64;
                 for v in ["", "_if", "_select", "_brif"] {
-                    assert_eq!(inst.call(&format!("f64.{op}{v}"), &args), Ok(want), "f64.{op}{v}({a}, {b})");
+                    assert_eq!(
+                        inst.call(&format!("f64.{op}{v}"), &args),
+                        Ok(want),
+                        "f64.{op}{v}({a}, {b})"
+                    );
                 }
                 let sel = inst.call(&format!("f64.{op}_fsel"), &args).unwrap();
-                assert!(same_f64(sel, if f(a, b) { a } else { b }), "f64.{op}_fsel({a}, {b})");
+                assert!(
+                    same_f64(sel, if f(a, b) { a } else { b }),
+                    "f64.{op}_fsel({a}, {b})"
+                );
             }
         }
         assert!(same_f64(inst.call("f64.sqrt", &[a.to_bits()]).unwrap(), a.sqrt()));
         assert!(same_f32(inst.call("demote", &[a.to_bits()]).unwrap(), a as f32));
     }
-    assert_eq!(inst.call("i32.reinterpret_reg", &[1.5f32.to_bits() as u64]), Ok(1.5f32.to_bits() as u64));
+    assert_eq!(
+        inst.call("i32.reinterpret_reg", &[1.5f32.to_bits() as u64]),
+        Ok(1.5f32.to_bits() as u64)
+    );
     assert_eq!(inst.call("f64.reinterpret_reg", &[41]), Ok(42));
     assert_eq!(inst.call("f32.const", &[]), Ok((-3.0f32).to_bits() as u64));
-    assert_eq!(inst.call("f64.const", &[]), Ok(f64::from_bits(0x4632_3456_789a_bcde).to_bits()));
+    assert_eq!(
+        inst.call("f64.const", &[]),
+        Ok(f64::from_bits(0x4632_3456_789a_bcde).to_bits())
+    );
 }
 
 // ------------------------------------------------------------------ control flow
@@ -645,7 +840,15 @@ fn control_flow_blocks_loops_and_br_table() {
     )"#;
     let mut inst = Instance::new(wat);
     assert_eq!(inst.call("sum_to", &[100]), Ok(5050));
-    for (i, want) in [(0, 10), (1, 11), (2, 12), (3, 13), (4, 13), (1000, 13), (u32::MAX as u64, 13)] {
+    for (i, want) in [
+        (0, 10),
+        (1, 11),
+        (2, 12),
+        (3, 13),
+        (4, 13),
+        (1000, 13),
+        (u32::MAX as u64, 13),
+    ] {
         assert_eq!(inst.call("switch", &[i]), Ok(want), "switch({i})");
     }
     assert_eq!(inst.call("switch_values", &[0]), Ok(1101));
@@ -668,7 +871,10 @@ fn control_flow_blocks_loops_and_br_table() {
     assert_eq!(inst.call("select_local", &[1, 2, 0]), Ok(2));
     assert_eq!(inst.call("select_local", &[1, 2, 5]), Ok(1));
     assert_eq!(inst.call("tee", &[21]), Ok(84));
-    assert_eq!(inst.call("latent_local", &[1]), Ok((1u32.wrapping_sub(100)) as u64));
+    assert_eq!(
+        inst.call("latent_local", &[1]),
+        Ok((1u32.wrapping_sub(100)) as u64)
+    );
 }
 
 #[test]
@@ -701,7 +907,10 @@ fn multi_value_blocks_and_functions() {
         (i64.add) (i64.add) (i64.add) (i64.add) (i64.add) (i64.add) (i64.add))
     )"#;
     let mut inst = Instance::new(wat);
-    assert_eq!(inst.call_raw("swap", &[3, 0x1_0000_0000]), Ok(vec![0x1_0000_0000, 3]));
+    assert_eq!(
+        inst.call_raw("swap", &[3, 0x1_0000_0000]),
+        Ok(vec![0x1_0000_0000, 3])
+    );
     assert_eq!(inst.call_raw("swap_params", &[1, 2]), Ok(vec![2, 1]));
     assert_eq!(inst.call("block_multi", &[1]), Ok(0xffff_fffb)); // taken: 5 - 10
     assert_eq!(inst.call("block_multi", &[0]), Ok(0xffff_ffff));
@@ -782,10 +991,19 @@ fn call_indirect_and_its_traps() {
     let mut inst = Instance::new(wat);
     assert_eq!(inst.call("dispatch", &[0, 7]), Ok(14));
     assert_eq!(inst.call("dispatch", &[1, 7]), Ok(21));
-    assert_eq!(inst.call("dispatch", &[2, 7]), Err(TrapKind::IndirectCallTypeMismatch));
-    assert_eq!(inst.call("dispatch", &[3, 7]), Err(TrapKind::UninitializedElement));
+    assert_eq!(
+        inst.call("dispatch", &[2, 7]),
+        Err(TrapKind::IndirectCallTypeMismatch)
+    );
+    assert_eq!(
+        inst.call("dispatch", &[3, 7]),
+        Err(TrapKind::UninitializedElement)
+    );
     assert_eq!(inst.call("dispatch", &[4, 7]), Err(TrapKind::UndefinedElement));
-    assert_eq!(inst.call("dispatch", &[u32::MAX as u64, 7]), Err(TrapKind::UndefinedElement));
+    assert_eq!(
+        inst.call("dispatch", &[u32::MAX as u64, 7]),
+        Err(TrapKind::UndefinedElement)
+    );
     assert_eq!(inst.call("dispatch", &[1, 8]), Ok(24));
 }
 
@@ -812,7 +1030,10 @@ fn host_imports_and_nested_traps() {
     let mut inst = Instance::with_hosts(wat, hosts);
     assert_eq!(inst.call("call_host", &[5]), Ok(30));
     assert_eq!(inst.call("call_fail", &[0]), Ok(1));
-    assert_eq!(inst.call("call_fail", &[TrapKind::HostError as u64]), Err(TrapKind::HostError));
+    assert_eq!(
+        inst.call("call_fail", &[TrapKind::HostError as u64]),
+        Err(TrapKind::HostError)
+    );
     assert_eq!(inst.call("call_host", &[1]), Ok(22));
 }
 
@@ -909,12 +1130,29 @@ fn memory_loads_stores_and_bounds() {
     assert_eq!(inst.call("const_addr", &[]), Ok(0x0403_0201));
     assert_eq!(inst.call("const_oob", &[]), Err(TrapKind::MemoryOutOfBounds));
     assert_eq!(inst.call("huge_offset", &[0]), Err(TrapKind::MemoryOutOfBounds));
-    assert_eq!(inst.call("huge_offset", &[0x20]), Err(TrapKind::MemoryOutOfBounds));
+    assert_eq!(
+        inst.call("huge_offset", &[0x20]),
+        Err(TrapKind::MemoryOutOfBounds)
+    );
     // Bounds edges for every width.
-    for (f, size) in [("i32.load", 4u64), ("i64.load", 8), ("i32.load8_u", 1), ("i32.load16_u", 2), ("f64.load", 8)] {
+    for (f, size) in [
+        ("i32.load", 4u64),
+        ("i64.load", 8),
+        ("i32.load8_u", 1),
+        ("i32.load16_u", 2),
+        ("f64.load", 8),
+    ] {
         assert!(inst.call(f, &[65536 - size]).is_ok(), "{f} at last valid address");
-        assert_eq!(inst.call(f, &[65536 - size + 1]), Err(TrapKind::MemoryOutOfBounds), "{f} one past");
-        assert_eq!(inst.call(f, &[u32::MAX as u64]), Err(TrapKind::MemoryOutOfBounds), "{f} at 4 GiB - 1");
+        assert_eq!(
+            inst.call(f, &[65536 - size + 1]),
+            Err(TrapKind::MemoryOutOfBounds),
+            "{f} one past"
+        );
+        assert_eq!(
+            inst.call(f, &[u32::MAX as u64]),
+            Err(TrapKind::MemoryOutOfBounds),
+            "{f} at 4 GiB - 1"
+        );
     }
     inst.call_raw("store8", &[100, 0x1ff]).unwrap();
     inst.call_raw("store16", &[102, 0x12345]).unwrap();
@@ -923,15 +1161,20 @@ fn memory_loads_stores_and_bounds() {
     assert_eq!(inst.call("i32.load", &[104]), Ok(0xdead_beef));
     inst.call_raw("store64", &[200, 0x0102_0304_0506_0708]).unwrap();
     assert_eq!(inst.call("i64.load", &[200]), Ok(0x0102_0304_0506_0708));
-    inst.call_raw("store64_32", &[200, 0xffff_ffff_aaaa_bbbb]).unwrap();
+    inst.call_raw("store64_32", &[200, 0xffff_ffff_aaaa_bbbb])
+        .unwrap();
     assert_eq!(inst.call("i64.load", &[200]), Ok(0x0102_0304_aaaa_bbbb));
-    inst.call_raw("storef32", &[300, 2.5f32.to_bits() as u64]).unwrap();
+    inst.call_raw("storef32", &[300, 2.5f32.to_bits() as u64])
+        .unwrap();
     assert_eq!(inst.call("f32.load", &[300]), Ok(2.5f32.to_bits() as u64));
     inst.call_raw("storef64", &[304, (-0.125f64).to_bits()]).unwrap();
     assert_eq!(inst.call("f64.load", &[304]), Ok((-0.125f64).to_bits()));
     inst.call_raw("store_imm", &[400]).unwrap();
     assert_eq!(inst.call("i64.load", &[400]), Ok(-2i64 as u64));
-    assert_eq!(inst.call_raw("store32", &[65533, 1]), Err(TrapKind::MemoryOutOfBounds));
+    assert_eq!(
+        inst.call_raw("store32", &[65533, 1]),
+        Err(TrapKind::MemoryOutOfBounds)
+    );
     assert_eq!(&inst.memory_bytes[400..408], &(-2i64).to_le_bytes());
     assert_eq!(inst.call("size", &[]), Ok(1));
     // The placeholder runtime helper refuses to grow.
@@ -967,7 +1210,8 @@ fn invalid_and_unsupported_modules_are_errors() {
         Err(e) => panic!("unexpected error {e}"),
         Ok(_) => panic!("invalid module accepted"),
     }
-    let simd = wat::parse_str("(module (func (result i32) (i32x4.extract_lane 0 (v128.const i64x2 0 0))))").unwrap();
+    let simd =
+        wat::parse_str("(module (func (result i32) (i32x4.extract_lane 0 (v128.const i64x2 0 0))))").unwrap();
     match compile(&simd) {
         Err(wazero::Error::Compile { message, .. }) => assert!(message.contains("unsupported"), "{message}"),
         _ => panic!("SIMD should be unsupported for now"),
@@ -976,7 +1220,13 @@ fn invalid_and_unsupported_modules_are_errors() {
 
 // ------------------------------------------------------------------ float library operators
 
-fn wasm_min_max<F: Copy + PartialOrd>(a: F, b: F, is_nan: fn(F) -> bool, neg_sign: fn(F) -> bool, is_min: bool) -> Option<F> {
+fn wasm_min_max<F: Copy + PartialOrd>(
+    a: F,
+    b: F,
+    is_nan: fn(F) -> bool,
+    neg_sign: fn(F) -> bool,
+    is_min: bool,
+) -> Option<F> {
     if is_nan(a) || is_nan(b) {
         return None; // any NaN
     }
@@ -1006,7 +1256,9 @@ fn float_library_operators_match_reference() {
             m += &format!("(func (export \"{ty}.{op}\") (param {ty} {ty}) (result {ty}) ({ty}.{op} (local.get 0) (local.get 1)))\n");
         }
         for op in ["abs", "neg", "ceil", "floor", "trunc", "nearest"] {
-            m += &format!("(func (export \"{ty}.{op}\") (param {ty}) (result {ty}) ({ty}.{op} (local.get 0)))\n");
+            m += &format!(
+                "(func (export \"{ty}.{op}\") (param {ty}) (result {ty}) ({ty}.{op} (local.get 0)))\n"
+            );
         }
         for ity in ["i32", "i64"] {
             for sign in ["s", "u"] {
@@ -1020,8 +1272,47 @@ fn float_library_operators_match_reference() {
       (func (export "abs_const") (result f32) (f32.abs (f32.const -2)))
     )"#;
     let mut inst = Instance::new(&m);
-    let f32s: Vec<f32> = F32_EDGES.iter().copied().chain([0.5, 1.5, 2.5, -0.5, -2.5, 2147483520.0, 2147483648.0, -2147483648.0, 4294967040.0, 4294967296.0, -0.9, 9.223372e18, 1.8446743e19]).collect();
-    let f64s: Vec<f64> = F64_EDGES.iter().copied().chain([0.5, 1.5, 2.5, -0.5, -2.5, 2147483647.9, 2147483648.0, -2147483648.9, -2147483649.0, 4294967295.5, 4294967296.0, -0.99, 9223372036854774784.0, 9223372036854775808.0, 18446744073709549568.0, 18446744073709551616.0]).collect();
+    let f32s: Vec<f32> = F32_EDGES
+        .iter()
+        .copied()
+        .chain([
+            0.5,
+            1.5,
+            2.5,
+            -0.5,
+            -2.5,
+            2147483520.0,
+            2147483648.0,
+            -2147483648.0,
+            4294967040.0,
+            4294967296.0,
+            -0.9,
+            9.223372e18,
+            1.8446743e19,
+        ])
+        .collect();
+    let f64s: Vec<f64> = F64_EDGES
+        .iter()
+        .copied()
+        .chain([
+            0.5,
+            1.5,
+            2.5,
+            -0.5,
+            -2.5,
+            2147483647.9,
+            2147483648.0,
+            -2147483648.9,
+            -2147483649.0,
+            4294967295.5,
+            4294967296.0,
+            -0.99,
+            9223372036854774784.0,
+            9223372036854775808.0,
+            18446744073709549568.0,
+            18446744073709551616.0,
+        ])
+        .collect();
     for &a in &f32s {
         let x = a.to_bits() as u64;
         for &b in &f32s {
@@ -1033,23 +1324,66 @@ fn float_library_operators_match_reference() {
                     Some(w) => assert_eq!(got, w.to_bits() as u64, "f32.{op}({a}, {b})"),
                 }
             }
-            assert_eq!(inst.call("f32.copysign", &args), Ok(a.copysign(b).to_bits() as u64), "copysign({a}, {b})");
+            assert_eq!(
+                inst.call("f32.copysign", &args),
+                Ok(a.copysign(b).to_bits() as u64),
+                "copysign({a}, {b})"
+            );
         }
-        for (op, want) in [("abs", a.abs()), ("neg", -a), ("ceil", a.ceil()), ("floor", a.floor()), ("trunc", a.trunc()), ("nearest", a.round_ties_even())] {
+        for (op, want) in [
+            ("abs", a.abs()),
+            ("neg", -a),
+            ("ceil", a.ceil()),
+            ("floor", a.floor()),
+            ("trunc", a.trunc()),
+            ("nearest", a.round_ties_even()),
+        ] {
             let got = inst.call(&format!("f32.{op}"), &[x]).unwrap();
-            assert!(same_f32(got, want), "f32.{op}({a}) = {}", f32::from_bits(got as u32));
+            assert!(
+                same_f32(got, want),
+                "f32.{op}({a}) = {}",
+                f32::from_bits(got as u32)
+            );
             if matches!(op, "abs" | "neg") {
                 assert_eq!(got, want.to_bits() as u64, "f32.{op}({a}) is a bit operation");
             }
         }
         let v = a as f64;
-        assert_eq!(inst.call("i32.trunc_f32_s", &[x]), trunc_ref(v, -2147483648.0, 2147483648.0).map(|t| t as i32 as u32 as u64), "i32.trunc_f32_s({a})");
-        assert_eq!(inst.call("i32.trunc_f32_u", &[x]), trunc_ref(v, 0.0, 4294967296.0).map(|t| t as u32 as u64), "i32.trunc_f32_u({a})");
-        assert_eq!(inst.call("i64.trunc_f32_s", &[x]), trunc_ref(v, -9223372036854775808.0, 9223372036854775808.0).map(|t| t as i64 as u64), "i64.trunc_f32_s({a})");
-        assert_eq!(inst.call("i64.trunc_f32_u", &[x]), trunc_ref(v, 0.0, 18446744073709551616.0).map(|t| t as u64), "i64.trunc_f32_u({a})");
-        assert_eq!(inst.call("i32.trunc_sat_f32_s", &[x]), Ok(a as i32 as u32 as u64), "sat {a}");
-        assert_eq!(inst.call("i32.trunc_sat_f32_u", &[x]), Ok(a as u32 as u64), "sat {a}");
-        assert_eq!(inst.call("i64.trunc_sat_f32_s", &[x]), Ok(a as i64 as u64), "sat {a}");
+        assert_eq!(
+            inst.call("i32.trunc_f32_s", &[x]),
+            trunc_ref(v, -2147483648.0, 2147483648.0).map(|t| t as i32 as u32 as u64),
+            "i32.trunc_f32_s({a})"
+        );
+        assert_eq!(
+            inst.call("i32.trunc_f32_u", &[x]),
+            trunc_ref(v, 0.0, 4294967296.0).map(|t| t as u32 as u64),
+            "i32.trunc_f32_u({a})"
+        );
+        assert_eq!(
+            inst.call("i64.trunc_f32_s", &[x]),
+            trunc_ref(v, -9223372036854775808.0, 9223372036854775808.0).map(|t| t as i64 as u64),
+            "i64.trunc_f32_s({a})"
+        );
+        assert_eq!(
+            inst.call("i64.trunc_f32_u", &[x]),
+            trunc_ref(v, 0.0, 18446744073709551616.0).map(|t| t as u64),
+            "i64.trunc_f32_u({a})"
+        );
+        assert_eq!(
+            inst.call("i32.trunc_sat_f32_s", &[x]),
+            Ok(a as i32 as u32 as u64),
+            "sat {a}"
+        );
+        assert_eq!(
+            inst.call("i32.trunc_sat_f32_u", &[x]),
+            Ok(a as u32 as u64),
+            "sat {a}"
+        );
+        assert_eq!(
+            inst.call("i64.trunc_sat_f32_s", &[x]),
+            Ok(a as i64 as u64),
+            "sat {a}"
+        );
         assert_eq!(inst.call("i64.trunc_sat_f32_u", &[x]), Ok(a as u64), "sat {a}");
     }
     for &a in &f64s {
@@ -1065,14 +1399,37 @@ fn float_library_operators_match_reference() {
             }
             assert_eq!(inst.call("f64.copysign", &args), Ok(a.copysign(b).to_bits()));
         }
-        for (op, want) in [("abs", a.abs()), ("neg", -a), ("ceil", a.ceil()), ("floor", a.floor()), ("trunc", a.trunc()), ("nearest", a.round_ties_even())] {
+        for (op, want) in [
+            ("abs", a.abs()),
+            ("neg", -a),
+            ("ceil", a.ceil()),
+            ("floor", a.floor()),
+            ("trunc", a.trunc()),
+            ("nearest", a.round_ties_even()),
+        ] {
             let got = inst.call(&format!("f64.{op}"), &[x]).unwrap();
             assert!(same_f64(got, want), "f64.{op}({a})");
         }
-        assert_eq!(inst.call("i32.trunc_f64_s", &[x]), trunc_ref(a, -2147483648.0, 2147483648.0).map(|t| t as i32 as u32 as u64), "i32.trunc_f64_s({a})");
-        assert_eq!(inst.call("i32.trunc_f64_u", &[x]), trunc_ref(a, 0.0, 4294967296.0).map(|t| t as u32 as u64), "i32.trunc_f64_u({a})");
-        assert_eq!(inst.call("i64.trunc_f64_s", &[x]), trunc_ref(a, -9223372036854775808.0, 9223372036854775808.0).map(|t| t as i64 as u64), "i64.trunc_f64_s({a})");
-        assert_eq!(inst.call("i64.trunc_f64_u", &[x]), trunc_ref(a, 0.0, 18446744073709551616.0).map(|t| t as u64), "i64.trunc_f64_u({a})");
+        assert_eq!(
+            inst.call("i32.trunc_f64_s", &[x]),
+            trunc_ref(a, -2147483648.0, 2147483648.0).map(|t| t as i32 as u32 as u64),
+            "i32.trunc_f64_s({a})"
+        );
+        assert_eq!(
+            inst.call("i32.trunc_f64_u", &[x]),
+            trunc_ref(a, 0.0, 4294967296.0).map(|t| t as u32 as u64),
+            "i32.trunc_f64_u({a})"
+        );
+        assert_eq!(
+            inst.call("i64.trunc_f64_s", &[x]),
+            trunc_ref(a, -9223372036854775808.0, 9223372036854775808.0).map(|t| t as i64 as u64),
+            "i64.trunc_f64_s({a})"
+        );
+        assert_eq!(
+            inst.call("i64.trunc_f64_u", &[x]),
+            trunc_ref(a, 0.0, 18446744073709551616.0).map(|t| t as u64),
+            "i64.trunc_f64_u({a})"
+        );
         assert_eq!(inst.call("i32.trunc_sat_f64_s", &[x]), Ok(a as i32 as u32 as u64));
         assert_eq!(inst.call("i32.trunc_sat_f64_u", &[x]), Ok(a as u32 as u64));
         assert_eq!(inst.call("i64.trunc_sat_f64_s", &[x]), Ok(a as i64 as u64));
@@ -1080,15 +1437,38 @@ fn float_library_operators_match_reference() {
     }
     for &i in I32_EDGES {
         let x = i as u64;
-        assert_eq!(inst.call("f32.convert_i32_s", &[x]), Ok((i as i32 as f32).to_bits() as u64));
-        assert_eq!(inst.call("f32.convert_i32_u", &[x]), Ok((i as f32).to_bits() as u64));
-        assert_eq!(inst.call("f64.convert_i32_s", &[x]), Ok((i as i32 as f64).to_bits()));
+        assert_eq!(
+            inst.call("f32.convert_i32_s", &[x]),
+            Ok((i as i32 as f32).to_bits() as u64)
+        );
+        assert_eq!(
+            inst.call("f32.convert_i32_u", &[x]),
+            Ok((i as f32).to_bits() as u64)
+        );
+        assert_eq!(
+            inst.call("f64.convert_i32_s", &[x]),
+            Ok((i as i32 as f64).to_bits())
+        );
         assert_eq!(inst.call("f64.convert_i32_u", &[x]), Ok((i as f64).to_bits()));
     }
-    for &i in I64_EDGES.iter().chain(&[0x20_0000_0000_0001u64, 0xffff_ff7f_ffff_ffff]) {
-        assert_eq!(inst.call("f32.convert_i64_s", &[i]), Ok((i as i64 as f32).to_bits() as u64), "f32.convert_i64_s({i:#x})");
-        assert_eq!(inst.call("f32.convert_i64_u", &[i]), Ok((i as f32).to_bits() as u64), "f32.convert_i64_u({i:#x})");
-        assert_eq!(inst.call("f64.convert_i64_s", &[i]), Ok((i as i64 as f64).to_bits()));
+    for &i in I64_EDGES
+        .iter()
+        .chain(&[0x20_0000_0000_0001u64, 0xffff_ff7f_ffff_ffff])
+    {
+        assert_eq!(
+            inst.call("f32.convert_i64_s", &[i]),
+            Ok((i as i64 as f32).to_bits() as u64),
+            "f32.convert_i64_s({i:#x})"
+        );
+        assert_eq!(
+            inst.call("f32.convert_i64_u", &[i]),
+            Ok((i as f32).to_bits() as u64),
+            "f32.convert_i64_u({i:#x})"
+        );
+        assert_eq!(
+            inst.call("f64.convert_i64_s", &[i]),
+            Ok((i as i64 as f64).to_bits())
+        );
         assert_eq!(inst.call("f64.convert_i64_u", &[i]), Ok((i as f64).to_bits()));
     }
     assert_eq!(inst.call("neg_const", &[]), Ok((-1.5f64).to_bits()));
@@ -1108,14 +1488,65 @@ mod spec {
     /// Files whose every module this harness can instantiate (spectest imports only, no
     /// linking between modules, no memory growth: the harness memory cannot grow).
     const FILES: &[&str] = &[
-        "address", "align", "block", "br", "br_if", "br_table", "call", "call_indirect", "const",
-        "conversions", "endianness", "f32", "f32_bitwise", "f32_cmp", "f64", "f64_bitwise",
-        "f64_cmp", "fac", "float_exprs", "float_literals", "float_memory", "float_misc",
-        "forward", "func", "func_ptrs", "global", "i32", "i64", "if", "int_exprs",
-        "int_literals", "labels", "left-to-right", "load", "local_get", "local_set", "local_tee",
-        "loop", "memory", "memory_redundancy", "memory_trap", "nop", "return", "select", "stack",
-        "store", "switch", "traps", "unreachable", "unwind", "unreached-valid", "memory_copy", "memory_fill",
-        "ref_null", "ref_is_null", "ref_func", "table_get", "table_set", "table_size",
+        "address",
+        "align",
+        "block",
+        "br",
+        "br_if",
+        "br_table",
+        "call",
+        "call_indirect",
+        "const",
+        "conversions",
+        "endianness",
+        "f32",
+        "f32_bitwise",
+        "f32_cmp",
+        "f64",
+        "f64_bitwise",
+        "f64_cmp",
+        "fac",
+        "float_exprs",
+        "float_literals",
+        "float_memory",
+        "float_misc",
+        "forward",
+        "func",
+        "func_ptrs",
+        "global",
+        "i32",
+        "i64",
+        "if",
+        "int_exprs",
+        "int_literals",
+        "labels",
+        "left-to-right",
+        "load",
+        "local_get",
+        "local_set",
+        "local_tee",
+        "loop",
+        "memory",
+        "memory_redundancy",
+        "memory_trap",
+        "nop",
+        "return",
+        "select",
+        "stack",
+        "store",
+        "switch",
+        "traps",
+        "unreachable",
+        "unwind",
+        "unreached-valid",
+        "memory_copy",
+        "memory_fill",
+        "ref_null",
+        "ref_is_null",
+        "ref_func",
+        "table_get",
+        "table_set",
+        "table_size",
     ];
 
     fn arg(a: &WastArg) -> Option<u64> {
@@ -1159,15 +1590,19 @@ mod spec {
         let bytes = wat.encode().map_err(|e| e.to_string())?;
         let (info, code) = match compile(&bytes) {
             Ok(x) => x,
-            Err(wazero::Error::Compile { message, .. }) if message.starts_with("unsupported") => return Ok(None),
+            Err(wazero::Error::Compile { message, .. }) if message.starts_with("unsupported") => {
+                return Ok(None)
+            }
             Err(e) => return Err(format!("compile: {e}")),
         };
         if info.imports.iter().any(|i| i.module != "spectest") {
             return Ok(None);
         }
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| Instance::build(info, code, Vec::new())))
-            .map(Some)
-            .map_err(|_| "instantiation failed".to_string())
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            Instance::build(info, code, Vec::new())
+        }))
+        .map(Some)
+        .map_err(|_| "instantiation failed".to_string())
     }
 
     fn run_file(name: &str, failures: &mut Vec<String>) -> (usize, usize) {
@@ -1184,7 +1619,9 @@ mod spec {
             };
             let at = format!("{name}.wast:{line}");
             let invoke = |inst: &mut Instance, exec: &WastExecute| -> Option<Result<Vec<u64>, TrapKind>> {
-                let WastExecute::Invoke(inv) = exec else { return None };
+                let WastExecute::Invoke(inv) = exec else {
+                    return None;
+                };
                 // `memory.grow` needs the real runtime (the placeholder helper refuses).
                 if inv.module.is_some() || inv.name.contains("memory.grow") {
                     return None;
@@ -1201,12 +1638,19 @@ mod spec {
                     }
                 },
                 WastDirective::AssertReturn { exec, results, .. } => {
-                    let Some(inst) = current.as_mut() else { skipped += 1; continue };
+                    let Some(inst) = current.as_mut() else {
+                        skipped += 1;
+                        continue;
+                    };
                     match invoke(inst, &exec) {
                         None => skipped += 1,
                         Some(Err(t)) => failures.push(format!("{at}: trapped {t:?}")),
                         Some(Ok(got)) => {
-                            let ok: Option<Vec<bool>> = results.iter().zip(&got).map(|(r, g)| ret_matches(r, *g)).collect();
+                            let ok: Option<Vec<bool>> = results
+                                .iter()
+                                .zip(&got)
+                                .map(|(r, g)| ret_matches(r, *g))
+                                .collect();
                             match ok {
                                 None => skipped += 1,
                                 Some(v) if v.iter().all(|b| *b) && v.len() == results.len() => passed += 1,
@@ -1216,7 +1660,10 @@ mod spec {
                     }
                 }
                 WastDirective::AssertExhaustion { call, message, .. } => {
-                    let Some(inst) = current.as_mut() else { skipped += 1; continue };
+                    let Some(inst) = current.as_mut() else {
+                        skipped += 1;
+                        continue;
+                    };
                     match invoke(inst, &WastExecute::Invoke(call)) {
                         None => skipped += 1,
                         Some(Err(TrapKind::StackOverflow)) => passed += 1,
@@ -1224,21 +1671,32 @@ mod spec {
                     }
                 }
                 WastDirective::AssertTrap { exec, message, .. } => {
-                    let Some(inst) = current.as_mut() else { skipped += 1; continue };
+                    let Some(inst) = current.as_mut() else {
+                        skipped += 1;
+                        continue;
+                    };
                     match invoke(inst, &exec) {
                         None => skipped += 1,
-                        Some(Err(t)) if message.starts_with(t.message()) || t.message().starts_with(message) => passed += 1,
+                        Some(Err(t))
+                            if message.starts_with(t.message()) || t.message().starts_with(message) =>
+                        {
+                            passed += 1
+                        }
                         Some(r) => failures.push(format!("{at}: expected trap {message:?}, got {r:x?}")),
                     }
                 }
                 WastDirective::Invoke(inv) => {
-                    let Some(inst) = current.as_mut() else { skipped += 1; continue };
+                    let Some(inst) = current.as_mut() else {
+                        skipped += 1;
+                        continue;
+                    };
                     let args: Option<Vec<u64>> = inv.args.iter().map(arg).collect();
                     if let Some(args) = args {
                         let _ = inst.call_raw(inv.name, &args);
                     }
                 }
-                WastDirective::AssertInvalid { mut module, .. } | WastDirective::AssertMalformed { mut module, .. } => {
+                WastDirective::AssertInvalid { mut module, .. }
+                | WastDirective::AssertMalformed { mut module, .. } => {
                     if let Ok(bytes) = module.encode() {
                         if compile(&bytes).is_ok() {
                             failures.push(format!("{at}: invalid module accepted"));
@@ -1274,7 +1732,10 @@ mod spec {
             })
             .unwrap();
         let (failures, passed, skipped) = handle.join().unwrap();
-        eprintln!("spec subset: {passed} passed, {skipped} skipped, {} failed", failures.len());
+        eprintln!(
+            "spec subset: {passed} passed, {skipped} skipped, {} failed",
+            failures.len()
+        );
         for f in failures.iter().take(60) {
             eprintln!("  {f}");
         }
@@ -1287,7 +1748,9 @@ mod spec {
 /// `objdump -D -b binary -mi386:x86-64 /tmp/wazero-dump.bin`).
 #[test]
 fn dump_code() {
-    let Ok(path) = std::env::var("WAZERO_DUMP") else { return };
+    let Ok(path) = std::env::var("WAZERO_DUMP") else {
+        return;
+    };
     let bytes = wat::parse_file(&path).expect("wat");
     let (_, code) = compile(&bytes).expect("compile");
     // SAFETY: the code memory is readable for `len` bytes.
@@ -1391,7 +1854,12 @@ fn wasi_testsuite_modules_compile() {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    eprintln!("{} modules, {} KiB in {secs:.3}s ({:.1} MB/s)", files.len(), bytes_total / 1024, bytes_total as f64 / secs / 1e6);
+    eprintln!(
+        "{} modules, {} KiB in {secs:.3}s ({:.1} MB/s)",
+        files.len(),
+        bytes_total / 1024,
+        bytes_total as f64 / secs / 1e6
+    );
     for u in unsupported.iter().take(10) {
         eprintln!("  {u}");
     }
@@ -1418,9 +1886,31 @@ mod random_programs {
     }
 
     #[derive(Clone, Copy, Debug)]
-    enum Bin { Add, Sub, Mul, And, Or, Xor, Shl, ShrU, ShrS, Rotl, DivU, RemS, FAdd, I32Add }
+    enum Bin {
+        Add,
+        Sub,
+        Mul,
+        And,
+        Or,
+        Xor,
+        Shl,
+        ShrU,
+        ShrS,
+        Rotl,
+        DivU,
+        RemS,
+        FAdd,
+        I32Add,
+    }
     #[derive(Clone, Copy, Debug)]
-    enum Cmp { Eq, Ne, LtS, LtU, GeS, GtU }
+    enum Cmp {
+        Eq,
+        Ne,
+        LtS,
+        LtU,
+        GeS,
+        GtU,
+    }
 
     enum E {
         Local(u32),
@@ -1452,21 +1942,64 @@ mod random_programs {
             };
         }
         let d = depth - 1;
-        let bins = [Bin::Add, Bin::Sub, Bin::Mul, Bin::And, Bin::Or, Bin::Xor, Bin::Shl, Bin::ShrU, Bin::ShrS, Bin::Rotl, Bin::DivU, Bin::RemS, Bin::FAdd, Bin::I32Add];
+        let bins = [
+            Bin::Add,
+            Bin::Sub,
+            Bin::Mul,
+            Bin::And,
+            Bin::Or,
+            Bin::Xor,
+            Bin::Shl,
+            Bin::ShrU,
+            Bin::ShrS,
+            Bin::Rotl,
+            Bin::DivU,
+            Bin::RemS,
+            Bin::FAdd,
+            Bin::I32Add,
+        ];
         let cmps = [Cmp::Eq, Cmp::Ne, Cmp::LtS, Cmp::LtU, Cmp::GeS, Cmp::GtU];
         match r.below(14) {
-            0..=4 => E::Bin(bins[r.below(bins.len() as u64) as usize], Box::new(gen(r, d, loops)), Box::new(gen(r, d, loops))),
-            5 => E::Cmp(cmps[r.below(6) as usize], Box::new(gen(r, d, loops)), Box::new(gen(r, d, loops))),
-            6 => E::Select(Box::new(gen(r, d, loops)), Box::new(gen(r, d, loops)), Box::new(gen_c(r, d, loops))),
-            7 => E::If(Box::new(gen_c(r, d, loops)), Box::new(gen(r, d, loops)), Box::new(gen(r, d, loops))),
-            8 => E::BrIf(Box::new(gen(r, d, loops)), Box::new(gen_c(r, d, loops)), Box::new(gen(r, d, loops))),
+            0..=4 => E::Bin(
+                bins[r.below(bins.len() as u64) as usize],
+                Box::new(gen(r, d, loops)),
+                Box::new(gen(r, d, loops)),
+            ),
+            5 => E::Cmp(
+                cmps[r.below(6) as usize],
+                Box::new(gen(r, d, loops)),
+                Box::new(gen(r, d, loops)),
+            ),
+            6 => E::Select(
+                Box::new(gen(r, d, loops)),
+                Box::new(gen(r, d, loops)),
+                Box::new(gen_c(r, d, loops)),
+            ),
+            7 => E::If(
+                Box::new(gen_c(r, d, loops)),
+                Box::new(gen(r, d, loops)),
+                Box::new(gen(r, d, loops)),
+            ),
+            8 => E::BrIf(
+                Box::new(gen(r, d, loops)),
+                Box::new(gen_c(r, d, loops)),
+                Box::new(gen(r, d, loops)),
+            ),
             9 | 10 => E::Tee(r.below(LOCALS as u64) as u32, Box::new(gen(r, d, loops))),
             11 => E::Call(Box::new(gen(r, d, loops))),
             12 if *loops < 16 => {
                 *loops += 1;
                 E::Loop(6 + *loops - 1, Box::new(gen(r, d, loops)))
             }
-            _ => E::Bin(Bin::Add, Box::new(gen(r, d, loops)), Box::new(E::Bin(Bin::Mul, Box::new(gen(r, d, loops)), Box::new(gen(r, d, loops))))),
+            _ => E::Bin(
+                Bin::Add,
+                Box::new(gen(r, d, loops)),
+                Box::new(E::Bin(
+                    Bin::Mul,
+                    Box::new(gen(r, d, loops)),
+                    Box::new(gen(r, d, loops)),
+                )),
+            ),
         }
     }
 
@@ -1475,12 +2008,23 @@ mod random_programs {
         if r.below(3) == 0 {
             C::Wrap(gen(r, depth, loops))
         } else {
-            C::Cmp(cmps[r.below(6) as usize], gen(r, depth, loops), gen(r, depth, loops))
+            C::Cmp(
+                cmps[r.below(6) as usize],
+                gen(r, depth, loops),
+                gen(r, depth, loops),
+            )
         }
     }
 
     fn cmp_name(c: Cmp) -> &'static str {
-        match c { Cmp::Eq => "eq", Cmp::Ne => "ne", Cmp::LtS => "lt_s", Cmp::LtU => "lt_u", Cmp::GeS => "ge_s", Cmp::GtU => "gt_u" }
+        match c {
+            Cmp::Eq => "eq",
+            Cmp::Ne => "ne",
+            Cmp::LtS => "lt_s",
+            Cmp::LtU => "lt_u",
+            Cmp::GeS => "ge_s",
+            Cmp::GtU => "gt_u",
+        }
     }
 
     fn wat(e: &E, out: &mut String) {
@@ -1501,8 +2045,16 @@ mod random_programs {
                     Bin::Rotl => ("(i64.rotl ", "", ")"),
                     Bin::DivU => ("(i64.div_u ", "(i64.or ", " (i64.const 1)))"),
                     Bin::RemS => ("(i64.rem_s ", "(i64.or ", " (i64.const 1)))"),
-                    Bin::FAdd => ("(i64.trunc_sat_f64_s (f64.add (f64.convert_i64_s ", ") (f64.convert_i64_s ", ")))"),
-                    Bin::I32Add => ("(i64.extend_i32_s (i32.add (i32.wrap_i64 ", ") (i32.wrap_i64 ", ")))"),
+                    Bin::FAdd => (
+                        "(i64.trunc_sat_f64_s (f64.add (f64.convert_i64_s ",
+                        ") (f64.convert_i64_s ",
+                        ")))",
+                    ),
+                    Bin::I32Add => (
+                        "(i64.extend_i32_s (i32.add (i32.wrap_i64 ",
+                        ") (i32.wrap_i64 ",
+                        ")))",
+                    ),
                 };
                 *out += pre;
                 wat(a, out);
@@ -1603,14 +2155,26 @@ mod random_programs {
             }
             E::Select(a, b, c) => {
                 let (a, b) = (eval(a, l), eval(b, l));
-                if eval_c(c, l) { a } else { b }
+                if eval_c(c, l) {
+                    a
+                } else {
+                    b
+                }
             }
             E::If(c, a, b) => {
-                if eval_c(c, l) { eval(a, l) } else { eval(b, l) }
+                if eval_c(c, l) {
+                    eval(a, l)
+                } else {
+                    eval(b, l)
+                }
             }
             E::BrIf(v, c, o) => {
                 let v = eval(v, l);
-                if eval_c(c, l) { v } else { eval(o, l) }
+                if eval_c(c, l) {
+                    v
+                } else {
+                    eval(o, l)
+                }
             }
             E::Tee(i, a) => {
                 let v = eval(a, l);
@@ -1649,7 +2213,12 @@ mod random_programs {
     #[test]
     fn random_expressions_match_model() {
         let mut rng = Rng(0x1234_5678_9e37_79b9);
-        let inputs: [[i64; 3]; 4] = [[0, 0, 0], [1, -1, 2], [i64::MIN, 63, 0x7fff_ffff], [-7, 1 << 40, 12345]];
+        let inputs: [[i64; 3]; 4] = [
+            [0, 0, 0],
+            [1, -1, 2],
+            [i64::MIN, 63, 0x7fff_ffff],
+            [-7, 1 << 40, 12345],
+        ];
         for round in 0..60 {
             let exprs: Vec<E> = (0..25).map(|_| gen(&mut rng, 7, &mut 0)).collect();
             let mut m = String::from("(module (func $id (param i64) (result i64) (local.get 0))\n");
@@ -1708,8 +2277,14 @@ fn pinned_locals_survive_calls_branches_and_tees() {
         acc += x + (i + 18) as f64;
         x *= 0.5;
     }
-    assert_eq!(inst.call("fsum", &[5, 3.0f64.to_bits()]), Ok((acc + 5.0).to_bits()));
+    assert_eq!(
+        inst.call("fsum", &[5, 3.0f64.to_bits()]),
+        Ok((acc + 5.0).to_bits())
+    );
     assert_eq!(inst.call("latent_pinned", &[7]), Ok(114));
     assert_eq!(inst.call("wrap_pinned", &[0xffff_ffff_8000_0001]), Ok(2));
-    assert_eq!(inst.call("reinterpret_pinned", &[1.0f64.to_bits()]), Ok(1.0f64.to_bits().wrapping_mul(2)));
+    assert_eq!(
+        inst.call("reinterpret_pinned", &[1.0f64.to_bits()]),
+        Ok(1.0f64.to_bits().wrapping_mul(2))
+    );
 }

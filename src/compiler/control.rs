@@ -18,7 +18,10 @@ pub enum FrameKind {
     Block,
     Loop,
     /// `else_label` is where the false branch starts; `has_else` once `else` was seen.
-    If { else_label: Label, has_else: bool },
+    If {
+        else_label: Label,
+        has_else: bool,
+    },
 }
 
 #[derive(Clone, Debug)]

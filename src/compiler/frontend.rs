@@ -23,8 +23,8 @@ use crate::types::{FuncType, ValType};
 mod calls;
 mod locals;
 
-pub use locals::LocalUsage;
 use locals::Local;
+pub use locals::LocalUsage;
 
 /// Per-module context shared by the function compilers.
 pub struct ModuleEnv<'a> {
@@ -37,7 +37,10 @@ pub struct ModuleEnv<'a> {
 }
 
 pub(crate) fn unsupported(what: &str, offset: usize) -> Error {
-    Error::Compile { message: format!("unsupported: {what}"), offset: Some(offset) }
+    Error::Compile {
+        message: format!("unsupported: {what}"),
+        offset: Some(offset),
+    }
 }
 
 pub fn load_kind(ty: ValType) -> LoadKind {
@@ -90,7 +93,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 return Err(unsupported("v128 parameter", 0));
             }
             let offset = abi::ARGS_OFFSET + abi::SLOT_SIZE * slot as i32;
-            locals.push(Local { ty: *ty, offset, reg: None, written: false });
+            locals.push(Local {
+                ty: *ty,
+                offset,
+                reg: None,
+                written: false,
+            });
         }
         if func_type.results.contains(&ValType::V128) {
             return Err(unsupported("v128 result", 0));
@@ -124,7 +132,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         for _ in 0..count {
             self.local_slots += 1;
             let offset = -abi::SLOT_SIZE * (1 + self.local_slots as i32);
-            self.locals.push(Local { ty, offset, reg: None, written: false });
+            self.locals.push(Local {
+                ty,
+                offset,
+                reg: None,
+                written: false,
+            });
         }
         Ok(())
     }
@@ -163,7 +176,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     pub fn begin(&mut self) {
         let overflow = self.trap(TrapKind::StackOverflow);
         self.frame_patch = Some(self.masm.prologue(overflow));
-        self.masm.zero_frame_slots(-abi::SLOT_SIZE * (1 + self.local_slots as i32), self.local_slots);
+        self.masm
+            .zero_frame_slots(-abi::SLOT_SIZE * (1 + self.local_slots as i32), self.local_slots);
         // Parameters and zeroed locals alike: load from the frame home.
         self.reload_pinned_locals();
         let label = self.masm.new_label();
@@ -181,12 +195,16 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// Emits the trap stubs and fixes the frame size.
     pub fn finish(&mut self) -> Result<()> {
         if !self.control.is_empty() {
-            return Err(Error::Compile { message: "function body not terminated".into(), offset: Some(self.offset) });
+            return Err(Error::Compile {
+                message: "function body not terminated".into(),
+                offset: Some(self.offset),
+            });
         }
         for (code, label) in self.trap_labels.iter().enumerate() {
             if let Some(label) = *label {
                 self.masm.bind(label);
-                self.masm.trap_stub(TrapKind::from_code(code as u32).expect("trap code"));
+                self.masm
+                    .trap_stub(TrapKind::from_code(code as u32).expect("trap code"));
             }
         }
         let slots = 1 + self.local_slots as usize + self.stack.max_height() + self.max_outgoing_slots;
@@ -218,7 +236,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.regs.take(reg);
             return;
         }
-        let depth = self.stack.find_reg(reg).expect("fixed register owned by the current operation");
+        let depth = self
+            .stack
+            .find_reg(reg)
+            .expect("fixed register owned by the current operation");
         match self.regs.try_alloc(reg.class) {
             // The entry moves to another register; `reg` stays allocated, now to the caller.
             Some(other) => {
@@ -294,7 +315,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// Pops the top value into a register that the caller only reads: a pinned local's own
     /// register when possible. Returns whether the caller owns (and must free) it.
     pub(crate) fn pop_readonly(&mut self) -> (ValType, Reg, bool) {
-        if let Some(Slot { ty, loc: Loc::Local(i) }) = self.stack.peek().copied() {
+        if let Some(Slot {
+            ty,
+            loc: Loc::Local(i),
+        }) = self.stack.peek().copied()
+        {
             if let Some(home) = self.local_reg(i) {
                 self.stack.pop();
                 return (ty, home, false);
@@ -370,7 +395,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Turns a pending comparison on top of the stack into a 0/1 register.
     pub(crate) fn materialize_flags(&mut self) {
-        if let Some(Slot { loc: Loc::Flags(c), .. }) = self.stack.peek().copied() {
+        if let Some(Slot {
+            loc: Loc::Flags(c), ..
+        }) = self.stack.peek().copied()
+        {
             let r = self.alloc(RegClass::Int);
             self.masm.set_cond(c, r);
             let depth = self.stack.len() - 1;
@@ -691,7 +719,15 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             _ => unreachable!(),
         }
         let label = self.masm.new_label();
-        self.push_frame(FrameKind::If { else_label, has_else: false }, params, results, label);
+        self.push_frame(
+            FrameKind::If {
+                else_label,
+                has_else: false,
+            },
+            params,
+            results,
+            label,
+        );
         Ok(())
     }
 
@@ -707,8 +743,13 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.control[idx].end_used = true;
         }
         let frame = &mut self.control[idx];
-        let FrameKind::If { else_label, .. } = frame.kind else { unreachable!("else without if") };
-        frame.kind = FrameKind::If { else_label, has_else: true };
+        let FrameKind::If { else_label, .. } = frame.kind else {
+            unreachable!("else without if")
+        };
+        frame.kind = FrameKind::If {
+            else_label,
+            has_else: true,
+        };
         let (height, params) = (frame.height, frame.params.clone());
         self.truncate_stack(height);
         for ty in params {
@@ -734,7 +775,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.write_branch_values(frame.height, n, reg);
         }
         let mut reachable_after = self.reachable || frame.end_used;
-        if let FrameKind::If { else_label, has_else: false } = frame.kind {
+        if let FrameKind::If {
+            else_label,
+            has_else: false,
+        } = frame.kind
+        {
             // The false branch passes the parameters on as results (same types), from their
             // slots.
             if let Some(r) = reg {
@@ -810,7 +855,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let to_index = |d: u32| n_ctrl - 1 - d as usize;
         let (_, index_reg) = self.pop_to_reg();
         if self.control[to_index(default)].kind == FrameKind::Function
-            || depths.iter().any(|&d| self.control[to_index(d)].kind == FrameKind::Function)
+            || depths
+                .iter()
+                .any(|&d| self.control[to_index(d)].kind == FrameKind::Function)
         {
             self.protect_params_from_results();
         }
@@ -835,7 +882,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let default_label = label_for(self, default);
         let labels: Vec<Label> = depths.iter().map(|&d| label_for(self, d)).collect();
         if !labels.is_empty() {
-            self.masm.cmp(Size::S32, index_reg, Operand::Imm(labels.len() as i32));
+            self.masm
+                .cmp(Size::S32, index_reg, Operand::Imm(labels.len() as i32));
             self.masm.branch(Cond::GeU, false, default_label);
             self.masm.jump_table(index_reg, &labels);
         } else {
@@ -858,7 +906,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             return Err(unsupported("v128 global", self.offset));
         }
         let ptr = self.alloc(RegClass::Int);
-        self.masm.load(LoadKind::I64, ptr, Addr::Vmctx(self.env.offsets.global(index)));
+        self.masm
+            .load(LoadKind::I64, ptr, Addr::Vmctx(self.env.offsets.global(index)));
         if class_of(ty) == RegClass::Int {
             self.masm.load(load_kind(ty), ptr, Addr::Base(ptr, 0));
             self.push_reg(ty, ptr);
@@ -878,7 +927,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         let (_, value) = self.pop_to_reg();
         let ptr = self.alloc(RegClass::Int);
-        self.masm.load(LoadKind::I64, ptr, Addr::Vmctx(self.env.offsets.global(index)));
+        self.masm
+            .load(LoadKind::I64, ptr, Addr::Vmctx(self.env.offsets.global(index)));
         self.masm.store(store_kind(ty), Addr::Base(ptr, 0), value);
         self.free(ptr);
         self.free(value);
@@ -893,7 +943,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         if !self.reachable {
             return self.visit_unreachable(op);
         }
-        if !matches!(op, Operator::BrIf { .. } | Operator::If { .. } | Operator::Select | Operator::TypedSelect { .. }) {
+        if !matches!(
+            op,
+            Operator::BrIf { .. } | Operator::If { .. } | Operator::Select | Operator::TypedSelect { .. }
+        ) {
             self.materialize_flags();
         }
         use Operator::*;
@@ -921,7 +974,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 self.set_unreachable();
             }
             Call { function_index } => self.visit_call(*function_index)?,
-            CallIndirect { type_index, table_index } => self.visit_call_indirect(*type_index, *table_index)?,
+            CallIndirect {
+                type_index,
+                table_index,
+            } => self.visit_call_indirect(*type_index, *table_index)?,
             Drop => self.truncate_stack(self.stack.len() - 1),
             Select | TypedSelect { .. } => self.visit_select()?,
             LocalGet { local_index } => {

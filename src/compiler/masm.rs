@@ -31,10 +31,16 @@ pub struct Reg {
 
 impl Reg {
     pub const fn int(hw: u8) -> Reg {
-        Reg { class: RegClass::Int, hw }
+        Reg {
+            class: RegClass::Int,
+            hw,
+        }
     }
     pub const fn float(hw: u8) -> Reg {
-        Reg { class: RegClass::Float, hw }
+        Reg {
+            class: RegClass::Float,
+            hw,
+        }
     }
     pub fn is_int(self) -> bool {
         self.class == RegClass::Int
@@ -186,7 +192,11 @@ pub enum LoadKind {
     F32,
     F64,
     /// `(bits, signed, into 64-bit)`: narrow integer load.
-    Narrow { bits: u8, signed: bool, wide: bool },
+    Narrow {
+        bits: u8,
+        signed: bool,
+        wide: bool,
+    },
 }
 
 /// Width of a store from a register or immediate.
@@ -307,7 +317,15 @@ pub trait MacroAssembler {
     fn fcopysign(&mut self, size: FSize, dst: Reg, rhs: Reg);
     /// Float to integer truncation; with `traps = Some((overflow, invalid))` it jumps there
     /// for out-of-range / NaN inputs, with `None` it saturates (NaN gives 0).
-    fn trunc_to_int(&mut self, from: FSize, to: Size, signed: bool, dst: Reg, src: Reg, traps: Option<(Label, Label)>);
+    fn trunc_to_int(
+        &mut self,
+        from: FSize,
+        to: Size,
+        signed: bool,
+        dst: Reg,
+        src: Reg,
+        traps: Option<(Label, Label)>,
+    );
     fn convert_from_int(&mut self, from: Size, signed: bool, to: FSize, dst: Reg, src: Reg);
 
     // ---- bulk memory

@@ -66,11 +66,17 @@ pub fn compile_module(
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
 ) -> Result<CompiledCode> {
     if !cfg!(target_arch = "x86_64") {
-        return Err(Error::Compile { message: "unsupported: host architecture".into(), offset: None });
+        return Err(Error::Compile {
+            message: "unsupported: host architecture".into(),
+            offset: None,
+        });
     }
     let features = CpuFeatures::detect();
     if !features.sse41 {
-        return Err(Error::Compile { message: "unsupported: CPU without SSE4.1".into(), offset: None });
+        return Err(Error::Compile {
+            message: "unsupported: CPU without SSE4.1".into(),
+            offset: None,
+        });
     }
     // A panic here is a compiler bug; it must never unwind into the caller (possibly Python).
     match catch_unwind(AssertUnwindSafe(|| compile_x64(info, bodies, features))) {
@@ -81,7 +87,10 @@ pub fn compile_module(
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            Err(Error::Compile { message: format!("internal compiler error: {what}"), offset: None })
+            Err(Error::Compile {
+                message: format!("internal compiler error: {what}"),
+                offset: None,
+            })
         }
     }
 }
@@ -131,9 +140,12 @@ fn compile_x64(
         fc.finish()?;
         allocs = validator.into_allocations();
     }
-    let bytes = masm
-        .asm
-        .finalize()
-        .map_err(|e| Error::Compile { message: format!("internal compiler error: {e}"), offset: None })?;
-    Ok(CompiledCode { code: CodeMemory::new(&bytes)?, func_offsets })
+    let bytes = masm.asm.finalize().map_err(|e| Error::Compile {
+        message: format!("internal compiler error: {e}"),
+        offset: None,
+    })?;
+    Ok(CompiledCode {
+        code: CodeMemory::new(&bytes)?,
+        func_offsets,
+    })
 }

@@ -35,7 +35,6 @@ fn int_ty(size: Size) -> ValType {
     }
 }
 
-
 /// Short operator name for error messages.
 fn op_name(op: &Operator<'_>) -> String {
     let s = format!("{op:?}");
@@ -131,9 +130,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         self.load_top_into_owned(quotient_reg);
         let lhs = quotient_reg;
         // Allocated up front: nothing may spill inside conditionally executed code.
-        let min_reg = (op == DivOp::DivS && divisor.is_none_or(|d| d == all_ones)).then(|| {
-            self.alloc(RegClass::Int)
-        });
+        let min_reg =
+            (op == DivOp::DivS && divisor.is_none_or(|d| d == all_ones)).then(|| self.alloc(RegClass::Int));
         if divisor.is_none_or(|d| d == 0) {
             let zero = self.trap(TrapKind::IntegerDivideByZero);
             self.masm.test(size, rhs);
@@ -322,7 +320,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.masm.test(Size::S32, r);
             self.free(r);
         }
-        let size = if matches!(ty, ValType::I32 | ValType::F32) { Size::S32 } else { Size::S64 };
+        let size = if matches!(ty, ValType::I32 | ValType::F32) {
+            Size::S32
+        } else {
+            Size::S64
+        };
         self.masm.select(cond, size, dst, other);
         self.free(other);
         self.push_reg(ty, dst);
@@ -336,22 +338,30 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     fn heap_address(&mut self, offset: u64, size: u32) -> (Addr, Reg, Option<Reg>) {
         let end_offset = offset + size as u64;
         let oob = self.trap(TrapKind::MemoryOutOfBounds);
-        let min_bytes = self.env.info.memories.first().map_or(0, |m| m.min as u64 * PAGE_SIZE);
+        let min_bytes = self
+            .env
+            .info
+            .memories
+            .first()
+            .map_or(0, |m| m.min as u64 * PAGE_SIZE);
         if let Loc::Const(c) = self.top_loc(0) {
             self.stack.pop();
             let start = c as u32 as u64 + offset;
             let end = start + size as u64;
             let def = self.alloc(RegClass::Int);
-            self.masm.load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
+            self.masm
+                .load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
             // Memories never shrink: an access inside the minimum size needs no check.
             if end > min_bytes {
                 let tmp = self.alloc(RegClass::Int);
                 self.masm.load_const(tmp, end, true);
-                self.masm.cmp(Size::S64, tmp, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
+                self.masm
+                    .cmp(Size::S64, tmp, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
                 self.masm.branch(Cond::GtU, false, oob);
                 self.free(tmp);
             }
-            self.masm.load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
+            self.masm
+                .load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
             if start <= i32::MAX as u64 {
                 return (Addr::Base(def, start as i32), def, None);
             }
@@ -364,10 +374,13 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let index = if owned { source } else { self.alloc(RegClass::Int) };
         self.masm.add_imm64(index, source, end_offset);
         let def = self.alloc(RegClass::Int);
-        self.masm.load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
-        self.masm.cmp(Size::S64, index, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
+        self.masm
+            .load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
+        self.masm
+            .cmp(Size::S64, index, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
         self.masm.branch(Cond::GtU, false, oob);
-        self.masm.load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
+        self.masm
+            .load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
         (Addr::Indexed(def, index, -(size as i32)), def, Some(index))
     }
 
@@ -376,7 +389,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             return Err(unsupported("multiple memories", self.offset));
         }
         let (addr, base, other) = self.heap_address(memarg.offset, size);
-        let dst = if class_of(ty) == RegClass::Int { base } else { self.alloc(RegClass::Float) };
+        let dst = if class_of(ty) == RegClass::Int {
+            base
+        } else {
+            self.alloc(RegClass::Float)
+        };
         self.masm.load(kind, dst, addr);
         if dst != base {
             self.free(base);
@@ -451,16 +468,19 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let oob = self.trap(TrapKind::MemoryOutOfBounds);
         let def = self.alloc(RegClass::Int);
         let end = self.alloc(RegClass::Int);
-        self.masm.load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
+        self.masm
+            .load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
         // Offsets and count are zero-extended i32s: their 64-bit sum cannot wrap.
         let ranges: &[Reg] = if fill { &[dst] } else { &[dst, src] };
         for &start in ranges {
             self.masm.mov(end, start);
             self.masm.alu(AluOp::Add, Size::S64, end, Operand::Reg(count));
-            self.masm.cmp(Size::S64, end, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
+            self.masm
+                .cmp(Size::S64, end, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
             self.masm.branch(Cond::GtU, false, oob);
         }
-        self.masm.load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
+        self.masm
+            .load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
         for &start in ranges {
             self.masm.alu(AluOp::Add, Size::S64, start, Operand::Reg(def));
         }
@@ -482,10 +502,13 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let (_, index) = self.pop_to_reg();
         let def = self.alloc(RegClass::Int);
         let oob = self.trap(TrapKind::TableOutOfBounds);
-        self.masm.load(LoadKind::I64, def, Addr::Vmctx(self.env.offsets.table(table)));
-        self.masm.cmp(Size::S64, index, Operand::Mem(Addr::Base(def, TABLE_LEN_OFFSET)));
+        self.masm
+            .load(LoadKind::I64, def, Addr::Vmctx(self.env.offsets.table(table)));
+        self.masm
+            .cmp(Size::S64, index, Operand::Mem(Addr::Base(def, TABLE_LEN_OFFSET)));
         self.masm.branch(Cond::GeU, false, oob);
-        self.masm.load(LoadKind::I64, def, Addr::Base(def, TABLE_BASE_OFFSET));
+        self.masm
+            .load(LoadKind::I64, def, Addr::Base(def, TABLE_BASE_OFFSET));
         self.masm.shift(ShiftOp::Shl, Size::S64, index, Operand::Imm(3));
         (Addr::Indexed(def, index, 0), [def, index])
     }
@@ -509,7 +532,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     fn visit_table_size(&mut self, table: u32) {
         let r = self.alloc(RegClass::Int);
-        self.masm.load(LoadKind::I64, r, Addr::Vmctx(self.env.offsets.table(table)));
+        self.masm
+            .load(LoadKind::I64, r, Addr::Vmctx(self.env.offsets.table(table)));
         // Table lengths fit in 32 bits: the low half of the little-endian u64.
         self.masm.load(LoadKind::I32, r, Addr::Base(r, TABLE_LEN_OFFSET));
         self.push_reg(ValType::I32, r);
@@ -519,7 +543,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// this instance's vmctx.
     fn visit_ref_func(&mut self, function_index: u32) {
         let r = self.alloc(RegClass::Int);
-        self.masm.address_of(r, Addr::Vmctx(self.env.offsets.func(function_index)));
+        self.masm
+            .address_of(r, Addr::Vmctx(self.env.offsets.func(function_index)));
         self.push_reg(ValType::FuncRef, r);
     }
 
@@ -670,7 +695,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             MemoryGrow { mem: 0 } => self.visit_memory_grow(),
             RefNull { hty } => {
                 let ty = match hty {
-                    wasmparser::HeapType::Abstract { ty: wasmparser::AbstractHeapType::Extern, .. } => T::ExternRef,
+                    wasmparser::HeapType::Abstract {
+                        ty: wasmparser::AbstractHeapType::Extern,
+                        ..
+                    } => T::ExternRef,
                     _ => T::FuncRef,
                 };
                 self.push_const(ty, 0);
@@ -680,10 +708,17 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             TableGet { table } => self.visit_table_get(*table),
             TableSet { table } => self.visit_table_set(*table),
             TableSize { table } => self.visit_table_size(*table),
-            MemoryCopy { dst_mem: 0, src_mem: 0 } => self.visit_memory_bulk(false),
+            MemoryCopy {
+                dst_mem: 0,
+                src_mem: 0,
+            } => self.visit_memory_bulk(false),
             MemoryFill { mem: 0 } => self.visit_memory_bulk(true),
 
-            _ => return self.visit_float_library_op(op).unwrap_or_else(|| Err(unsupported(&op_name(op), self.offset))),
+            _ => {
+                return self
+                    .visit_float_library_op(op)
+                    .unwrap_or_else(|| Err(unsupported(&op_name(op), self.offset)))
+            }
         }
         Ok(())
     }
@@ -719,8 +754,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     fn trunc(&mut self, from: FSize, to: Size, signed: bool, saturating: bool) {
         let (_, src) = self.pop_to_reg();
         let dst = self.alloc(RegClass::Int);
-        let traps = (!saturating)
-            .then(|| (self.trap(TrapKind::IntegerOverflow), self.trap(TrapKind::InvalidConversion)));
+        let traps = (!saturating).then(|| {
+            (
+                self.trap(TrapKind::IntegerOverflow),
+                self.trap(TrapKind::InvalidConversion),
+            )
+        });
         self.masm.trunc_to_int(from, to, signed, dst, src, traps);
         self.free(src);
         self.push_reg(int_ty(to), dst);
@@ -731,7 +770,14 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let dst = self.alloc(RegClass::Float);
         self.masm.convert_from_int(from, signed, to, dst, src);
         self.free(src);
-        self.push_reg(if to == FSize::F32 { ValType::F32 } else { ValType::F64 }, dst);
+        self.push_reg(
+            if to == FSize::F32 {
+                ValType::F32
+            } else {
+                ValType::F64
+            },
+            dst,
+        );
     }
 
     /// Float operations with multi-instruction sequences (`isa::x64::float` on x86-64):

@@ -24,7 +24,14 @@ fn mask(regs: &[u8]) -> u32 {
 impl RegAlloc {
     pub fn new(order_int: &'static [u8], order_float: &'static [u8]) -> RegAlloc {
         let (all_int, all_float) = (mask(order_int), mask(order_float));
-        RegAlloc { free_int: all_int, free_float: all_float, order_int, order_float, all_int, all_float }
+        RegAlloc {
+            free_int: all_int,
+            free_float: all_float,
+            order_int,
+            order_float,
+            all_int,
+            all_float,
+        }
     }
 
     /// Marks every register free and unpinned (start of a function).

@@ -99,7 +99,9 @@ impl ValueStack {
 
     /// Depth of the deepest entry held in a register of `class`.
     pub fn deepest_reg(&self, class: RegClass) -> Option<usize> {
-        self.slots.iter().position(|s| matches!(s.loc, Loc::Reg(r) if r.class == class))
+        self.slots
+            .iter()
+            .position(|s| matches!(s.loc, Loc::Reg(r) if r.class == class))
     }
 
     /// Depth of the entry holding `reg`.

@@ -41,8 +41,12 @@ fn build() -> Result<EntryCode> {
 
     // ---- entry trampoline: (rdi vmctx, rsi code, rdx args, rcx nslots) -> eax
     let trampoline = a.offset().0;
-    let (copy_in, call, copy_out, done) =
-        (a.new_dynamic_label(), a.new_dynamic_label(), a.new_dynamic_label(), a.new_dynamic_label());
+    let (copy_in, call, copy_out, done) = (
+        a.new_dynamic_label(),
+        a.new_dynamic_label(),
+        a.new_dynamic_label(),
+        a.new_dynamic_label(),
+    );
     asm!(a
         ; push rbp
         ; mov rbp, rsp

@@ -51,9 +51,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let imported = self.env.info.num_imported_funcs;
         self.save_pinned_locals();
         if function_index < imported {
-            self.masm.call_funcref(Addr::Vmctx(self.env.offsets.func(function_index)));
+            self.masm
+                .call_funcref(Addr::Vmctx(self.env.offsets.func(function_index)));
         } else {
-            self.masm.call_label(self.env.func_labels[(function_index - imported) as usize]);
+            self.masm
+                .call_label(self.env.func_labels[(function_index - imported) as usize]);
         }
         self.reload_pinned_locals();
         self.finish_call(&ty);
@@ -69,17 +71,35 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let uninitialized = self.trap(TrapKind::UninitializedElement);
         let mismatch = self.trap(TrapKind::IndirectCallTypeMismatch);
         use crate::runtime::vmctx::{FUNCREF_TYPE_ID_OFFSET, TABLE_BASE_OFFSET, TABLE_LEN_OFFSET};
-        self.masm.load(LoadKind::I64, table, Addr::Vmctx(self.env.offsets.table(table_index)));
-        self.masm.cmp(Size::S64, index, Operand::Mem(Addr::Base(table, TABLE_LEN_OFFSET)));
+        self.masm.load(
+            LoadKind::I64,
+            table,
+            Addr::Vmctx(self.env.offsets.table(table_index)),
+        );
+        self.masm.cmp(
+            Size::S64,
+            index,
+            Operand::Mem(Addr::Base(table, TABLE_LEN_OFFSET)),
+        );
         self.masm.branch(Cond::GeU, false, undefined);
-        self.masm.load(LoadKind::I64, table, Addr::Base(table, TABLE_BASE_OFFSET));
+        self.masm
+            .load(LoadKind::I64, table, Addr::Base(table, TABLE_BASE_OFFSET));
         self.masm.shift(ShiftOp::Shl, Size::S64, index, Operand::Imm(3));
         // `table` becomes the element: a `*const VMFuncRef`, null when uninitialised.
-        self.masm.load(LoadKind::I64, table, Addr::Indexed(table, index, 0));
+        self.masm
+            .load(LoadKind::I64, table, Addr::Indexed(table, index, 0));
         self.masm.test(Size::S64, table);
         self.masm.branch(Cond::Eq, false, uninitialized);
-        self.masm.load(LoadKind::I32, index, Addr::Vmctx(self.env.offsets.type_id(type_index)));
-        self.masm.cmp(Size::S32, index, Operand::Mem(Addr::Base(table, FUNCREF_TYPE_ID_OFFSET)));
+        self.masm.load(
+            LoadKind::I32,
+            index,
+            Addr::Vmctx(self.env.offsets.type_id(type_index)),
+        );
+        self.masm.cmp(
+            Size::S32,
+            index,
+            Operand::Mem(Addr::Base(table, FUNCREF_TYPE_ID_OFFSET)),
+        );
         self.masm.branch(Cond::Ne, false, mismatch);
         self.save_pinned_locals();
         self.masm.call_funcref(Addr::Base(table, 0));

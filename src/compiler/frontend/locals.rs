@@ -29,7 +29,9 @@ impl LocalUsage {
     /// Counts local accesses of a body without validating it (validation comes later).
     pub fn scan(body: &wasmparser::FunctionBody<'_>) -> LocalUsage {
         let mut usage = LocalUsage::default();
-        let Ok(mut reader) = body.get_operators_reader() else { return usage };
+        let Ok(mut reader) = body.get_operators_reader() else {
+            return usage;
+        };
         // Nesting of control frames: true for loops.
         let mut frames: Vec<bool> = Vec::new();
         let mut loops = 0u32;
@@ -52,7 +54,9 @@ impl LocalUsage {
                     continue;
                 }
                 Operator::LocalGet { local_index } => (local_index, false),
-                Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => (local_index, true),
+                Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+                    (local_index, true)
+                }
                 _ => continue,
             };
             let i = index as usize;

@@ -65,7 +65,10 @@ pub struct X64Masm {
 
 impl X64Masm {
     pub fn new(features: CpuFeatures) -> X64Masm {
-        X64Masm { asm: Asm::new(0), features }
+        X64Masm {
+            asm: Asm::new(0),
+            features,
+        }
     }
 
     pub fn offset(&self) -> usize {
@@ -331,14 +334,46 @@ impl MacroAssembler for X64Masm {
             LoadKind::I64 => memop!(a, p, [mov Rq(d), QWORD] []),
             LoadKind::F32 => memop!(a, p, [movss Rx(d), DWORD] []),
             LoadKind::F64 => memop!(a, p, [movsd Rx(d), QWORD] []),
-            LoadKind::Narrow { bits: 8, signed: false, .. } => memop!(a, p, [movzx Rd(d), BYTE] []),
-            LoadKind::Narrow { bits: 16, signed: false, .. } => memop!(a, p, [movzx Rd(d), WORD] []),
-            LoadKind::Narrow { bits: 32, signed: false, .. } => memop!(a, p, [mov Rd(d), DWORD] []),
-            LoadKind::Narrow { bits: 8, signed: true, wide: false } => memop!(a, p, [movsx Rd(d), BYTE] []),
-            LoadKind::Narrow { bits: 16, signed: true, wide: false } => memop!(a, p, [movsx Rd(d), WORD] []),
-            LoadKind::Narrow { bits: 8, signed: true, wide: true } => memop!(a, p, [movsx Rq(d), BYTE] []),
-            LoadKind::Narrow { bits: 16, signed: true, wide: true } => memop!(a, p, [movsx Rq(d), WORD] []),
-            LoadKind::Narrow { bits: 32, signed: true, .. } => memop!(a, p, [movsxd Rq(d), DWORD] []),
+            LoadKind::Narrow {
+                bits: 8,
+                signed: false,
+                ..
+            } => memop!(a, p, [movzx Rd(d), BYTE] []),
+            LoadKind::Narrow {
+                bits: 16,
+                signed: false,
+                ..
+            } => memop!(a, p, [movzx Rd(d), WORD] []),
+            LoadKind::Narrow {
+                bits: 32,
+                signed: false,
+                ..
+            } => memop!(a, p, [mov Rd(d), DWORD] []),
+            LoadKind::Narrow {
+                bits: 8,
+                signed: true,
+                wide: false,
+            } => memop!(a, p, [movsx Rd(d), BYTE] []),
+            LoadKind::Narrow {
+                bits: 16,
+                signed: true,
+                wide: false,
+            } => memop!(a, p, [movsx Rd(d), WORD] []),
+            LoadKind::Narrow {
+                bits: 8,
+                signed: true,
+                wide: true,
+            } => memop!(a, p, [movsx Rq(d), BYTE] []),
+            LoadKind::Narrow {
+                bits: 16,
+                signed: true,
+                wide: true,
+            } => memop!(a, p, [movsx Rq(d), WORD] []),
+            LoadKind::Narrow {
+                bits: 32,
+                signed: true,
+                ..
+            } => memop!(a, p, [movsxd Rq(d), DWORD] []),
             LoadKind::Narrow { .. } => unreachable!("bad narrow load"),
         }
     }
@@ -440,8 +475,12 @@ impl MacroAssembler for X64Masm {
                 match (size, src) {
                     (Size::S32, Operand::Reg(s)) => asm!(self.asm; imul Rd(d), Rd(s.hw)),
                     (Size::S64, Operand::Reg(s)) => asm!(self.asm; imul Rq(d), Rq(s.hw)),
-                    (Size::S32, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; imul Rd(d), Rd(d), BYTE i as i8),
-                    (Size::S64, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; imul Rq(d), Rq(d), BYTE i as i8),
+                    (Size::S32, Operand::Imm(i)) if i as i8 as i32 == i => {
+                        asm!(self.asm; imul Rd(d), Rd(d), BYTE i as i8)
+                    }
+                    (Size::S64, Operand::Imm(i)) if i as i8 as i32 == i => {
+                        asm!(self.asm; imul Rq(d), Rq(d), BYTE i as i8)
+                    }
                     (Size::S32, Operand::Imm(i)) => asm!(self.asm; imul Rd(d), Rd(d), i),
                     (Size::S64, Operand::Imm(i)) => asm!(self.asm; imul Rq(d), Rq(d), i),
                     (Size::S32, Operand::Mem(m)) => memop!(self.asm, Self::parts(m), [imul Rd(d), DWORD] []),
@@ -679,9 +718,25 @@ impl MacroAssembler for X64Masm {
         float::fcopysign(&mut self.asm, float_ty(size), dst.hw, rhs.hw);
     }
 
-    fn trunc_to_int(&mut self, from: FSize, to: Size, signed: bool, dst: Reg, src: Reg, traps: Option<(Label, Label)>) {
+    fn trunc_to_int(
+        &mut self,
+        from: FSize,
+        to: Size,
+        signed: bool,
+        dst: Reg,
+        src: Reg,
+        traps: Option<(Label, Label)>,
+    ) {
         let traps = traps.map(|(overflow, invalid)| TruncTraps { overflow, invalid });
-        float::trunc_to_int(&mut self.asm, float_ty(from), int_ty(to), signed, dst.hw, src.hw, traps);
+        float::trunc_to_int(
+            &mut self.asm,
+            float_ty(from),
+            int_ty(to),
+            signed,
+            dst.hw,
+            src.hw,
+            traps,
+        );
     }
 
     fn convert_from_int(&mut self, from: Size, signed: bool, to: FSize, dst: Reg, src: Reg) {
@@ -774,7 +829,10 @@ mod tests {
             m.bind(overflow);
         });
         // push rbp; mov rbp, rsp; mov r11, rsp; sub r11, imm32
-        assert_eq!(&code[..14], &[0x55, 0x48, 0x89, 0xe5, 0x49, 0x89, 0xe3, 0x49, 0x81, 0xeb, 0x30, 0x12, 0, 0]);
+        assert_eq!(
+            &code[..14],
+            &[0x55, 0x48, 0x89, 0xe5, 0x49, 0x89, 0xe3, 0x49, 0x81, 0xeb, 0x30, 0x12, 0, 0]
+        );
     }
 
     #[test]
@@ -788,9 +846,18 @@ mod tests {
 
     #[test]
     fn frame_accesses_use_short_displacements() {
-        assert_eq!(bytes(|m| m.load(LoadKind::I64, Reg::int(RAX), Addr::Frame(-8))), [0x48, 0x8b, 0x45, 0xf8]);
-        assert_eq!(bytes(|m| m.load(LoadKind::I64, Reg::int(RAX), Addr::Frame(-1024))), [0x48, 0x8b, 0x85, 0x00, 0xfc, 0xff, 0xff]);
-        assert_eq!(bytes(|m| m.load(LoadKind::I64, Reg::int(RCX), Addr::Vmctx(8))), [0x49, 0x8b, 0x4f, 0x08]);
+        assert_eq!(
+            bytes(|m| m.load(LoadKind::I64, Reg::int(RAX), Addr::Frame(-8))),
+            [0x48, 0x8b, 0x45, 0xf8]
+        );
+        assert_eq!(
+            bytes(|m| m.load(LoadKind::I64, Reg::int(RAX), Addr::Frame(-1024))),
+            [0x48, 0x8b, 0x85, 0x00, 0xfc, 0xff, 0xff]
+        );
+        assert_eq!(
+            bytes(|m| m.load(LoadKind::I64, Reg::int(RCX), Addr::Vmctx(8))),
+            [0x49, 0x8b, 0x4f, 0x08]
+        );
     }
 
     #[test]
