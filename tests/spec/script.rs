@@ -1,0 +1,301 @@
+//! Runs the directives of one `.wast` script against wazero, in-process.
+
+use std::collections::HashMap;
+use std::panic::AssertUnwindSafe;
+
+use wast::lexer::Lexer;
+use wast::parser::{self, ParseBuffer};
+use wast::{QuoteWat, Wast, WastDirective, WastExecute, WastInvoke};
+use wazero::{Error, Extern, Instance, Module, Store, TrapKind, Val};
+
+use crate::features::{self, Groups};
+use crate::record::{Command, Failure, Kind};
+use crate::{panics, spectest, values};
+
+/// Receives the plan, then each command's result as soon as it is known.
+pub trait Sink {
+    fn plan(&mut self, commands: &[Command]);
+    fn result(&mut self, index: usize, failure: Option<&Failure>);
+    /// The script could not be parsed at all.
+    fn error(&mut self, reason: &str);
+}
+
+/// Parses and runs `src` (the text of `file`), reporting to `sink`.
+pub fn run(src: &str, sink: &mut dyn Sink) {
+    let mut lexer = Lexer::new(src);
+    // names.wast deliberately uses bidi-override characters in export names.
+    lexer.allow_confusing_unicode(true);
+    let buf = match ParseBuffer::new_with_lexer(lexer) {
+        Ok(buf) => buf,
+        Err(e) => return sink.error(&format!("lexing failed: {e}")),
+    };
+    let wast: Wast<'_> = match parser::parse(&buf) {
+        Ok(w) => w,
+        Err(mut e) => {
+            e.set_text(src);
+            return sink.error(&format!("parsing failed: {e}"));
+        }
+    };
+    let plan = plan(src, &wast.directives);
+    sink.plan(&plan);
+
+    let setup = panics::catch(|| Script::new());
+    let mut script = match setup {
+        Ok(Ok(script)) => script,
+        Ok(Err(e)) => return fail_all(sink, 0, &plan, &format!("spectest setup failed: {e}")),
+        Err(panic) => return fail_all(sink, 0, &plan, &format!("spectest setup panicked: {panic}")),
+    };
+
+    for (index, directive) in wast.directives.into_iter().enumerate() {
+        let command = &plan[index];
+        match panics::catch(AssertUnwindSafe(|| script.run(directive))) {
+            Ok(Ok(())) => sink.result(index, None),
+            Ok(Err(mut failure)) => {
+                failure.groups = failure.groups.union(command.groups);
+                sink.result(index, Some(&failure));
+            }
+            Err(panic) => {
+                let failure = Failure { reason: format!("panic: {panic}"), groups: command.groups };
+                sink.result(index, Some(&failure));
+                let why = format!("not run: the command at line {} panicked", command.line);
+                return fail_all(sink, index + 1, &plan, &why);
+            }
+        }
+    }
+}
+
+fn fail_all(sink: &mut dyn Sink, from: usize, plan: &[Command], reason: &str) {
+    for (index, command) in plan.iter().enumerate().skip(from) {
+        sink.result(index, Some(&Failure { reason: reason.to_string(), groups: command.groups }));
+    }
+}
+
+/// The command list: kind, line, and the feature groups visible in the module each command
+/// exercises (its own module, or the instance it invokes).
+fn plan(src: &str, directives: &[WastDirective<'_>]) -> Vec<Command> {
+    let starts: Vec<usize> = directives.iter().map(|d| d.span().offset()).collect();
+    let mut current = Groups::default();
+    let mut named: HashMap<&str, Groups> = HashMap::new();
+    let mut out = Vec::with_capacity(directives.len());
+    for (i, d) in directives.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(src.len());
+        let text = src.get(starts[i]..end).unwrap_or("");
+        let own = features::groups_in_text(text);
+        let line = d.span().linecol_in(src).0 + 1;
+        let lookup = |id: Option<wast::token::Id<'_>>| {
+            id.and_then(|id| named.get(id.name()).copied()).unwrap_or(current)
+        };
+        let (kind, groups) = match d {
+            WastDirective::Module(_) => (Kind::Module, own),
+            WastDirective::Register { module, .. } => (Kind::Register, lookup(*module)),
+            WastDirective::Invoke(i) => (Kind::Invoke, lookup(i.module)),
+            WastDirective::AssertReturn { exec, .. } => (Kind::AssertReturn, exec_groups(exec, own, lookup)),
+            WastDirective::AssertTrap { exec: WastExecute::Wat(_), .. } => (Kind::AssertUninstantiable, own),
+            WastDirective::AssertTrap { exec, .. } => (Kind::AssertTrap, exec_groups(exec, own, lookup)),
+            WastDirective::AssertExhaustion { call, .. } => (Kind::AssertExhaustion, lookup(call.module)),
+            WastDirective::AssertInvalid { .. } => (Kind::AssertInvalid, own),
+            WastDirective::AssertMalformed { .. } => (Kind::AssertMalformed, own),
+            WastDirective::AssertUnlinkable { .. } => (Kind::AssertUnlinkable, own),
+            _ => (Kind::Unsupported, own),
+        };
+        if let WastDirective::Module(m) = d {
+            current = own;
+            if let Some(id) = m.name() {
+                named.insert(id.name(), own);
+            }
+        }
+        out.push(Command { line, kind, groups });
+    }
+    out
+}
+
+fn exec_groups<'a>(
+    exec: &WastExecute<'a>,
+    own: Groups,
+    lookup: impl Fn(Option<wast::token::Id<'a>>) -> Groups,
+) -> Groups {
+    match exec {
+        WastExecute::Invoke(i) => lookup(i.module),
+        WastExecute::Get { module, .. } => lookup(*module),
+        WastExecute::Wat(_) => own,
+    }
+}
+
+/// The state of one script: its store, the `spectest` module, and the instances so far.
+struct Script {
+    store: Store,
+    spectest: HashMap<String, Extern>,
+    /// Instances of modules declared with a `$name`.
+    named: HashMap<String, Instance>,
+    /// Instances made importable by `register`.
+    registered: HashMap<String, Instance>,
+    /// The most recently instantiated module.
+    current: Option<Instance>,
+}
+
+/// A failure of the runner's own preconditions (as opposed to a wazero result).
+type Step<T> = Result<T, Failure>;
+
+impl Script {
+    fn new() -> wazero::Result<Script> {
+        let store = Store::new();
+        let spectest = spectest::build(&store)?;
+        Ok(Script { store, spectest, named: HashMap::new(), registered: HashMap::new(), current: None })
+    }
+
+    fn run(&mut self, directive: WastDirective<'_>) -> Step<()> {
+        match directive {
+            WastDirective::Module(mut wat) => {
+                let name = wat.name().map(|id| id.name().to_string());
+                let module = compile(&encode(&mut wat)?)?;
+                let instance = self
+                    .instantiate(&module)
+                    .map_err(|e| Failure::new(format!("instantiation failed: {e}")))?;
+                self.current = Some(instance);
+                if let Some(name) = name {
+                    self.named.insert(name, instance);
+                }
+                Ok(())
+            }
+            WastDirective::Register { name, module, .. } => {
+                let instance = self.instance(module)?;
+                self.registered.insert(name.to_string(), instance);
+                Ok(())
+            }
+            WastDirective::Invoke(invoke) => match self.invoke(&invoke)? {
+                Ok(_) => Ok(()),
+                Err(e) => Err(Failure::new(format!("invoke failed: {e}"))),
+            },
+            WastDirective::AssertReturn { exec, results, .. } => match self.execute(exec)? {
+                Ok(actual) => values::check_results(&results, &actual).map_err(Failure::new),
+                Err(e) => Err(Failure::new(format!("expected results, got error: {e}"))),
+            },
+            WastDirective::AssertTrap { exec, message, .. } => expect_trap(self.execute(exec)?, message),
+            WastDirective::AssertExhaustion { call, message, .. } => {
+                expect_trap(self.invoke(&call)?, message)
+            }
+            WastDirective::AssertInvalid { mut module, .. } => {
+                // The suite README guarantees these encode; the decoder/validator must reject.
+                expect_rejected(&encode(&mut module)?)
+            }
+            WastDirective::AssertMalformed { mut module, .. } => match module.encode() {
+                // Rejected by the text parser already: nothing reaches our decoder.
+                Err(_) => Ok(()),
+                // Binary modules, and the few text modules the `wast` crate is lenient about.
+                Ok(bytes) => expect_rejected(&bytes),
+            },
+            WastDirective::AssertUnlinkable { mut module, message, .. } => {
+                let bytes = module.encode().map_err(|e| Failure::new(format!("text encoding failed: {e}")))?;
+                let module = compile(&bytes)?;
+                match self.instantiate(&module) {
+                    Err(Error::Link(_)) => Ok(()),
+                    Ok(_) => Err(Failure::new(format!("instantiated; expected link error \"{message}\""))),
+                    Err(e) => Err(Failure::new(format!("expected link error \"{message}\", got: {e}"))),
+                }
+            }
+            other => Err(Failure::new(format!("unsupported directive at {:?}", other.span()))),
+        }
+    }
+
+    /// Runs an `invoke`, `get` or module instantiation.
+    fn execute(&mut self, exec: WastExecute<'_>) -> Step<wazero::Result<Vec<Val>>> {
+        match exec {
+            WastExecute::Invoke(invoke) => self.invoke(&invoke),
+            WastExecute::Get { module, global, .. } => match self.export(module, global)? {
+                Extern::Global(g) => Ok(Ok(vec![g.get(&self.store)])),
+                other => Err(Failure::new(format!("export \"{global}\" is not a global: {other:?}"))),
+            },
+            WastExecute::Wat(mut wat) => {
+                let bytes = wat.encode().map_err(|e| Failure::new(format!("text encoding failed: {e}")))?;
+                let module = compile(&bytes)?;
+                Ok(self.instantiate(&module).map(|_| Vec::new()))
+            }
+        }
+    }
+
+    fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Step<wazero::Result<Vec<Val>>> {
+        let func = match self.export(invoke.module, invoke.name)? {
+            Extern::Func(f) => f,
+            other => return Err(Failure::new(format!("export \"{}\" is not a function: {other:?}", invoke.name))),
+        };
+        let args = invoke.args.iter().map(values::arg).collect::<Result<Vec<Val>, String>>();
+        let args = args.map_err(Failure::new)?;
+        Ok(func.call(&self.store, &args))
+    }
+
+    fn instance(&self, id: Option<wast::token::Id<'_>>) -> Step<Instance> {
+        match id {
+            Some(id) => self
+                .named
+                .get(id.name())
+                .copied()
+                .ok_or_else(|| Failure::new(format!("no module named ${}", id.name()))),
+            None => self.current.ok_or_else(|| Failure::new("no module instantiated yet")),
+        }
+    }
+
+    fn export(&self, module: Option<wast::token::Id<'_>>, name: &str) -> Step<Extern> {
+        let instance = self.instance(module)?;
+        instance
+            .export(&self.store, name)
+            .ok_or_else(|| Failure::new(format!("no export named \"{name}\"")))
+    }
+
+    /// Resolves the module's imports by name (type checking is the runtime's job) and
+    /// instantiates it.
+    fn instantiate(&self, module: &Module) -> wazero::Result<Instance> {
+        let mut imports = Vec::new();
+        for (module_name, name, _ty) in module.imports() {
+            let found = match self.registered.get(&module_name) {
+                Some(instance) => instance.export(&self.store, &name),
+                None if module_name == "spectest" => self.spectest.get(&name).copied(),
+                None => None,
+            };
+            match found {
+                Some(ext) => imports.push(ext),
+                None => return Err(Error::link(format!("unknown import \"{module_name}\" \"{name}\""))),
+            }
+        }
+        self.store.instantiate(module, &imports)
+    }
+}
+
+fn encode(wat: &mut QuoteWat<'_>) -> Step<Vec<u8>> {
+    wat.encode().map_err(|e| Failure::new(format!("text encoding failed: {e}")))
+}
+
+/// Compiles a module that must be valid.
+fn compile(bytes: &[u8]) -> Step<Module> {
+    Module::new(bytes).map_err(|e| Failure {
+        reason: format!("compilation failed: {e}"),
+        groups: features::groups_in_text(&e.to_string().to_lowercase()),
+    })
+}
+
+fn expect_rejected(bytes: &[u8]) -> Step<()> {
+    match Module::new(bytes) {
+        Err(Error::Compile { .. }) => Ok(()),
+        Err(e) => Err(Failure::new(format!("rejected, but not as a compile error: {e}"))),
+        Ok(_) => Err(Failure::new("module was accepted")),
+    }
+}
+
+fn expect_trap(result: wazero::Result<Vec<Val>>, expected: &str) -> Step<()> {
+    match result {
+        Err(Error::Trap(trap)) if trap_matches(trap.kind, expected) => Ok(()),
+        Err(Error::Trap(trap)) => {
+            Err(Failure::new(format!("expected trap \"{expected}\", got trap \"{}\"", trap.kind.message())))
+        }
+        Err(e) => Err(Failure::new(format!("expected trap \"{expected}\", got error: {e}"))),
+        Ok(vals) => Err(Failure::new(format!(
+            "expected trap \"{expected}\", got {}",
+            values::show_vals(&vals)
+        ))),
+    }
+}
+
+/// Spec messages are prefixes of, or extend, ours ("uninitialized element 2").
+fn trap_matches(kind: TrapKind, expected: &str) -> bool {
+    let actual = kind.message();
+    expected.starts_with(actual) || actual.starts_with(expected)
+}
