@@ -39,13 +39,7 @@ pub fn run(src: &str, sink: &mut dyn Sink) {
     let plan = plan(src, &wast.directives);
     sink.plan(&plan);
 
-    let setup = panics::catch(|| Script::new());
-    let mut script = match setup {
-        Ok(Ok(script)) => script,
-        Ok(Err(e)) => return fail_all(sink, 0, &plan, &format!("spectest setup failed: {e}")),
-        Err(panic) => return fail_all(sink, 0, &plan, &format!("spectest setup panicked: {panic}")),
-    };
-
+    let mut script = Script::default();
     for (index, directive) in wast.directives.into_iter().enumerate() {
         let command = &plan[index];
         match panics::catch(AssertUnwindSafe(|| script.run(directive))) {
@@ -122,9 +116,11 @@ fn exec_groups<'a>(
 }
 
 /// The state of one script: its store, the `spectest` module, and the instances so far.
+#[derive(Default)]
 struct Script {
-    store: Store,
-    spectest: HashMap<String, Extern>,
+    /// Created when first needed, so that scripts of only `assert_invalid`/`assert_malformed`
+    /// do not depend on the runtime.
+    runtime: Option<Runtime>,
     /// Instances of modules declared with a `$name`.
     named: HashMap<String, Instance>,
     /// Instances made importable by `register`.
@@ -136,11 +132,27 @@ struct Script {
 /// A failure of the runner's own preconditions (as opposed to a wazero result).
 type Step<T> = Result<T, Failure>;
 
+/// The script's store and the `spectest` exports living in it.
+struct Runtime {
+    store: Store,
+    spectest: HashMap<String, Extern>,
+}
+
 impl Script {
-    fn new() -> wazero::Result<Script> {
-        let store = Store::new();
-        let spectest = spectest::build(&store)?;
-        Ok(Script { store, spectest, named: HashMap::new(), registered: HashMap::new(), current: None })
+    /// Creates the store and `spectest` on first use.
+    fn ensure_runtime(&mut self) -> Step<()> {
+        if self.runtime.is_none() {
+            let store = Store::new();
+            let spectest = spectest::build(&store)
+                .map_err(|e| Failure::new(format!("building the spectest module failed: {e}")))?;
+            self.runtime = Some(Runtime { store, spectest });
+        }
+        Ok(())
+    }
+
+    /// The store; only called once an instance exists, which implies it was created.
+    fn store(&self) -> &Store {
+        &self.runtime.as_ref().expect("an instance exists, so the store does").store
     }
 
     fn run(&mut self, directive: WastDirective<'_>) -> Step<()> {
@@ -149,7 +161,7 @@ impl Script {
                 let name = wat.name().map(|id| id.name().to_string());
                 let module = compile(&encode(&mut wat)?)?;
                 let instance = self
-                    .instantiate(&module)
+                    .instantiate(&module)?
                     .map_err(|e| Failure::new(format!("instantiation failed: {e}")))?;
                 self.current = Some(instance);
                 if let Some(name) = name {
@@ -187,7 +199,7 @@ impl Script {
             WastDirective::AssertUnlinkable { mut module, message, .. } => {
                 let bytes = module.encode().map_err(|e| Failure::new(format!("text encoding failed: {e}")))?;
                 let module = compile(&bytes)?;
-                match self.instantiate(&module) {
+                match self.instantiate(&module)? {
                     Err(Error::Link(_)) => Ok(()),
                     Ok(_) => Err(Failure::new(format!("instantiated; expected link error \"{message}\""))),
                     Err(e) => Err(Failure::new(format!("expected link error \"{message}\", got: {e}"))),
@@ -202,13 +214,13 @@ impl Script {
         match exec {
             WastExecute::Invoke(invoke) => self.invoke(&invoke),
             WastExecute::Get { module, global, .. } => match self.export(module, global)? {
-                Extern::Global(g) => Ok(Ok(vec![g.get(&self.store)])),
+                Extern::Global(g) => Ok(Ok(vec![g.get(self.store())])),
                 other => Err(Failure::new(format!("export \"{global}\" is not a global: {other:?}"))),
             },
             WastExecute::Wat(mut wat) => {
                 let bytes = wat.encode().map_err(|e| Failure::new(format!("text encoding failed: {e}")))?;
                 let module = compile(&bytes)?;
-                Ok(self.instantiate(&module).map(|_| Vec::new()))
+                Ok(self.instantiate(&module)?.map(|_| Vec::new()))
             }
         }
     }
@@ -220,7 +232,7 @@ impl Script {
         };
         let args = invoke.args.iter().map(values::arg).collect::<Result<Vec<Val>, String>>();
         let args = args.map_err(Failure::new)?;
-        Ok(func.call(&self.store, &args))
+        Ok(func.call(self.store(), &args))
     }
 
     fn instance(&self, id: Option<wast::token::Id<'_>>) -> Step<Instance> {
@@ -237,26 +249,28 @@ impl Script {
     fn export(&self, module: Option<wast::token::Id<'_>>, name: &str) -> Step<Extern> {
         let instance = self.instance(module)?;
         instance
-            .export(&self.store, name)
+            .export(self.store(), name)
             .ok_or_else(|| Failure::new(format!("no export named \"{name}\"")))
     }
 
     /// Resolves the module's imports by name (type checking is the runtime's job) and
     /// instantiates it.
-    fn instantiate(&self, module: &Module) -> wazero::Result<Instance> {
+    fn instantiate(&mut self, module: &Module) -> Step<wazero::Result<Instance>> {
+        self.ensure_runtime()?;
+        let rt = self.runtime.as_ref().expect("just ensured");
         let mut imports = Vec::new();
         for (module_name, name, _ty) in module.imports() {
             let found = match self.registered.get(&module_name) {
-                Some(instance) => instance.export(&self.store, &name),
-                None if module_name == "spectest" => self.spectest.get(&name).copied(),
+                Some(instance) => instance.export(&rt.store, &name),
+                None if module_name == "spectest" => rt.spectest.get(&name).copied(),
                 None => None,
             };
             match found {
                 Some(ext) => imports.push(ext),
-                None => return Err(Error::link(format!("unknown import \"{module_name}\" \"{name}\""))),
+                None => return Ok(Err(Error::link(format!("unknown import \"{module_name}\" \"{name}\"")))),
             }
         }
-        self.store.instantiate(module, &imports)
+        Ok(rt.store.instantiate(module, &imports))
     }
 }
 
