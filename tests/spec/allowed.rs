@@ -270,4 +270,5 @@ const HEADER: &str = "\
 # needs: simd, bulk-memory or reference-types; nothing else is allowed at this milestone.
 # The list may only shrink: a listed case that passes fails the run as a stale entry.
 # Regenerate with `WAZERO_SPEC_BLESS=1 cargo test --test spec` (keeps existing reasons).
+# Blessing keeps FILE:* entries; delete one and bless again to get per-line entries.
 ";
