@@ -214,7 +214,7 @@ impl Script {
         match exec {
             WastExecute::Invoke(invoke) => self.invoke(&invoke),
             WastExecute::Get { module, global, .. } => match self.export(module, global)? {
-                Extern::Global(g) => Ok(Ok(vec![g.get(self.store())])),
+                Extern::Global(g) => Ok(g.get(self.store()).map(|v| vec![v])),
                 other => Err(Failure::new(format!("export \"{global}\" is not a global: {other:?}"))),
             },
             WastExecute::Wat(mut wat) => {

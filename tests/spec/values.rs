@@ -18,9 +18,15 @@ pub fn arg(a: &WastArg<'_>) -> Result<Val, String> {
             RefKind::Func => Val::FuncRef(None),
             RefKind::Extern => Val::ExternRef(None),
         },
-        WastArgCore::RefExtern(n) => Val::ExternRef(Some(u64::from(*n))),
+        WastArgCore::RefExtern(n) => Val::ExternRef(Some(extern_handle(*n))),
         WastArgCore::RefHost(_) => return Err("ref.host argument is not Wasm 2.0".into()),
     })
+}
+
+/// The host handle standing for the script's `ref.extern N`. Scripts use `ref.extern 0`, and
+/// wazero reserves handle 0 for null, so every label is shifted by one.
+fn extern_handle(n: u32) -> u64 {
+    u64::from(n) + 1
 }
 
 #[derive(PartialEq)]
@@ -79,7 +85,7 @@ fn matches(expected: &WastRetCore<'_>, actual: &Val) -> Result<bool, String> {
         (WastRetCore::RefNull(ty), Val::FuncRef(r)) => r.is_none() && null_type_is(ty, RefKind::Func)?,
         (WastRetCore::RefNull(ty), Val::ExternRef(r)) => r.is_none() && null_type_is(ty, RefKind::Extern)?,
         (WastRetCore::RefExtern(None), Val::ExternRef(r)) => r.is_some(),
-        (WastRetCore::RefExtern(Some(e)), Val::ExternRef(r)) => *r == Some(u64::from(*e)),
+        (WastRetCore::RefExtern(Some(e)), Val::ExternRef(r)) => *r == Some(extern_handle(*e)),
         (WastRetCore::RefFunc(None), Val::FuncRef(r)) => r.is_some(),
         (WastRetCore::RefFunc(Some(idx)), _) => {
             return Err(format!("cannot check (ref.func {idx:?}) against a specific function"))
@@ -176,7 +182,7 @@ pub fn show_val(v: &Val) -> String {
         Val::FuncRef(None) => "ref.null func".into(),
         Val::FuncRef(Some(_)) => "ref.func".into(),
         Val::ExternRef(None) => "ref.null extern".into(),
-        Val::ExternRef(Some(h)) => format!("ref.extern {h}"),
+        Val::ExternRef(Some(h)) => format!("ref.extern {}", h.wrapping_sub(1)),
     }
 }
 
