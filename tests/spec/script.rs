@@ -159,6 +159,11 @@ impl Script {
         match directive {
             WastDirective::Module(mut wat) => {
                 let name = wat.name().map(|id| id.name().to_string());
+                // Until this module exists, commands must not run against an older one.
+                self.current = None;
+                if let Some(name) = &name {
+                    self.named.remove(name);
+                }
                 let module = compile(&encode(&mut wat)?)?;
                 let instance = self
                     .instantiate(&module)?
@@ -241,8 +246,8 @@ impl Script {
                 .named
                 .get(id.name())
                 .copied()
-                .ok_or_else(|| Failure::new(format!("no module named ${}", id.name()))),
-            None => self.current.ok_or_else(|| Failure::new("no module instantiated yet")),
+                .ok_or_else(|| Failure::new(format!("no module ${}: its module command failed", id.name()))),
+            None => self.current.ok_or_else(|| Failure::new("no module: the last module command failed")),
         }
     }
 
