@@ -42,14 +42,16 @@ pub fn run(src: &str, sink: &mut dyn Sink) {
     let mut script = Script::default();
     for (index, directive) in wast.directives.into_iter().enumerate() {
         let command = &plan[index];
-        match panics::catch(AssertUnwindSafe(|| script.run(directive))) {
+        match panics::catch(AssertUnwindSafe(|| script.run(directive, command.groups))) {
             Ok(Ok(())) => sink.result(index, None),
             Ok(Err(mut failure)) => {
                 failure.groups = failure.groups.union(command.groups);
                 sink.result(index, Some(&failure));
             }
             Err(panic) => {
-                let failure = Failure { reason: format!("panic: {panic}"), groups: command.groups };
+                // A `todo!("table.copy")` in the compiler names the feature it lacks.
+                let groups = command.groups.union(features::groups_in_text(&panic.to_lowercase()));
+                let failure = Failure { reason: format!("panic: {panic}"), groups };
                 sink.result(index, Some(&failure));
                 let why = format!("not run: the command at line {} panicked", command.line);
                 return fail_all(sink, index + 1, &plan, &why);
@@ -64,55 +66,50 @@ fn fail_all(sink: &mut dyn Sink, from: usize, plan: &[Command], reason: &str) {
     }
 }
 
-/// The command list: kind, line, and the feature groups visible in the module each command
-/// exercises (its own module, or the instance it invokes).
+/// The command list: kind, line, and the feature groups visible in each directive's own text
+/// (a module, or the arguments and results of an invocation).
 fn plan(src: &str, directives: &[WastDirective<'_>]) -> Vec<Command> {
     let starts: Vec<usize> = directives.iter().map(|d| d.span().offset()).collect();
-    let mut current = Groups::default();
-    let mut named: HashMap<&str, Groups> = HashMap::new();
     let mut out = Vec::with_capacity(directives.len());
     for (i, d) in directives.iter().enumerate() {
         let end = starts.get(i + 1).copied().unwrap_or(src.len());
         let text = src.get(starts[i]..end).unwrap_or("");
-        let own = features::groups_in_text(text);
+        let groups = features::groups_in_text(&strip_comments(text));
         let line = d.span().linecol_in(src).0 + 1;
-        let lookup = |id: Option<wast::token::Id<'_>>| {
-            id.and_then(|id| named.get(id.name()).copied()).unwrap_or(current)
+        let kind = match d {
+            WastDirective::Module(_) => Kind::Module,
+            WastDirective::Register { .. } => Kind::Register,
+            WastDirective::Invoke(_) => Kind::Invoke,
+            WastDirective::AssertReturn { .. } => Kind::AssertReturn,
+            WastDirective::AssertTrap { exec: WastExecute::Wat(_), .. } => Kind::AssertUninstantiable,
+            WastDirective::AssertTrap { .. } => Kind::AssertTrap,
+            WastDirective::AssertExhaustion { .. } => Kind::AssertExhaustion,
+            WastDirective::AssertInvalid { .. } => Kind::AssertInvalid,
+            WastDirective::AssertMalformed { .. } => Kind::AssertMalformed,
+            WastDirective::AssertUnlinkable { .. } => Kind::AssertUnlinkable,
+            _ => Kind::Unsupported,
         };
-        let (kind, groups) = match d {
-            WastDirective::Module(_) => (Kind::Module, own),
-            WastDirective::Register { module, .. } => (Kind::Register, lookup(*module)),
-            WastDirective::Invoke(i) => (Kind::Invoke, lookup(i.module)),
-            WastDirective::AssertReturn { exec, .. } => (Kind::AssertReturn, exec_groups(exec, own, lookup)),
-            WastDirective::AssertTrap { exec: WastExecute::Wat(_), .. } => (Kind::AssertUninstantiable, own),
-            WastDirective::AssertTrap { exec, .. } => (Kind::AssertTrap, exec_groups(exec, own, lookup)),
-            WastDirective::AssertExhaustion { call, .. } => (Kind::AssertExhaustion, lookup(call.module)),
-            WastDirective::AssertInvalid { .. } => (Kind::AssertInvalid, own),
-            WastDirective::AssertMalformed { .. } => (Kind::AssertMalformed, own),
-            WastDirective::AssertUnlinkable { .. } => (Kind::AssertUnlinkable, own),
-            _ => (Kind::Unsupported, own),
-        };
-        if let WastDirective::Module(m) = d {
-            current = own;
-            if let Some(id) = m.name() {
-                named.insert(id.name(), own);
-            }
-        }
         out.push(Command { line, kind, groups });
     }
     out
 }
 
-fn exec_groups<'a>(
-    exec: &WastExecute<'a>,
-    own: Groups,
-    lookup: impl Fn(Option<wast::token::Id<'a>>) -> Groups,
-) -> Groups {
-    match exec {
-        WastExecute::Invoke(i) => lookup(i.module),
-        WastExecute::Get { module, .. } => lookup(*module),
-        WastExecute::Wat(_) => own,
+/// `text` without `;; line` and `(; block ;)` comments, which often describe other tests.
+fn strip_comments(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix(";;") {
+            rest = after.find('\n').map_or("", |i| &after[i..]);
+        } else if let Some(after) = rest.strip_prefix("(;") {
+            rest = after.find(";)").map_or("", |i| &after[i + 2..]);
+        } else {
+            let c = rest.chars().next().expect("non-empty");
+            out.push(c);
+            rest = &rest[c.len_utf8()..];
+        }
     }
+    out
 }
 
 /// The state of one script: its store, the `spectest` module, and the instances so far.
@@ -121,12 +118,22 @@ struct Script {
     /// Created when first needed, so that scripts of only `assert_invalid`/`assert_malformed`
     /// do not depend on the runtime.
     runtime: Option<Runtime>,
-    /// Instances of modules declared with a `$name`.
-    named: HashMap<String, Instance>,
+    /// Modules declared with a `$name`.
+    named: HashMap<String, Slot>,
     /// Instances made importable by `register`.
     registered: HashMap<String, Instance>,
-    /// The most recently instantiated module.
-    current: Option<Instance>,
+    /// The most recent module: what commands without a module name use.
+    current: Slot,
+}
+
+/// The outcome of a `module` command.
+#[derive(Copy, Clone, Debug, Default)]
+struct Slot {
+    /// `None` if the module failed to compile or instantiate.
+    instance: Option<Instance>,
+    /// Feature groups visible in the module's text: commands that cannot run because the
+    /// module failed are attributed to them.
+    groups: Groups,
 }
 
 /// A failure of the runner's own preconditions (as opposed to a wazero result).
@@ -155,22 +162,25 @@ impl Script {
         &self.runtime.as_ref().expect("an instance exists, so the store does").store
     }
 
-    fn run(&mut self, directive: WastDirective<'_>) -> Step<()> {
+    /// Runs one directive; `groups` are the features visible in its text.
+    fn run(&mut self, directive: WastDirective<'_>, groups: Groups) -> Step<()> {
         match directive {
             WastDirective::Module(mut wat) => {
                 let name = wat.name().map(|id| id.name().to_string());
                 // Until this module exists, commands must not run against an older one.
-                self.current = None;
+                let failed = Slot { instance: None, groups };
+                self.current = failed;
                 if let Some(name) = &name {
-                    self.named.remove(name);
+                    self.named.insert(name.clone(), failed);
                 }
                 let module = compile(&encode(&mut wat)?)?;
                 let instance = self
                     .instantiate(&module)?
-                    .map_err(|e| Failure::new(format!("instantiation failed: {e}")))?;
-                self.current = Some(instance);
+                    .map_err(|e| error_failure("instantiation failed", &e))?;
+                let ok = Slot { instance: Some(instance), groups };
+                self.current = ok;
                 if let Some(name) = name {
-                    self.named.insert(name, instance);
+                    self.named.insert(name, ok);
                 }
                 Ok(())
             }
@@ -241,14 +251,17 @@ impl Script {
     }
 
     fn instance(&self, id: Option<wast::token::Id<'_>>) -> Step<Instance> {
-        match id {
-            Some(id) => self
-                .named
-                .get(id.name())
-                .copied()
-                .ok_or_else(|| Failure::new(format!("no module ${}: its module command failed", id.name()))),
-            None => self.current.ok_or_else(|| Failure::new("no module: the last module command failed")),
-        }
+        let (slot, what) = match id {
+            Some(id) => match self.named.get(id.name()) {
+                Some(slot) => (slot, format!("module ${}", id.name())),
+                None => return Err(Failure::new(format!("no module ${} was defined", id.name()))),
+            },
+            None => (&self.current, "the last module".to_string()),
+        };
+        slot.instance.ok_or_else(|| Failure {
+            reason: format!("not run: {what} failed to compile or instantiate"),
+            groups: slot.groups,
+        })
     }
 
     fn export(&self, module: Option<wast::token::Id<'_>>, name: &str) -> Step<Extern> {
@@ -285,10 +298,13 @@ fn encode(wat: &mut QuoteWat<'_>) -> Step<Vec<u8>> {
 
 /// Compiles a module that must be valid.
 fn compile(bytes: &[u8]) -> Step<Module> {
-    Module::new(bytes).map_err(|e| Failure {
-        reason: format!("compilation failed: {e}"),
-        groups: features::groups_in_text(&e.to_string().to_lowercase()),
-    })
+    Module::new(bytes).map_err(|e| error_failure("compilation failed", &e))
+}
+
+/// A failure caused by a wazero error; an "unsupported: ..." message names the feature.
+fn error_failure(what: &str, e: &Error) -> Failure {
+    let message = e.to_string();
+    Failure { groups: features::groups_in_text(&message.to_lowercase()), reason: format!("{what}: {message}") }
 }
 
 fn expect_rejected(bytes: &[u8]) -> Step<()> {
