@@ -177,7 +177,7 @@ pub fn parse_child_output(file: &str, stdout: &str, unfinished: Option<&str>) ->
         }
         let reason = match unfinished {
             Some(why) if first => why.to_string(),
-            Some(why) => format!("not run: {why} at an earlier command"),
+            Some(why) => format!("not run: an earlier command stopped the file: {why}"),
             None => "not run: the child process exited without reporting it".to_string(),
         };
         first = false;
