@@ -160,6 +160,14 @@ fn show_ret(e: &WastRetCore<'_>) -> String {
         WastRetCore::F64(NanPattern::Value(v)) => format!("f64 {:#018x}", v.bits),
         WastRetCore::F32(p) => format!("f32 {}", nan_name(p)),
         WastRetCore::F64(p) => format!("f64 {}", nan_name(p)),
+        WastRetCore::RefNull(None) => "ref.null".into(),
+        WastRetCore::RefNull(Some(HeapType::Abstract { ty: AbstractHeapType::Func, .. })) => "ref.null func".into(),
+        WastRetCore::RefNull(Some(HeapType::Abstract { ty: AbstractHeapType::Extern, .. })) => {
+            "ref.null extern".into()
+        }
+        WastRetCore::RefExtern(None) => "ref.extern".into(),
+        WastRetCore::RefExtern(Some(n)) => format!("ref.extern {n}"),
+        WastRetCore::RefFunc(None) => "ref.func".into(),
         other => format!("{other:?}"),
     }
 }
