@@ -14,7 +14,9 @@ fn module(wat: &str) -> Module {
 }
 
 fn instantiate(store: &Store, wat: &str, imports: &[Extern]) -> Instance {
-    store.instantiate(&module(wat), imports).unwrap_or_else(|e| panic!("instantiation failed: {e}"))
+    store
+        .instantiate(&module(wat), imports)
+        .unwrap_or_else(|e| panic!("instantiation failed: {e}"))
 }
 
 fn func(store: &Store, instance: Instance, name: &str) -> Func {
@@ -46,7 +48,8 @@ fn table(store: &Store, instance: Instance, name: &str) -> Table {
 }
 
 fn call(store: &Store, f: Func, args: &[Val]) -> Vec<Val> {
-    f.call(store, args).unwrap_or_else(|e| panic!("call failed: {e}"))
+    f.call(store, args)
+        .unwrap_or_else(|e| panic!("call failed: {e}"))
 }
 
 fn trap_kind(result: wazero::Result<Vec<Val>>) -> TrapKind {
@@ -85,23 +88,53 @@ fn call_exports_of_all_value_types() {
             (func (export "nothing")))"#,
         &[],
     );
-    assert_eq!(call(&store, func(&store, inst, "add"), &[Val::I32(40), Val::I32(2)]), [Val::I32(42)]);
-    assert_eq!(call(&store, func(&store, inst, "add"), &[Val::I32(i32::MAX), Val::I32(1)]), [Val::I32(i32::MIN)]);
     assert_eq!(
-        call(&store, func(&store, inst, "mul64"), &[Val::I64(1 << 40), Val::I64(3)]),
+        call(
+            &store,
+            func(&store, inst, "add"),
+            &[Val::I32(40), Val::I32(2)]
+        ),
+        [Val::I32(42)]
+    );
+    assert_eq!(
+        call(
+            &store,
+            func(&store, inst, "add"),
+            &[Val::I32(i32::MAX), Val::I32(1)]
+        ),
+        [Val::I32(i32::MIN)]
+    );
+    assert_eq!(
+        call(
+            &store,
+            func(&store, inst, "mul64"),
+            &[Val::I64(1 << 40), Val::I64(3)]
+        ),
         [Val::I64(3 << 40)]
     );
     // f32.neg only flips the sign bit, NaN payload included.
     assert_eq!(
-        call(&store, func(&store, inst, "neg32"), &[Val::F32(0x7fa0_0001)]),
+        call(
+            &store,
+            func(&store, inst, "neg32"),
+            &[Val::F32(0x7fa0_0001)]
+        ),
         [Val::F32(0xffa0_0001)]
     );
     assert_eq!(
-        call(&store, func(&store, inst, "sqrt64"), &[Val::F64(16f64.to_bits())]),
+        call(
+            &store,
+            func(&store, inst, "sqrt64"),
+            &[Val::F64(16f64.to_bits())]
+        ),
         [Val::F64(4f64.to_bits())]
     );
     assert_eq!(
-        call(&store, func(&store, inst, "swap"), &[Val::I32(7), Val::I64(-9)]),
+        call(
+            &store,
+            func(&store, inst, "swap"),
+            &[Val::I32(7), Val::I64(-9)]
+        ),
         [Val::I64(-9), Val::I32(7)]
     );
     assert_eq!(call(&store, func(&store, inst, "nothing"), &[]), []);
@@ -124,17 +157,43 @@ fn v128_and_reference_values_round_trip() {
             (func (export "fref") (result funcref) (ref.func $f)))"#,
         &[],
     );
-    let lanes = |l: [u32; 4]| Val::V128(l.iter().rev().fold(0u128, |acc, x| (acc << 32) | u128::from(*x)));
-    assert_eq!(call(&store, func(&store, inst, "v"), &[lanes([1, 2, 3, u32::MAX])]), [lanes([2, 4, 6, u32::MAX - 1])]);
+    let lanes = |l: [u32; 4]| {
+        Val::V128(
+            l.iter()
+                .rev()
+                .fold(0u128, |acc, x| (acc << 32) | u128::from(*x)),
+        )
+    };
+    assert_eq!(
+        call(
+            &store,
+            func(&store, inst, "v"),
+            &[lanes([1, 2, 3, u32::MAX])]
+        ),
+        [lanes([2, 4, 6, u32::MAX - 1])]
+    );
     for handle in [Some(1), Some(u64::from(u32::MAX) + 1), Some(u64::MAX), None] {
-        assert_eq!(call(&store, func(&store, inst, "ext"), &[Val::ExternRef(handle)]), [Val::ExternRef(handle)]);
+        assert_eq!(
+            call(&store, func(&store, inst, "ext"), &[Val::ExternRef(handle)]),
+            [Val::ExternRef(handle)]
+        );
         let null = i32::from(handle.is_none());
-        assert_eq!(call(&store, func(&store, inst, "is_null"), &[Val::ExternRef(handle)]), [Val::I32(null)]);
+        assert_eq!(
+            call(
+                &store,
+                func(&store, inst, "is_null"),
+                &[Val::ExternRef(handle)]
+            ),
+            [Val::I32(null)]
+        );
     }
     // Handle 0 may be reserved for null, but must never silently become null.
     match func(&store, inst, "ext").call(&store, &[Val::ExternRef(Some(0))]) {
         Ok(r) => assert_eq!(r, [Val::ExternRef(Some(0))]),
-        Err(e) => assert!(matches!(e, Error::Usage(_)), "handle 0: unexpected error {e}"),
+        Err(e) => assert!(
+            matches!(e, Error::Usage(_)),
+            "handle 0: unexpected error {e}"
+        ),
     }
     let f = func(&store, inst, "f");
     match call(&store, func(&store, inst, "fref"), &[]).as_slice() {
@@ -166,7 +225,11 @@ fn wrong_arguments_are_usage_errors() {
 #[test]
 fn unknown_export_is_none() {
     let store = Store::new();
-    let inst = instantiate(&store, r#"(module (func (export "f")) (memory (export "m") 1))"#, &[]);
+    let inst = instantiate(
+        &store,
+        r#"(module (func (export "f")) (memory (export "m") 1))"#,
+        &[],
+    );
     assert!(inst.export(&store, "g").is_none());
     assert!(inst.export(&store, "").is_none());
     assert!(inst.export(&store, "F").is_none());
@@ -196,22 +259,55 @@ fn traps_are_reported_and_the_instance_keeps_working() {
     );
     let ok = func(&store, inst, "ok");
     let div = func(&store, inst, "div");
-    assert_eq!(trap_kind(func(&store, inst, "unreachable").call(&store, &[])), TrapKind::Unreachable);
+    assert_eq!(
+        trap_kind(func(&store, inst, "unreachable").call(&store, &[])),
+        TrapKind::Unreachable
+    );
     assert_eq!(call(&store, ok, &[]), [Val::I32(1)]);
-    assert_eq!(trap_kind(div.call(&store, &[Val::I32(1), Val::I32(0)])), TrapKind::IntegerDivideByZero);
-    assert_eq!(trap_kind(div.call(&store, &[Val::I32(i32::MIN), Val::I32(-1)])), TrapKind::IntegerOverflow);
-    assert_eq!(call(&store, div, &[Val::I32(-7), Val::I32(2)]), [Val::I32(-3)]);
+    assert_eq!(
+        trap_kind(div.call(&store, &[Val::I32(1), Val::I32(0)])),
+        TrapKind::IntegerDivideByZero
+    );
+    assert_eq!(
+        trap_kind(div.call(&store, &[Val::I32(i32::MIN), Val::I32(-1)])),
+        TrapKind::IntegerOverflow
+    );
+    assert_eq!(
+        call(&store, div, &[Val::I32(-7), Val::I32(2)]),
+        [Val::I32(-3)]
+    );
     let trunc = func(&store, inst, "trunc");
-    assert_eq!(trap_kind(trunc.call(&store, &[Val::F32(f32::NAN.to_bits())])), TrapKind::InvalidConversion);
-    assert_eq!(trap_kind(trunc.call(&store, &[Val::F32(3e9f32.to_bits())])), TrapKind::IntegerOverflow);
+    assert_eq!(
+        trap_kind(trunc.call(&store, &[Val::F32(f32::NAN.to_bits())])),
+        TrapKind::InvalidConversion
+    );
+    assert_eq!(
+        trap_kind(trunc.call(&store, &[Val::F32(3e9f32.to_bits())])),
+        TrapKind::IntegerOverflow
+    );
     let load = func(&store, inst, "load");
-    assert_eq!(trap_kind(load.call(&store, &[Val::I32(65533)])), TrapKind::MemoryOutOfBounds);
-    assert_eq!(trap_kind(load.call(&store, &[Val::I32(-1)])), TrapKind::MemoryOutOfBounds);
+    assert_eq!(
+        trap_kind(load.call(&store, &[Val::I32(65533)])),
+        TrapKind::MemoryOutOfBounds
+    );
+    assert_eq!(
+        trap_kind(load.call(&store, &[Val::I32(-1)])),
+        TrapKind::MemoryOutOfBounds
+    );
     assert_eq!(call(&store, load, &[Val::I32(65532)]), [Val::I32(0)]);
     let indirect = func(&store, inst, "indirect");
-    assert_eq!(trap_kind(indirect.call(&store, &[Val::I32(0)])), TrapKind::IndirectCallTypeMismatch);
-    assert_eq!(trap_kind(indirect.call(&store, &[Val::I32(1)])), TrapKind::UninitializedElement);
-    assert_eq!(trap_kind(indirect.call(&store, &[Val::I32(2)])), TrapKind::UndefinedElement);
+    assert_eq!(
+        trap_kind(indirect.call(&store, &[Val::I32(0)])),
+        TrapKind::IndirectCallTypeMismatch
+    );
+    assert_eq!(
+        trap_kind(indirect.call(&store, &[Val::I32(1)])),
+        TrapKind::UninitializedElement
+    );
+    assert_eq!(
+        trap_kind(indirect.call(&store, &[Val::I32(2)])),
+        TrapKind::UndefinedElement
+    );
     assert_eq!(call(&store, ok, &[]), [Val::I32(1)]);
 }
 
@@ -224,13 +320,18 @@ fn host_function_is_called_from_wasm() {
         &store,
         FuncType::new([ValType::I32, ValType::I64], [ValType::I64]),
         move |_, args, results| {
-            let (Val::I32(a), Val::I64(b)) = (args[0], args[1]) else { panic!("bad args {args:?}") };
+            let (Val::I32(a), Val::I64(b)) = (args[0], args[1]) else {
+                panic!("bad args {args:?}")
+            };
             seen2.set(seen2.get() + 1);
             results[0] = Val::I64(i64::from(a) * b);
             Ok(())
         },
     );
-    assert_eq!(host.ty(&store).unwrap(), FuncType::new([ValType::I32, ValType::I64], [ValType::I64]));
+    assert_eq!(
+        host.ty(&store).unwrap(),
+        FuncType::new([ValType::I32, ValType::I64], [ValType::I64])
+    );
     let inst = instantiate(
         &store,
         r#"(module
@@ -239,10 +340,16 @@ fn host_function_is_called_from_wasm() {
                 (i64.add (call $mul (local.get 0) (i64.const 10)) (call $mul (local.get 0) (i64.const 1)))))"#,
         &[Extern::Func(host)],
     );
-    assert_eq!(call(&store, func(&store, inst, "twice"), &[Val::I32(3)]), [Val::I64(33)]);
+    assert_eq!(
+        call(&store, func(&store, inst, "twice"), &[Val::I32(3)]),
+        [Val::I64(33)]
+    );
     assert_eq!(seen.get(), 2);
     // A host function can also be called directly.
-    assert_eq!(call(&store, host, &[Val::I32(2), Val::I64(5)]), [Val::I64(10)]);
+    assert_eq!(
+        call(&store, host, &[Val::I32(2), Val::I64(5)]),
+        [Val::I64(10)]
+    );
     assert_eq!(seen.get(), 3);
 }
 
@@ -251,12 +358,16 @@ fn host_function_can_call_back_into_wasm() {
     let store = Store::new();
     let callee: Rc<Cell<Option<Func>>> = Rc::new(Cell::new(None));
     let callee2 = callee.clone();
-    let host = Func::new_host(&store, FuncType::new([ValType::I32], [ValType::I32]), move |store, args, results| {
-        let f = callee2.get().expect("callee set before the call");
-        let r = f.call(store, &[args[0]])?;
-        results[0] = r[0];
-        Ok(())
-    });
+    let host = Func::new_host(
+        &store,
+        FuncType::new([ValType::I32], [ValType::I32]),
+        move |store, args, results| {
+            let f = callee2.get().expect("callee set before the call");
+            let r = f.call(store, &[args[0]])?;
+            results[0] = r[0];
+            Ok(())
+        },
+    );
     let inst = instantiate(
         &store,
         r#"(module
@@ -266,7 +377,10 @@ fn host_function_can_call_back_into_wasm() {
         &[Extern::Func(host)],
     );
     callee.set(Some(func(&store, inst, "double")));
-    assert_eq!(call(&store, func(&store, inst, "run"), &[Val::I32(20)]), [Val::I32(41)]);
+    assert_eq!(
+        call(&store, func(&store, inst, "run"), &[Val::I32(20)]),
+        [Val::I32(41)]
+    );
 }
 
 #[derive(Debug, PartialEq)]
@@ -289,12 +403,18 @@ fn host_error_propagates_unchanged() {
     );
     match func(&store, inst, "run").call(&store, &[]) {
         Err(Error::Host(payload)) => {
-            assert_eq!(payload.downcast_ref::<HostFailure>(), Some(&HostFailure("boom", 7)))
+            assert_eq!(
+                payload.downcast_ref::<HostFailure>(),
+                Some(&HostFailure("boom", 7))
+            )
         }
         other => panic!("expected the host error, got {other:?}"),
     }
     // The Wasm code after the failing call did not run, and the instance still works.
-    assert_eq!(call(&store, func(&store, inst, "after"), &[]), [Val::I32(0)]);
+    assert_eq!(
+        call(&store, func(&store, inst, "after"), &[]),
+        [Val::I32(0)]
+    );
 }
 
 #[test]
@@ -312,7 +432,13 @@ fn memory_read_write_grow() {
         &[],
     );
     let mem = memory(&store, inst, "mem");
-    assert_eq!(mem.ty(&store).unwrap(), MemoryType { min: 1, max: Some(3) });
+    assert_eq!(
+        mem.ty(&store).unwrap(),
+        MemoryType {
+            min: 1,
+            max: Some(3)
+        }
+    );
     assert_eq!(mem.size(&store).unwrap(), 1);
     assert_eq!(mem.data_size(&store).unwrap(), 65536);
 
@@ -320,9 +446,17 @@ fn memory_read_write_grow() {
     mem.read(&store, 7, &mut buf).unwrap();
     assert_eq!(buf, [0, 1, 2, 3, 4, 0]);
 
-    mem.write(&store, 100, &0x1122_3344u32.to_le_bytes()).unwrap();
-    assert_eq!(call(&store, func(&store, inst, "load"), &[Val::I32(100)]), [Val::I32(0x1122_3344)]);
-    call(&store, func(&store, inst, "store"), &[Val::I32(200), Val::I32(-2)]);
+    mem.write(&store, 100, &0x1122_3344u32.to_le_bytes())
+        .unwrap();
+    assert_eq!(
+        call(&store, func(&store, inst, "load"), &[Val::I32(100)]),
+        [Val::I32(0x1122_3344)]
+    );
+    call(
+        &store,
+        func(&store, inst, "store"),
+        &[Val::I32(200), Val::I32(-2)],
+    );
     let mut word = [0u8; 4];
     mem.read(&store, 200, &mut word).unwrap();
     assert_eq!(i32::from_le_bytes(word), -2);
@@ -336,14 +470,26 @@ fn memory_read_write_grow() {
     assert_eq!(mem.data_size(&store).unwrap(), 2 * 65536);
     assert_eq!(call(&store, func(&store, inst, "size"), &[]), [Val::I32(2)]);
     // New pages are zeroed and reachable from Wasm.
-    assert_eq!(call(&store, func(&store, inst, "load"), &[Val::I32(65536 + 16)]), [Val::I32(0)]);
+    assert_eq!(
+        call(&store, func(&store, inst, "load"), &[Val::I32(65536 + 16)]),
+        [Val::I32(0)]
+    );
     mem.write(&store, 2 * 65536 - 4, &[9, 9, 9, 9]).unwrap();
 
-    assert!(mem.grow(&store, 2).is_err(), "growing past the maximum must fail");
+    assert!(
+        mem.grow(&store, 2).is_err(),
+        "growing past the maximum must fail"
+    );
     assert_eq!(mem.size(&store).unwrap(), 2);
-    assert_eq!(call(&store, func(&store, inst, "grow"), &[Val::I32(1)]), [Val::I32(2)]);
+    assert_eq!(
+        call(&store, func(&store, inst, "grow"), &[Val::I32(1)]),
+        [Val::I32(2)]
+    );
     assert_eq!(mem.size(&store).unwrap(), 3);
-    assert_eq!(call(&store, func(&store, inst, "grow"), &[Val::I32(1)]), [Val::I32(-1)]);
+    assert_eq!(
+        call(&store, func(&store, inst, "grow"), &[Val::I32(1)]),
+        [Val::I32(-1)]
+    );
 }
 
 #[test]
@@ -359,26 +505,57 @@ fn globals_get_set_and_immutability() {
         &[],
     );
     let counter = global(&store, inst, "counter");
-    assert_eq!(counter.ty(&store).unwrap(), GlobalType { content: ValType::I64, mutable: true });
+    assert_eq!(
+        counter.ty(&store).unwrap(),
+        GlobalType {
+            content: ValType::I64,
+            mutable: true
+        }
+    );
     assert_eq!(counter.get(&store).unwrap(), Val::I64(5));
     call(&store, func(&store, inst, "bump"), &[]);
     assert_eq!(counter.get(&store).unwrap(), Val::I64(6));
     counter.set(&store, Val::I64(-100)).unwrap();
-    assert_eq!(call(&store, func(&store, inst, "read"), &[]), [Val::I64(-100)]);
+    assert_eq!(
+        call(&store, func(&store, inst, "read"), &[]),
+        [Val::I64(-100)]
+    );
     assert_usage_error(counter.set(&store, Val::I32(1)));
     assert_eq!(counter.get(&store).unwrap(), Val::I64(-100));
 
     let constant = global(&store, inst, "const");
-    assert_eq!(constant.ty(&store).unwrap(), GlobalType { content: ValType::F32, mutable: false });
+    assert_eq!(
+        constant.ty(&store).unwrap(),
+        GlobalType {
+            content: ValType::F32,
+            mutable: false
+        }
+    );
     assert_eq!(constant.get(&store).unwrap(), Val::F32(1.5f32.to_bits()));
     assert_usage_error(constant.set(&store, Val::F32(2.0f32.to_bits())));
     assert_eq!(constant.get(&store).unwrap(), Val::F32(1.5f32.to_bits()));
 
     // Host-created globals.
-    let host = Global::new(&store, GlobalType { content: ValType::I32, mutable: true }, Val::I32(3)).unwrap();
+    let host = Global::new(
+        &store,
+        GlobalType {
+            content: ValType::I32,
+            mutable: true,
+        },
+        Val::I32(3),
+    )
+    .unwrap();
     host.set(&store, Val::I32(4)).unwrap();
     assert_eq!(host.get(&store).unwrap(), Val::I32(4));
-    assert!(Global::new(&store, GlobalType { content: ValType::I32, mutable: false }, Val::I64(3)).is_err());
+    assert!(Global::new(
+        &store,
+        GlobalType {
+            content: ValType::I32,
+            mutable: false
+        },
+        Val::I64(3)
+    )
+    .is_err());
 }
 
 #[test]
@@ -439,14 +616,23 @@ fn linking_memories_tables_globals_and_functions() {
         &exports,
     );
     // The data segment wrote into the provider's memory, the element segment into its table.
-    assert_eq!(call(&store, func(&store, provider, "peek"), &[Val::I32(5)]), [Val::I32(42)]);
+    assert_eq!(
+        call(&store, func(&store, provider, "peek"), &[Val::I32(5)]),
+        [Val::I32(42)]
+    );
     let call_slot = func(&store, provider, "call_slot");
     assert_eq!(call(&store, call_slot, &[Val::I32(1)]), [Val::I32(8)]);
     assert_eq!(call(&store, call_slot, &[Val::I32(2)]), [Val::I32(7)]);
-    assert_eq!(trap_kind(call_slot.call(&store, &[Val::I32(0)])), TrapKind::UninitializedElement);
+    assert_eq!(
+        trap_kind(call_slot.call(&store, &[Val::I32(0)])),
+        TrapKind::UninitializedElement
+    );
     // The global is shared.
     call(&store, func(&store, user, "set_g"), &[Val::I32(99)]);
-    assert_eq!(call(&store, func(&store, provider, "get_g"), &[]), [Val::I32(99)]);
+    assert_eq!(
+        call(&store, func(&store, provider, "get_g"), &[]),
+        [Val::I32(99)]
+    );
 
     // The table is visible through the API too.
     let tab = table(&store, provider, "tab");
@@ -454,16 +640,45 @@ fn linking_memories_tables_globals_and_functions() {
     assert!(matches!(tab.get(&store, 1), Ok(Val::FuncRef(Some(_)))));
     assert_eq!(tab.get(&store, 0).unwrap(), Val::FuncRef(None));
     assert_usage_error(tab.get(&store, 4));
-    tab.set(&store, 0, Val::FuncRef(Some(func(&store, provider, "seven")))).unwrap();
+    tab.set(
+        &store,
+        0,
+        Val::FuncRef(Some(func(&store, provider, "seven"))),
+    )
+    .unwrap();
     assert_eq!(call(&store, call_slot, &[Val::I32(0)]), [Val::I32(7)]);
 }
 
 #[test]
 fn host_memory_table_and_global_can_be_imported() {
     let store = Store::new();
-    let mem = Memory::new(&store, MemoryType { min: 1, max: Some(2) }).unwrap();
-    let tab = Table::new(&store, TableType { element: ValType::FuncRef, min: 2, max: None }, Val::FuncRef(None)).unwrap();
-    let g = Global::new(&store, GlobalType { content: ValType::F64, mutable: false }, Val::F64(2.5f64.to_bits())).unwrap();
+    let mem = Memory::new(
+        &store,
+        MemoryType {
+            min: 1,
+            max: Some(2),
+        },
+    )
+    .unwrap();
+    let tab = Table::new(
+        &store,
+        TableType {
+            element: ValType::FuncRef,
+            min: 2,
+            max: None,
+        },
+        Val::FuncRef(None),
+    )
+    .unwrap();
+    let g = Global::new(
+        &store,
+        GlobalType {
+            content: ValType::F64,
+            mutable: false,
+        },
+        Val::F64(2.5f64.to_bits()),
+    )
+    .unwrap();
     mem.write(&store, 0, &[0x11]).unwrap();
     let inst = instantiate(
         &store,
@@ -477,7 +692,10 @@ fn host_memory_table_and_global_can_be_imported() {
             (func (export "grow") (result i32) (memory.grow (i32.const 1))))"#,
         &[Extern::Memory(mem), Extern::Table(tab), Extern::Global(g)],
     );
-    assert_eq!(call(&store, func(&store, inst, "load"), &[]), [Val::I32(0x11)]);
+    assert_eq!(
+        call(&store, func(&store, inst, "load"), &[]),
+        [Val::I32(0x11)]
+    );
     assert_eq!(call(&store, func(&store, inst, "grow"), &[]), [Val::I32(1)]);
     assert_eq!(mem.size(&store).unwrap(), 2);
     match tab.get(&store, 0) {
@@ -496,21 +714,78 @@ fn missing_or_mismatched_imports_are_link_errors() {
             (import "m" "mem" (memory 2))
             (import "m" "tab" (table 1 funcref)))"#,
     );
-    let good_f = Func::new_host(&store, FuncType::new([ValType::I32], [ValType::I32]), |_, a, r| {
-        r[0] = a[0];
-        Ok(())
-    });
-    let bad_f = Func::new_host(&store, FuncType::new([ValType::I64], [ValType::I32]), |_, _, _| Ok(()));
-    let good_g = Global::new(&store, GlobalType { content: ValType::I64, mutable: true }, Val::I64(0)).unwrap();
-    let immutable_g = Global::new(&store, GlobalType { content: ValType::I64, mutable: false }, Val::I64(0)).unwrap();
-    let i32_g = Global::new(&store, GlobalType { content: ValType::I32, mutable: true }, Val::I32(0)).unwrap();
+    let good_f = Func::new_host(
+        &store,
+        FuncType::new([ValType::I32], [ValType::I32]),
+        |_, a, r| {
+            r[0] = a[0];
+            Ok(())
+        },
+    );
+    let bad_f = Func::new_host(
+        &store,
+        FuncType::new([ValType::I64], [ValType::I32]),
+        |_, _, _| Ok(()),
+    );
+    let good_g = Global::new(
+        &store,
+        GlobalType {
+            content: ValType::I64,
+            mutable: true,
+        },
+        Val::I64(0),
+    )
+    .unwrap();
+    let immutable_g = Global::new(
+        &store,
+        GlobalType {
+            content: ValType::I64,
+            mutable: false,
+        },
+        Val::I64(0),
+    )
+    .unwrap();
+    let i32_g = Global::new(
+        &store,
+        GlobalType {
+            content: ValType::I32,
+            mutable: true,
+        },
+        Val::I32(0),
+    )
+    .unwrap();
     let good_mem = Memory::new(&store, MemoryType { min: 2, max: None }).unwrap();
     let small_mem = Memory::new(&store, MemoryType { min: 1, max: None }).unwrap();
-    let good_tab = Table::new(&store, TableType { element: ValType::FuncRef, min: 1, max: None }, Val::FuncRef(None)).unwrap();
-    let extern_tab = Table::new(&store, TableType { element: ValType::ExternRef, min: 1, max: None }, Val::ExternRef(None)).unwrap();
+    let good_tab = Table::new(
+        &store,
+        TableType {
+            element: ValType::FuncRef,
+            min: 1,
+            max: None,
+        },
+        Val::FuncRef(None),
+    )
+    .unwrap();
+    let extern_tab = Table::new(
+        &store,
+        TableType {
+            element: ValType::ExternRef,
+            min: 1,
+            max: None,
+        },
+        Val::ExternRef(None),
+    )
+    .unwrap();
 
-    let good = [Extern::Func(good_f), Extern::Global(good_g), Extern::Memory(good_mem), Extern::Table(good_tab)];
-    store.instantiate(&importer, &good).expect("matching imports link");
+    let good = [
+        Extern::Func(good_f),
+        Extern::Global(good_g),
+        Extern::Memory(good_mem),
+        Extern::Table(good_tab),
+    ];
+    store
+        .instantiate(&importer, &good)
+        .expect("matching imports link");
 
     // Missing imports.
     assert_link_error(store.instantiate(&importer, &[]));
@@ -540,11 +815,23 @@ fn invalid_modules_are_compile_errors() {
         r#"(module (func (local.get 0)))"#,
         r#"(module (func (call 5)))"#,
     ] {
-        assert!(matches!(Module::from_wat(wat), Err(Error::Compile { .. })), "{wat} must not compile");
+        assert!(
+            matches!(Module::from_wat(wat), Err(Error::Compile { .. })),
+            "{wat} must not compile"
+        );
     }
-    assert!(matches!(Module::new(b"\0asm\x02\0\0\0"), Err(Error::Compile { .. })));
-    assert!(matches!(Module::new(b"not wasm"), Err(Error::Compile { .. })));
-    assert!(Module::new(b"\0asm\x01\0\0\0").is_ok(), "the empty module is valid");
+    assert!(matches!(
+        Module::new(b"\0asm\x02\0\0\0"),
+        Err(Error::Compile { .. })
+    ));
+    assert!(matches!(
+        Module::new(b"not wasm"),
+        Err(Error::Compile { .. })
+    ));
+    assert!(
+        Module::new(b"\0asm\x01\0\0\0").is_ok(),
+        "the empty module is valid"
+    );
 }
 
 #[test]

@@ -63,7 +63,10 @@ fn child_main(path: &Path) -> ExitCode {
     let src = match std::fs::read_to_string(path) {
         Ok(s) => s,
         Err(e) => {
-            println!("{}", emit::error(&format!("cannot read {}: {e}", path.display())));
+            println!(
+                "{}",
+                emit::error(&format!("cannot read {}: {e}", path.display()))
+            );
             return ExitCode::SUCCESS;
         }
     };
@@ -114,10 +117,19 @@ fn parent_main() -> ExitCode {
     let all_files = match driver::suite_files(&suite_dir) {
         Ok(files) if !files.is_empty() => files,
         Ok(_) => return fatal(&format!("no .wast files in {}", suite_dir.display())),
-        Err(e) => return fatal(&format!("spec suite missing: {e} (expected a copy of shared/ next to the crate)")),
+        Err(e) => {
+            return fatal(&format!(
+                "spec suite missing: {e} (expected a copy of shared/ next to the crate)"
+            ))
+        }
     };
     let filters: Vec<String> = env("WAZERO_SPEC_FILTER")
-        .map(|f| f.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .map(|f| {
+            f.split(',')
+                .map(|s| s.trim().to_string())
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
         .unwrap_or_default();
     let files: Vec<String> = all_files
         .iter()
@@ -130,7 +142,11 @@ fn parent_main() -> ExitCode {
     let jobs = env("WAZERO_SPEC_JOBS")
         .and_then(|j| j.parse().ok())
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let timeout = Duration::from_secs(env("WAZERO_SPEC_TIMEOUT").and_then(|t| t.parse().ok()).unwrap_or(300));
+    let timeout = Duration::from_secs(
+        env("WAZERO_SPEC_TIMEOUT")
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(300),
+    );
     let show = match env("WAZERO_SPEC_SHOW").as_deref() {
         Some("all") => usize::MAX,
         Some(n) => n.parse().unwrap_or(200),

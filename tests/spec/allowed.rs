@@ -40,7 +40,11 @@ impl Entry {
 
     /// The feature group the reason names, if any.
     pub fn group(&self) -> Option<Group> {
-        let first = self.reason.split(|c: char| c.is_whitespace() || c == ':').next().unwrap_or("");
+        let first = self
+            .reason
+            .split(|c: char| c.is_whitespace() || c == ':')
+            .next()
+            .unwrap_or("");
         Group::from_name(first)
     }
 }
@@ -58,7 +62,10 @@ impl AllowedList {
         match std::fs::read_to_string(path) {
             Ok(text) => AllowedList::parse(&text),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => AllowedList::default(),
-            Err(e) => AllowedList { entries: vec![], errors: vec![format!("cannot read {}: {e}", path.display())] },
+            Err(e) => AllowedList {
+                entries: vec![],
+                errors: vec![format!("cannot read {}: {e}", path.display())],
+            },
         }
     }
 
@@ -92,7 +99,11 @@ impl AllowedList {
                     }
                 },
             };
-            let entry = Entry { file: file.to_string(), scope, reason: reason.to_string() };
+            let entry = Entry {
+                file: file.to_string(),
+                scope,
+                reason: reason.to_string(),
+            };
             if !seen.insert(entry.key()) {
                 list.errors.push(bad("duplicate entry"));
                 continue;
@@ -103,7 +114,11 @@ impl AllowedList {
     }
 
     fn index(&self) -> HashMap<(String, Scope), usize> {
-        self.entries.iter().enumerate().map(|(i, e)| (e.key(), i)).collect()
+        self.entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.key(), i))
+            .collect()
     }
 }
 
@@ -132,11 +147,19 @@ pub fn case_groups(file: &str, outcome: &Outcome) -> Groups {
 
 /// Matches failures against the list. `ran` are the files run this time (entries of other
 /// files are neither used nor stale), `suite` every file of the suite.
-pub fn evaluate(list: &AllowedList, reports: &[FileReport], ran: &HashSet<String>, suite: &HashSet<String>) -> Verdict {
+pub fn evaluate(
+    list: &AllowedList,
+    reports: &[FileReport],
+    ran: &HashSet<String>,
+    suite: &HashSet<String>,
+) -> Verdict {
     let index = list.index();
     let mut used = vec![false; list.entries.len()];
     let mut complained = vec![false; list.entries.len()];
-    let mut verdict = Verdict { invalid: list.errors.clone(), ..Verdict::default() };
+    let mut verdict = Verdict {
+        invalid: list.errors.clone(),
+        ..Verdict::default()
+    };
     let allowed_names = Group::ALL.map(Group::name).join(", ");
 
     for report in reports {
@@ -182,9 +205,15 @@ pub fn evaluate(list: &AllowedList, reports: &[FileReport], ran: &HashSet<String
 
     for (i, entry) in list.entries.iter().enumerate() {
         if !suite.contains(&entry.file) {
-            verdict.stale.push(format!("{}: no such file in the suite", entry.location()));
+            verdict
+                .stale
+                .push(format!("{}: no such file in the suite", entry.location()));
         } else if ran.contains(&entry.file) && !used[i] {
-            verdict.stale.push(format!("{}: passes now, remove the entry ({})", entry.location(), entry.reason));
+            verdict.stale.push(format!(
+                "{}: passes now, remove the entry ({})",
+                entry.location(),
+                entry.reason
+            ));
         }
     }
     verdict
@@ -203,7 +232,11 @@ pub fn bless(list: &AllowedList, reports: &[FileReport], ran: &HashSet<String>) 
     }
     for report in reports {
         let file = &report.file;
-        let failed: Vec<&Outcome> = report.outcomes.iter().filter(|o| o.failure.is_some()).collect();
+        let failed: Vec<&Outcome> = report
+            .outcomes
+            .iter()
+            .filter(|o| o.failure.is_some())
+            .collect();
         if failed.is_empty() {
             continue;
         }
@@ -244,7 +277,9 @@ pub fn bless(list: &AllowedList, reports: &[FileReport], ran: &HashSet<String>) 
 
 fn intersect(a: Groups, b: Groups) -> Groups {
     let mut g = Groups::default();
-    a.iter().filter(|x| b.contains(*x)).for_each(|x| g.insert(x));
+    a.iter()
+        .filter(|x| b.contains(*x))
+        .for_each(|x| g.insert(x));
     g
 }
 
@@ -258,7 +293,9 @@ fn derived_reason(file: &str, groups: Groups) -> String {
 pub fn counts_by_reason(list: &AllowedList) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for e in &list.entries {
-        let key = e.group().map_or_else(|| e.reason.clone(), |g| g.name().to_string());
+        let key = e
+            .group()
+            .map_or_else(|| e.reason.clone(), |g| g.name().to_string());
         *counts.entry(key).or_insert(0) += 1;
     }
     counts

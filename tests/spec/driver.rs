@@ -18,7 +18,8 @@ pub const CHILD_ENV: &str = "WAZERO_SPEC_CHILD";
 
 /// The `.wast` files of `dir`, sorted by name.
 pub fn suite_files(dir: &Path) -> Result<Vec<String>, String> {
-    let entries = std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
     let mut files: Vec<String> = entries
         .filter_map(|e| e.ok())
         .map(|e| e.file_name().to_string_lossy().into_owned())
@@ -57,7 +58,9 @@ fn run_child(exe: &PathBuf, path: &Path, file: &str, timeout: Duration) -> FileR
         .spawn();
     let mut child = match spawned {
         Ok(c) => c,
-        Err(e) => return record::parse_child_output(file, "", Some(&format!("cannot spawn child: {e}"))),
+        Err(e) => {
+            return record::parse_child_output(file, "", Some(&format!("cannot spawn child: {e}")))
+        }
     };
     let stdout = drain(child.stdout.take());
     let stderr = drain(child.stderr.take());
@@ -80,7 +83,11 @@ fn run_child(exe: &PathBuf, path: &Path, file: &str, timeout: Duration) -> FileR
 
     let unfinished = match status {
         Ok(status) if status.success() => None,
-        Ok(status) => Some(format!("child process {}{}", describe(status), stderr_tail(&stderr))),
+        Ok(status) => Some(format!(
+            "child process {}{}",
+            describe(status),
+            stderr_tail(&stderr)
+        )),
         Err(why) => Some(why),
     };
     record::parse_child_output(file, &stdout, unfinished.as_deref())

@@ -33,7 +33,9 @@ impl Group {
     /// Words whose presence in module text or a compile error marks a use of this group.
     fn markers(self) -> &'static [&'static str] {
         match self {
-            Group::Simd => &["v128", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2", "simd"],
+            Group::Simd => &[
+                "v128", "i8x16", "i16x8", "i32x4", "i64x2", "f32x4", "f64x2", "simd",
+            ],
             Group::BulkMemory => &[
                 "memory.copy",
                 "memory.fill",
@@ -98,7 +100,9 @@ impl Groups {
     }
     pub fn from_csv(s: &str) -> Groups {
         let mut set = Groups::default();
-        s.split(',').filter_map(Group::from_name).for_each(|g| set.insert(g));
+        s.split(',')
+            .filter_map(Group::from_name)
+            .for_each(|g| set.insert(g));
         set
     }
 }
@@ -106,8 +110,14 @@ impl Groups {
 /// The group a whole file is dedicated to, per the suite README.
 pub fn file_group(file: &str) -> Option<Group> {
     let stem = file.strip_suffix(".wast").unwrap_or(file);
-    const BULK: &[&str] =
-        &["bulk", "memory_copy", "memory_fill", "memory_init", "table_copy", "table_init"];
+    const BULK: &[&str] = &[
+        "bulk",
+        "memory_copy",
+        "memory_fill",
+        "memory_init",
+        "table_copy",
+        "table_init",
+    ];
     const REF_TYPES: &[&str] = &[
         "ref_func",
         "ref_is_null",

@@ -42,7 +42,9 @@ fn install_hook() {
                 .map(|s| s.to_string())
                 .or_else(|| payload.downcast_ref::<String>().cloned())
                 .unwrap_or_else(|| "(non-string panic payload)".to_string());
-            let at = info.location().map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()));
+            let at = info
+                .location()
+                .map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()));
             LAST.with(|l| *l.borrow_mut() = Some(format!("{msg}{}", at.unwrap_or_default())));
         }));
     });

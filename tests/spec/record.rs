@@ -91,7 +91,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(reason: impl Into<String>) -> Failure {
-        Failure { reason: reason.into(), groups: Groups::default() }
+        Failure {
+            reason: reason.into(),
+            groups: Groups::default(),
+        }
     }
 }
 
@@ -147,7 +150,11 @@ pub fn parse_child_output(file: &str, stdout: &str, unfinished: Option<&str>) ->
                     continue;
                 };
                 outcomes.push(Outcome {
-                    command: Command { line, kind, groups: Groups::from_csv(groups) },
+                    command: Command {
+                        line,
+                        kind,
+                        groups: Groups::from_csv(groups),
+                    },
                     failure: None,
                 });
                 done.push(false);
@@ -159,8 +166,10 @@ pub fn parse_child_output(file: &str, stdout: &str, unfinished: Option<&str>) ->
             ["fail", index, groups, reason] => match index.parse::<usize>() {
                 Ok(i) if i < done.len() => {
                     done[i] = true;
-                    outcomes[i].failure =
-                        Some(Failure { reason: reason.to_string(), groups: Groups::from_csv(groups) });
+                    outcomes[i].failure = Some(Failure {
+                        reason: reason.to_string(),
+                        groups: Groups::from_csv(groups),
+                    });
                 }
                 _ => protocol_error = Some(format!("bad fail line {line:?}")),
             },
@@ -190,12 +199,19 @@ pub fn parse_child_output(file: &str, stdout: &str, unfinished: Option<&str>) ->
     if let Some(e) = protocol_error {
         outcomes.push(file_failure(&format!("runner protocol error: {e}")));
     }
-    FileReport { file: file.to_string(), outcomes }
+    FileReport {
+        file: file.to_string(),
+        outcomes,
+    }
 }
 
 fn file_failure(reason: &str) -> Outcome {
     Outcome {
-        command: Command { line: 0, kind: Kind::File, groups: Groups::default() },
+        command: Command {
+            line: 0,
+            kind: Kind::File,
+            groups: Groups::default(),
+        },
         failure: Some(Failure::new(reason)),
     }
 }

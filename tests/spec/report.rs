@@ -40,15 +40,27 @@ pub fn print(reports: &[FileReport], list: &AllowedList, verdict: &Verdict, show
         }
     }
 
-    println!("{:<24}{:>10}{:>10}{:>10}", "command", "passed", "failed", "allowed");
+    println!(
+        "{:<24}{:>10}{:>10}{:>10}",
+        "command", "passed", "failed", "allowed"
+    );
     let mut total = Tally::default();
     for (kind, t) in &tallies {
-        println!("{:<24}{:>10}{:>10}{:>10}", kind.name(), t.passed, t.failed, t.allowed);
+        println!(
+            "{:<24}{:>10}{:>10}{:>10}",
+            kind.name(),
+            t.passed,
+            t.failed,
+            t.allowed
+        );
         total.passed += t.passed;
         total.failed += t.failed;
         total.allowed += t.allowed;
     }
-    println!("{:<24}{:>10}{:>10}{:>10}", "total", total.passed, total.failed, total.allowed);
+    println!(
+        "{:<24}{:>10}{:>10}{:>10}",
+        "total", total.passed, total.failed, total.allowed
+    );
 
     if !unexpected.is_empty() {
         println!("\nunexpected failures ({}):", unexpected.len());
@@ -56,18 +68,27 @@ pub fn print(reports: &[FileReport], list: &AllowedList, verdict: &Verdict, show
             println!("  {line}");
         }
         if unexpected.len() > show {
-            println!("  ... {} more (WAZERO_SPEC_SHOW=all lists them all); per file:", unexpected.len() - show);
+            println!(
+                "  ... {} more (WAZERO_SPEC_SHOW=all lists them all); per file:",
+                unexpected.len() - show
+            );
             for (file, n) in &per_file {
                 println!("  {file}: {n}");
             }
         }
     }
     if !verdict.stale.is_empty() {
-        println!("\nstale allowed-failures entries ({}), remove them:", verdict.stale.len());
+        println!(
+            "\nstale allowed-failures entries ({}), remove them:",
+            verdict.stale.len()
+        );
         verdict.stale.iter().for_each(|s| println!("  {s}"));
     }
     if !verdict.invalid.is_empty() {
-        println!("\ninvalid allowed-failures entries ({}):", verdict.invalid.len());
+        println!(
+            "\ninvalid allowed-failures entries ({}):",
+            verdict.invalid.len()
+        );
         verdict.invalid.iter().for_each(|s| println!("  {s}"));
     }
 
@@ -76,7 +97,11 @@ pub fn print(reports: &[FileReport], list: &AllowedList, verdict: &Verdict, show
     println!(
         "\nallowed-failures list: {} entries{}",
         list.entries.len(),
-        if counts.is_empty() { String::new() } else { format!(" ({})", counts_text.join(", ")) }
+        if counts.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", counts_text.join(", "))
+        }
     );
 
     let ok = unexpected.is_empty() && verdict.stale.is_empty() && verdict.invalid.is_empty();

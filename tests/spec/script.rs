@@ -50,8 +50,13 @@ pub fn run(src: &str, sink: &mut dyn Sink) {
             }
             Err(panic) => {
                 // A `todo!("table.copy")` in the compiler names the feature it lacks.
-                let groups = command.groups.union(features::groups_in_text(&panic.to_lowercase()));
-                let failure = Failure { reason: format!("panic: {panic}"), groups };
+                let groups = command
+                    .groups
+                    .union(features::groups_in_text(&panic.to_lowercase()));
+                let failure = Failure {
+                    reason: format!("panic: {panic}"),
+                    groups,
+                };
                 sink.result(index, Some(&failure));
                 let why = format!("not run: the command at line {} panicked", command.line);
                 return fail_all(sink, index + 1, &plan, &why);
@@ -62,7 +67,13 @@ pub fn run(src: &str, sink: &mut dyn Sink) {
 
 fn fail_all(sink: &mut dyn Sink, from: usize, plan: &[Command], reason: &str) {
     for (index, command) in plan.iter().enumerate().skip(from) {
-        sink.result(index, Some(&Failure { reason: reason.to_string(), groups: command.groups }));
+        sink.result(
+            index,
+            Some(&Failure {
+                reason: reason.to_string(),
+                groups: command.groups,
+            }),
+        );
     }
 }
 
@@ -81,7 +92,10 @@ fn plan(src: &str, directives: &[WastDirective<'_>]) -> Vec<Command> {
             WastDirective::Register { .. } => Kind::Register,
             WastDirective::Invoke(_) => Kind::Invoke,
             WastDirective::AssertReturn { .. } => Kind::AssertReturn,
-            WastDirective::AssertTrap { exec: WastExecute::Wat(_), .. } => Kind::AssertUninstantiable,
+            WastDirective::AssertTrap {
+                exec: WastExecute::Wat(_),
+                ..
+            } => Kind::AssertUninstantiable,
             WastDirective::AssertTrap { .. } => Kind::AssertTrap,
             WastDirective::AssertExhaustion { .. } => Kind::AssertExhaustion,
             WastDirective::AssertInvalid { .. } => Kind::AssertInvalid,
@@ -159,7 +173,11 @@ impl Script {
 
     /// The store; only called once an instance exists, which implies it was created.
     fn store(&self) -> &Store {
-        &self.runtime.as_ref().expect("an instance exists, so the store does").store
+        &self
+            .runtime
+            .as_ref()
+            .expect("an instance exists, so the store does")
+            .store
     }
 
     /// Runs one directive; `groups` are the features visible in its text.
@@ -168,7 +186,10 @@ impl Script {
             WastDirective::Module(mut wat) => {
                 let name = wat.name().map(|id| id.name().to_string());
                 // Until this module exists, commands must not run against an older one.
-                let failed = Slot { instance: None, groups };
+                let failed = Slot {
+                    instance: None,
+                    groups,
+                };
                 self.current = failed;
                 if let Some(name) = &name {
                     self.named.insert(name.clone(), failed);
@@ -177,7 +198,10 @@ impl Script {
                 let instance = self
                     .instantiate(&module)?
                     .map_err(|e| error_failure("instantiation failed", &e))?;
-                let ok = Slot { instance: Some(instance), groups };
+                let ok = Slot {
+                    instance: Some(instance),
+                    groups,
+                };
                 self.current = ok;
                 if let Some(name) = name {
                     self.named.insert(name, ok);
@@ -197,7 +221,9 @@ impl Script {
                 Ok(actual) => values::check_results(&results, &actual).map_err(Failure::new),
                 Err(e) => Err(Failure::new(format!("expected results, got error: {e}"))),
             },
-            WastDirective::AssertTrap { exec, message, .. } => expect_trap(self.execute(exec)?, message),
+            WastDirective::AssertTrap { exec, message, .. } => {
+                expect_trap(self.execute(exec)?, message)
+            }
             WastDirective::AssertExhaustion { call, message, .. } => {
                 expect_trap(self.invoke(&call)?, message)
             }
@@ -211,16 +237,29 @@ impl Script {
                 // Binary modules, and the few text modules the `wast` crate is lenient about.
                 Ok(bytes) => expect_rejected(&bytes),
             },
-            WastDirective::AssertUnlinkable { mut module, message, .. } => {
-                let bytes = module.encode().map_err(|e| Failure::new(format!("text encoding failed: {e}")))?;
+            WastDirective::AssertUnlinkable {
+                mut module,
+                message,
+                ..
+            } => {
+                let bytes = module
+                    .encode()
+                    .map_err(|e| Failure::new(format!("text encoding failed: {e}")))?;
                 let module = compile(&bytes)?;
                 match self.instantiate(&module)? {
                     Err(Error::Link(_)) => Ok(()),
-                    Ok(_) => Err(Failure::new(format!("instantiated; expected link error \"{message}\""))),
-                    Err(e) => Err(Failure::new(format!("expected link error \"{message}\", got: {e}"))),
+                    Ok(_) => Err(Failure::new(format!(
+                        "instantiated; expected link error \"{message}\""
+                    ))),
+                    Err(e) => Err(Failure::new(format!(
+                        "expected link error \"{message}\", got: {e}"
+                    ))),
                 }
             }
-            other => Err(Failure::new(format!("unsupported directive at {:?}", other.span()))),
+            other => Err(Failure::new(format!(
+                "unsupported directive at {:?}",
+                other.span()
+            ))),
         }
     }
 
@@ -230,10 +269,14 @@ impl Script {
             WastExecute::Invoke(invoke) => self.invoke(&invoke),
             WastExecute::Get { module, global, .. } => match self.export(module, global)? {
                 Extern::Global(g) => Ok(g.get(self.store()).map(|v| vec![v])),
-                other => Err(Failure::new(format!("export \"{global}\" is not a global: {other:?}"))),
+                other => Err(Failure::new(format!(
+                    "export \"{global}\" is not a global: {other:?}"
+                ))),
             },
             WastExecute::Wat(mut wat) => {
-                let bytes = wat.encode().map_err(|e| Failure::new(format!("text encoding failed: {e}")))?;
+                let bytes = wat
+                    .encode()
+                    .map_err(|e| Failure::new(format!("text encoding failed: {e}")))?;
                 let module = compile(&bytes)?;
                 Ok(self.instantiate(&module)?.map(|_| Vec::new()))
             }
@@ -243,9 +286,18 @@ impl Script {
     fn invoke(&mut self, invoke: &WastInvoke<'_>) -> Step<wazero::Result<Vec<Val>>> {
         let func = match self.export(invoke.module, invoke.name)? {
             Extern::Func(f) => f,
-            other => return Err(Failure::new(format!("export \"{}\" is not a function: {other:?}", invoke.name))),
+            other => {
+                return Err(Failure::new(format!(
+                    "export \"{}\" is not a function: {other:?}",
+                    invoke.name
+                )))
+            }
         };
-        let args = invoke.args.iter().map(values::arg).collect::<Result<Vec<Val>, String>>();
+        let args = invoke
+            .args
+            .iter()
+            .map(values::arg)
+            .collect::<Result<Vec<Val>, String>>();
         let args = args.map_err(Failure::new)?;
         Ok(func.call(self.store(), &args))
     }
@@ -254,7 +306,12 @@ impl Script {
         let (slot, what) = match id {
             Some(id) => match self.named.get(id.name()) {
                 Some(slot) => (slot, format!("module ${}", id.name())),
-                None => return Err(Failure::new(format!("no module ${} was defined", id.name()))),
+                None => {
+                    return Err(Failure::new(format!(
+                        "no module ${} was defined",
+                        id.name()
+                    )))
+                }
             },
             None => (&self.current, "the last module".to_string()),
         };
@@ -285,7 +342,11 @@ impl Script {
             };
             match found {
                 Some(ext) => imports.push(ext),
-                None => return Ok(Err(Error::link(format!("unknown import \"{module_name}\" \"{name}\"")))),
+                None => {
+                    return Ok(Err(Error::link(format!(
+                        "unknown import \"{module_name}\" \"{name}\""
+                    ))))
+                }
             }
         }
         Ok(rt.store.instantiate(module, &imports))
@@ -293,7 +354,8 @@ impl Script {
 }
 
 fn encode(wat: &mut QuoteWat<'_>) -> Step<Vec<u8>> {
-    wat.encode().map_err(|e| Failure::new(format!("text encoding failed: {e}")))
+    wat.encode()
+        .map_err(|e| Failure::new(format!("text encoding failed: {e}")))
 }
 
 /// Compiles a module that must be valid.
@@ -304,13 +366,18 @@ fn compile(bytes: &[u8]) -> Step<Module> {
 /// A failure caused by a wazero error; an "unsupported: ..." message names the feature.
 fn error_failure(what: &str, e: &Error) -> Failure {
     let message = e.to_string();
-    Failure { groups: features::groups_in_text(&message.to_lowercase()), reason: format!("{what}: {message}") }
+    Failure {
+        groups: features::groups_in_text(&message.to_lowercase()),
+        reason: format!("{what}: {message}"),
+    }
 }
 
 fn expect_rejected(bytes: &[u8]) -> Step<()> {
     match Module::new(bytes) {
         Err(Error::Compile { .. }) => Ok(()),
-        Err(e) => Err(Failure::new(format!("rejected, but not as a compile error: {e}"))),
+        Err(e) => Err(Failure::new(format!(
+            "rejected, but not as a compile error: {e}"
+        ))),
         Ok(_) => Err(Failure::new("module was accepted")),
     }
 }
@@ -318,10 +385,13 @@ fn expect_rejected(bytes: &[u8]) -> Step<()> {
 fn expect_trap(result: wazero::Result<Vec<Val>>, expected: &str) -> Step<()> {
     match result {
         Err(Error::Trap(trap)) if trap_matches(trap.kind, expected) => Ok(()),
-        Err(Error::Trap(trap)) => {
-            Err(Failure::new(format!("expected trap \"{expected}\", got trap \"{}\"", trap.kind.message())))
-        }
-        Err(e) => Err(Failure::new(format!("expected trap \"{expected}\", got error: {e}"))),
+        Err(Error::Trap(trap)) => Err(Failure::new(format!(
+            "expected trap \"{expected}\", got trap \"{}\"",
+            trap.kind.message()
+        ))),
+        Err(e) => Err(Failure::new(format!(
+            "expected trap \"{expected}\", got error: {e}"
+        ))),
         Ok(vals) => Err(Failure::new(format!(
             "expected trap \"{expected}\", got {}",
             values::show_vals(&vals)

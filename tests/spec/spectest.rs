@@ -34,15 +34,32 @@ pub fn build(store: &Store) -> wazero::Result<HashMap<String, Extern>> {
         ("global_f64", F64, Val::F64(666.6f64.to_bits())),
     ];
     for (name, content, init) in globals {
-        let global = Global::new(store, GlobalType { content, mutable: false }, init)?;
+        let global = Global::new(
+            store,
+            GlobalType {
+                content,
+                mutable: false,
+            },
+            init,
+        )?;
         exports.insert(name.to_string(), Extern::Global(global));
     }
 
-    let table_ty = TableType { element: FuncRef, min: 10, max: Some(20) };
+    let table_ty = TableType {
+        element: FuncRef,
+        min: 10,
+        max: Some(20),
+    };
     let table = Table::new(store, table_ty, Val::FuncRef(None))?;
     exports.insert("table".to_string(), Extern::Table(table));
 
-    let memory = Memory::new(store, MemoryType { min: 1, max: Some(2) })?;
+    let memory = Memory::new(
+        store,
+        MemoryType {
+            min: 1,
+            max: Some(2),
+        },
+    )?;
     exports.insert("memory".to_string(), Extern::Memory(memory));
 
     Ok(exports)

@@ -7,7 +7,9 @@ use wazero::Val;
 
 /// Converts an `invoke` argument.
 pub fn arg(a: &WastArg<'_>) -> Result<Val, String> {
-    let WastArg::Core(a) = a else { return Err("non-core argument".into()) };
+    let WastArg::Core(a) = a else {
+        return Err("non-core argument".into());
+    };
     Ok(match a {
         WastArgCore::I32(v) => Val::I32(*v),
         WastArgCore::I64(v) => Val::I64(*v),
@@ -37,8 +39,14 @@ enum RefKind {
 
 fn null_kind(ty: &HeapType<'_>) -> Result<RefKind, String> {
     match ty {
-        HeapType::Abstract { shared: false, ty: AbstractHeapType::Func } => Ok(RefKind::Func),
-        HeapType::Abstract { shared: false, ty: AbstractHeapType::Extern } => Ok(RefKind::Extern),
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Func,
+        } => Ok(RefKind::Func),
+        HeapType::Abstract {
+            shared: false,
+            ty: AbstractHeapType::Extern,
+        } => Ok(RefKind::Extern),
         other => Err(format!("heap type {other:?} is not Wasm 2.0")),
     }
 }
@@ -62,11 +70,17 @@ pub fn check_results(expected: &[WastRet<'_>], actual: &[Val]) -> Result<(), Str
         ));
     }
     for (i, (e, a)) in expected.iter().zip(actual).enumerate() {
-        let WastRet::Core(e) = e else { return Err("non-core expectation".into()) };
+        let WastRet::Core(e) = e else {
+            return Err("non-core expectation".into());
+        };
         match matches(e, a) {
             Ok(true) => {}
             Ok(false) => {
-                return Err(format!("result {i}: expected {}, got {}", show_ret(e), show_val(a)))
+                return Err(format!(
+                    "result {i}: expected {}, got {}",
+                    show_ret(e),
+                    show_val(a)
+                ))
             }
             Err(why) => return Err(format!("result {i}: {why}")),
         }
@@ -82,13 +96,19 @@ fn matches(expected: &WastRetCore<'_>, actual: &Val) -> Result<bool, String> {
         (WastRetCore::F32(e), Val::F32(a)) => f32_matches(e, *a),
         (WastRetCore::F64(e), Val::F64(a)) => f64_matches(e, *a),
         (WastRetCore::V128(e), Val::V128(a)) => v128_matches(e, *a),
-        (WastRetCore::RefNull(ty), Val::FuncRef(r)) => r.is_none() && null_type_is(ty, RefKind::Func)?,
-        (WastRetCore::RefNull(ty), Val::ExternRef(r)) => r.is_none() && null_type_is(ty, RefKind::Extern)?,
+        (WastRetCore::RefNull(ty), Val::FuncRef(r)) => {
+            r.is_none() && null_type_is(ty, RefKind::Func)?
+        }
+        (WastRetCore::RefNull(ty), Val::ExternRef(r)) => {
+            r.is_none() && null_type_is(ty, RefKind::Extern)?
+        }
         (WastRetCore::RefExtern(None), Val::ExternRef(r)) => r.is_some(),
         (WastRetCore::RefExtern(Some(e)), Val::ExternRef(r)) => *r == Some(extern_handle(*e)),
         (WastRetCore::RefFunc(None), Val::FuncRef(r)) => r.is_some(),
         (WastRetCore::RefFunc(Some(idx)), _) => {
-            return Err(format!("cannot check (ref.func {idx:?}) against a specific function"))
+            return Err(format!(
+                "cannot check (ref.func {idx:?}) against a specific function"
+            ))
         }
         (WastRetCore::Either(options), a) => {
             for option in options {
@@ -121,7 +141,9 @@ fn f32_matches(e: &NanPattern<wast::token::F32>, bits: u32) -> bool {
     let magnitude = bits & 0x7fff_ffff;
     match e {
         NanPattern::CanonicalNan => magnitude == F32_EXP_MASK | F32_QUIET,
-        NanPattern::ArithmeticNan => magnitude & (F32_EXP_MASK | F32_QUIET) == F32_EXP_MASK | F32_QUIET,
+        NanPattern::ArithmeticNan => {
+            magnitude & (F32_EXP_MASK | F32_QUIET) == F32_EXP_MASK | F32_QUIET
+        }
         NanPattern::Value(v) => v.bits == bits,
     }
 }
@@ -130,7 +152,9 @@ fn f64_matches(e: &NanPattern<wast::token::F64>, bits: u64) -> bool {
     let magnitude = bits & 0x7fff_ffff_ffff_ffff;
     match e {
         NanPattern::CanonicalNan => magnitude == F64_EXP_MASK | F64_QUIET,
-        NanPattern::ArithmeticNan => magnitude & (F64_EXP_MASK | F64_QUIET) == F64_EXP_MASK | F64_QUIET,
+        NanPattern::ArithmeticNan => {
+            magnitude & (F64_EXP_MASK | F64_QUIET) == F64_EXP_MASK | F64_QUIET
+        }
         NanPattern::Value(v) => v.bits == bits,
     }
 }
@@ -143,12 +167,30 @@ fn lane(v: u128, bytes: u32, i: usize) -> u128 {
 
 fn v128_matches(e: &V128Pattern, v: u128) -> bool {
     match e {
-        V128Pattern::I8x16(l) => l.iter().enumerate().all(|(i, x)| lane(v, 1, i) == u128::from(*x as u8)),
-        V128Pattern::I16x8(l) => l.iter().enumerate().all(|(i, x)| lane(v, 2, i) == u128::from(*x as u16)),
-        V128Pattern::I32x4(l) => l.iter().enumerate().all(|(i, x)| lane(v, 4, i) == u128::from(*x as u32)),
-        V128Pattern::I64x2(l) => l.iter().enumerate().all(|(i, x)| lane(v, 8, i) == u128::from(*x as u64)),
-        V128Pattern::F32x4(l) => l.iter().enumerate().all(|(i, p)| f32_matches(p, lane(v, 4, i) as u32)),
-        V128Pattern::F64x2(l) => l.iter().enumerate().all(|(i, p)| f64_matches(p, lane(v, 8, i) as u64)),
+        V128Pattern::I8x16(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(v, 1, i) == u128::from(*x as u8)),
+        V128Pattern::I16x8(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(v, 2, i) == u128::from(*x as u16)),
+        V128Pattern::I32x4(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(v, 4, i) == u128::from(*x as u32)),
+        V128Pattern::I64x2(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, x)| lane(v, 8, i) == u128::from(*x as u64)),
+        V128Pattern::F32x4(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, p)| f32_matches(p, lane(v, 4, i) as u32)),
+        V128Pattern::F64x2(l) => l
+            .iter()
+            .enumerate()
+            .all(|(i, p)| f64_matches(p, lane(v, 8, i) as u64)),
     }
 }
 
@@ -161,10 +203,14 @@ fn show_ret(e: &WastRetCore<'_>) -> String {
         WastRetCore::F32(p) => format!("f32 {}", nan_name(p)),
         WastRetCore::F64(p) => format!("f64 {}", nan_name(p)),
         WastRetCore::RefNull(None) => "ref.null".into(),
-        WastRetCore::RefNull(Some(HeapType::Abstract { ty: AbstractHeapType::Func, .. })) => "ref.null func".into(),
-        WastRetCore::RefNull(Some(HeapType::Abstract { ty: AbstractHeapType::Extern, .. })) => {
-            "ref.null extern".into()
-        }
+        WastRetCore::RefNull(Some(HeapType::Abstract {
+            ty: AbstractHeapType::Func,
+            ..
+        })) => "ref.null func".into(),
+        WastRetCore::RefNull(Some(HeapType::Abstract {
+            ty: AbstractHeapType::Extern,
+            ..
+        })) => "ref.null extern".into(),
         WastRetCore::RefExtern(None) => "ref.extern".into(),
         WastRetCore::RefExtern(Some(n)) => format!("ref.extern {n}"),
         WastRetCore::RefFunc(None) => "ref.func".into(),
@@ -195,5 +241,8 @@ pub fn show_val(v: &Val) -> String {
 }
 
 pub fn show_vals(vs: &[Val]) -> String {
-    format!("[{}]", vs.iter().map(show_val).collect::<Vec<_>>().join(", "))
+    format!(
+        "[{}]",
+        vs.iter().map(show_val).collect::<Vec<_>>().join(", ")
+    )
 }
