@@ -96,6 +96,14 @@ impl Failure {
             groups: Groups::default(),
         }
     }
+
+    /// The same failure (same feature groups) with another reason.
+    pub fn with_reason(&self, reason: impl Into<String>) -> Failure {
+        Failure {
+            reason: reason.into(),
+            groups: self.groups,
+        }
+    }
 }
 
 /// A command and how it went.

@@ -20,7 +20,7 @@ pub trait Sink {
     fn error(&mut self, reason: &str);
 }
 
-/// Parses and runs `src` (the text of `file`), reporting to `sink`.
+/// Parses and runs the script `src`, reporting to `sink`.
 pub fn run(src: &str, sink: &mut dyn Sink) {
     let mut lexer = Lexer::new(src);
     // names.wast deliberately uses bidi-override characters in export names.
@@ -52,28 +52,33 @@ pub fn run(src: &str, sink: &mut dyn Sink) {
                 // A `todo!("table.copy")` in the compiler names the feature it lacks.
                 let groups = command
                     .groups
-                    .union(features::groups_in_text(&panic.to_lowercase()));
+                    .union(features::groups_in_text(&panic.message.to_lowercase()));
                 let failure = Failure {
                     reason: format!("panic: {panic}"),
                     groups,
                 };
                 sink.result(index, Some(&failure));
                 let why = format!("not run: the command at line {} panicked", command.line);
-                return fail_all(sink, index + 1, &plan, &why);
+                return fail_rest(
+                    sink,
+                    &plan[index + 1..],
+                    index + 1,
+                    &failure.with_reason(why),
+                );
             }
         }
     }
 }
 
-fn fail_all(sink: &mut dyn Sink, from: usize, plan: &[Command], reason: &str) {
-    for (index, command) in plan.iter().enumerate().skip(from) {
-        sink.result(
-            index,
-            Some(&Failure {
-                reason: reason.to_string(),
-                groups: command.groups,
-            }),
-        );
+/// Fails the commands `rest` (starting at index `first`) for the reason `cause` stopped the
+/// script; they are attributed to their own features and to those of the cause.
+fn fail_rest(sink: &mut dyn Sink, rest: &[Command], first: usize, cause: &Failure) {
+    for (i, command) in rest.iter().enumerate() {
+        let failure = Failure {
+            reason: cause.reason.clone(),
+            groups: cause.groups.union(command.groups),
+        };
+        sink.result(first + i, Some(&failure));
     }
 }
 
