@@ -865,3 +865,40 @@ fn deep_recursion_is_a_stack_overflow_trap() {
     assert_eq!(result.1, [Val::I64(2_432_902_008_176_640_000)]);
     assert_eq!(result.2, TrapKind::StackOverflow);
 }
+
+#[test]
+fn max_wasm_stack_bounds_recursion_depth() {
+    let result = std::thread::Builder::new()
+        .stack_size(8 << 20)
+        .spawn(|| {
+            let store = Store::new();
+            let inst = instantiate(
+                &store,
+                r#"(module
+                    (func $depth (export "depth") (param i32) (result i32)
+                        (if (result i32) (i32.eqz (local.get 0))
+                            (then (i32.const 0))
+                            (else (i32.add (call $depth (i32.sub (local.get 0) (i32.const 1)))
+                                           (i32.const 1))))))"#,
+                &[],
+            );
+            let depth = func(&store, inst, "depth");
+            // 4000 frames fit the default 1 MiB budget...
+            let deep = depth
+                .call(&store, &[Val::I32(4000)])
+                .map_err(|e| e.to_string());
+            // ...but not 32 KiB: every frame takes at least a return address and a saved word.
+            store.set_max_wasm_stack(32 << 10);
+            let limited = trap_kind(depth.call(&store, &[Val::I32(4000)]));
+            let shallow = depth
+                .call(&store, &[Val::I32(10)])
+                .map_err(|e| e.to_string());
+            (deep, limited, shallow)
+        })
+        .expect("spawn")
+        .join()
+        .expect("the thread must not crash");
+    assert_eq!(result.0, Ok(vec![Val::I32(4000)]));
+    assert_eq!(result.1, TrapKind::StackOverflow);
+    assert_eq!(result.2, Ok(vec![Val::I32(10)]));
+}
