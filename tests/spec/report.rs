@@ -77,20 +77,12 @@ pub fn print(reports: &[FileReport], list: &AllowedList, verdict: &Verdict, show
             }
         }
     }
-    if !verdict.stale.is_empty() {
-        println!(
-            "\nstale allowed-failures entries ({}), remove them:",
-            verdict.stale.len()
-        );
-        verdict.stale.iter().for_each(|s| println!("  {s}"));
-    }
-    if !verdict.invalid.is_empty() {
-        println!(
-            "\ninvalid allowed-failures entries ({}):",
-            verdict.invalid.len()
-        );
-        verdict.invalid.iter().for_each(|s| println!("  {s}"));
-    }
+    print_capped(
+        "stale allowed-failures entries, remove them",
+        &verdict.stale,
+        show,
+    );
+    print_capped("invalid allowed-failures entries", &verdict.invalid, show);
 
     let counts = allowed::counts_by_reason(list);
     let counts_text: Vec<String> = counts.iter().map(|(r, n)| format!("{r}: {n}")).collect();
@@ -116,4 +108,16 @@ pub fn print(reports: &[FileReport], list: &AllowedList, verdict: &Verdict, show
         );
     }
     ok
+}
+
+/// Prints `items` under `title`, at most `show` of them.
+fn print_capped(title: &str, items: &[String], show: usize) {
+    if items.is_empty() {
+        return;
+    }
+    println!("\n{title} ({}):", items.len());
+    items.iter().take(show).for_each(|s| println!("  {s}"));
+    if items.len() > show {
+        println!("  ... {} more", items.len() - show);
+    }
 }
