@@ -12,7 +12,8 @@
 //!
 //! Environment variables:
 //! - `WAZERO_SPEC_FILTER=i32,memory_grow`: only run files whose name contains one of the
-//!   comma-separated substrings (list entries of other files are left alone).
+//!   comma-separated substrings (`i32.wast` for exactly that file); list entries of other
+//!   files are neither checked nor rewritten.
 //! - `WAZERO_SPEC_BLESS=1`: rewrite the allowed-failures list from the current failures,
 //!   keeping existing reasons; new entries get their feature group, or `TODO`.
 //! - `WAZERO_SPEC_SHOW=N|all`: how many unexpected failures to print (default 200).
