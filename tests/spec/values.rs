@@ -25,10 +25,9 @@ pub fn arg(a: &WastArg<'_>) -> Result<Val, String> {
     })
 }
 
-/// The host handle standing for the script's `ref.extern N`. Scripts use `ref.extern 0`, and
-/// wazero reserves handle 0 for null, so every label is shifted by one.
+/// The host handle standing for the script's `ref.extern N`.
 fn extern_handle(n: u32) -> u64 {
-    u64::from(n) + 1
+    u64::from(n)
 }
 
 #[derive(PartialEq)]
@@ -236,7 +235,7 @@ pub fn show_val(v: &Val) -> String {
         Val::FuncRef(None) => "ref.null func".into(),
         Val::FuncRef(Some(_)) => "ref.func".into(),
         Val::ExternRef(None) => "ref.null extern".into(),
-        Val::ExternRef(Some(h)) => format!("ref.extern {}", h.wrapping_sub(1)),
+        Val::ExternRef(Some(h)) => format!("ref.extern {h}"),
     }
 }
 
