@@ -95,6 +95,16 @@ pub fn compile_module(
     }
 }
 
+/// Without multi-memory, the memory index of `memory.size/grow` is a reserved single zero
+/// byte; wasmparser also accepts a longer LEB128 zero, which the binary format forbids.
+fn check_reserved_byte(op: &wasmparser::Operator<'_>, start: u64, end: u64) -> Result<()> {
+    use wasmparser::Operator::{MemoryGrow, MemorySize};
+    if matches!(op, MemorySize { .. } | MemoryGrow { .. }) && end - start != 2 {
+        return Err(Error::Compile { message: "zero byte expected".into(), offset: Some(start as usize + 1) });
+    }
+    Ok(())
+}
+
 fn compile_x64(
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
@@ -133,6 +143,7 @@ fn compile_x64(
         while !ops.eof() {
             let offset = ops.original_position();
             let op = ops.read()?;
+            check_reserved_byte(&op, offset, ops.original_position())?;
             validator.op(offset, &op)?;
             fc.visit(offset as usize, &op)?;
         }

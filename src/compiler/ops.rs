@@ -35,10 +35,31 @@ fn int_ty(size: Size) -> ValType {
     }
 }
 
-/// Short operator name for error messages.
+/// Operator name for "unsupported" errors: the text-format name and its feature group where
+/// known (the spec runner attributes failures by these words).
 fn op_name(op: &Operator<'_>) -> String {
-    let s = format!("{op:?}");
-    s.split([' ', '{', '(']).next().unwrap_or("operator").to_string()
+    use Operator::*;
+    let text = match op {
+        MemoryInit { .. } => "memory.init (bulk memory)",
+        DataDrop { .. } => "data.drop (bulk memory)",
+        TableInit { .. } => "table.init (bulk memory)",
+        ElemDrop { .. } => "elem.drop (bulk memory)",
+        TableCopy { .. } => "table.copy (bulk memory)",
+        TableGrow { .. } => "table.grow (reference types)",
+        TableFill { .. } => "table.fill (reference types)",
+        _ => "",
+    };
+    if !text.is_empty() {
+        return text.to_string();
+    }
+    let debug = format!("{op:?}");
+    let name = debug.split([' ', '{', '(']).next().unwrap_or("operator");
+    let simd = ["V128", "I8x16", "I16x8", "I32x4", "I64x2", "F32x4", "F64x2"].iter().any(|p| name.starts_with(p));
+    if simd {
+        format!("{name} (simd)")
+    } else {
+        name.to_string()
+    }
 }
 
 impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {

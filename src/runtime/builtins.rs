@@ -7,5 +7,11 @@
 /// `memory.grow` of memory 0: returns the old size in pages, or `u32::MAX` (-1) on failure.
 pub extern "sysv64" fn wazero_memory_grow(vmctx: *mut u8, delta: u32) -> u32 {
     // A panic must not unwind into generated code.
-    std::panic::catch_unwind(|| crate::runtime::memory::grow_from_wasm(vmctx, delta)).unwrap_or(u32::MAX)
+    std::panic::catch_unwind(|| {
+        // SAFETY: generated code only calls this builtin with its own vmctx, the live
+        // `VMContext` of an instance that has a memory (validation requires one for
+        // `memory.grow`).
+        unsafe { crate::runtime::memory::grow_from_wasm(vmctx, delta) }
+    })
+    .unwrap_or(u32::MAX)
 }
