@@ -343,8 +343,12 @@ pub trait MacroAssembler {
     /// Calls the `VMFuncRef` at `[funcref + 0]`: switches the vmctx to its own, calls its
     /// code, and restores the caller's vmctx from the frame.
     fn call_funcref(&mut self, funcref: Addr);
-    /// Calls a Rust `extern "sysv64"` builtin `(vmctx, arg) -> u32`; the result is returned in
-    /// the register given by `builtin_result_reg`.
-    fn call_builtin(&mut self, address: usize, arg: Operand);
+    /// Calls a Rust `extern "sysv64"` builtin `(vmctx, a0, .., a{nargs-1}) -> u32` whose
+    /// arguments are the first `nargs` (at most 5) outgoing slots; the zero-extended result
+    /// is in `builtin_result_reg`.
+    fn call_builtin(&mut self, address: usize, nargs: usize);
     fn builtin_result_reg(&self) -> Reg;
+    /// The shared exit of builtins that return a trap code: traps with the code held in
+    /// `builtin_result_reg`.
+    fn trap_stub_dynamic(&mut self);
 }

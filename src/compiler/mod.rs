@@ -28,8 +28,7 @@
 //! - Traps leave through `VMRuntime::trap_exit` (see [`crate::runtime::entry`]).
 //!
 //! ## Not supported yet (compile error "unsupported: ...")
-//! SIMD (any v128 value), `memory.init`, `data.drop`, `table.grow/fill/copy/init`,
-//! `elem.drop`. They fit the design: v128 values live in XMM registers and take two frame
+//! SIMD (any v128 value), `memory.init`, `data.drop`, `table.init`, `elem.drop`. They fit the design: v128 values live in XMM registers and take two frame
 //! slots; the bulk/table operations become builtin calls like `memory.grow`.
 
 pub mod control;
@@ -116,7 +115,7 @@ fn compile_x64(
         info,
         offsets: info.vm_offsets(),
         func_labels,
-        memory_grow_builtin: crate::runtime::builtins::wazero_memory_grow as *const () as usize,
+        builtins: crate::runtime::builtins::Builtins::get(),
     };
     let regs = regalloc::RegAlloc::new(isa::x64::regs::ALLOCATABLE_GPRS, isa::x64::regs::ALLOCATABLE_XMMS);
     let mut func_offsets = Vec::with_capacity(bodies.len());

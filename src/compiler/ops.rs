@@ -44,9 +44,6 @@ fn op_name(op: &Operator<'_>) -> String {
         DataDrop { .. } => "data.drop (bulk memory)",
         TableInit { .. } => "table.init (bulk memory)",
         ElemDrop { .. } => "elem.drop (bulk memory)",
-        TableCopy { .. } => "table.copy (bulk memory)",
-        TableGrow { .. } => "table.grow (reference types)",
-        TableFill { .. } => "table.fill (reference types)",
         _ => "",
     };
     if !text.is_empty() {
@@ -465,15 +462,23 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     fn visit_memory_grow(&mut self) {
-        let delta = self.pop_operand(Size::S32);
-        self.spill_registers();
-        self.save_pinned_locals();
-        self.masm.call_builtin(self.env.memory_grow_builtin, delta);
-        self.reload_pinned_locals();
-        self.free_operand(delta);
-        let result = self.masm.builtin_result_reg();
-        self.take_reg(result);
+        let result = self.call_builtin(self.env.builtins.memory_grow, 1, &[]);
         self.push_reg(ValType::I32, result);
+    }
+
+    fn visit_table_grow(&mut self, table: u32) {
+        let result = self.call_builtin(self.env.builtins.table_grow, 2, &[self.env.offsets.table(table)]);
+        self.push_reg(ValType::I32, result);
+    }
+
+    /// `table.fill` / `table.copy`: the builtin returns 0 or a trap code.
+    fn visit_table_bulk(&mut self, address: usize, tables: &[u32]) {
+        let words: Vec<i32> = tables.iter().map(|t| self.env.offsets.table(*t)).collect();
+        let result = self.call_builtin(address, 3, &words);
+        let trap = self.dynamic_trap();
+        self.masm.test(Size::S32, result);
+        self.masm.branch(Cond::Ne, false, trap);
+        self.free(result);
     }
 
     /// `memory.copy` (`fill = false`) and `memory.fill` on memory 0: both ranges are checked
@@ -729,6 +734,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             TableGet { table } => self.visit_table_get(*table),
             TableSet { table } => self.visit_table_set(*table),
             TableSize { table } => self.visit_table_size(*table),
+            TableGrow { table } => self.visit_table_grow(*table),
+            TableFill { table } => self.visit_table_bulk(self.env.builtins.table_fill, &[*table]),
+            TableCopy { dst_table, src_table } => {
+                self.visit_table_bulk(self.env.builtins.table_copy, &[*dst_table, *src_table])
+            }
             MemoryCopy {
                 dst_mem: 0,
                 src_mem: 0,
