@@ -109,12 +109,15 @@ fn ret_matches(r: &WastRet, got: u64) -> Option<bool> {
     })
 }
 
-fn uses_memory_grow(bytes: &[u8]) -> bool {
+fn uses_runtime_growth(bytes: &[u8]) -> bool {
     for payload in wasmparser::Parser::new(0).parse_all(bytes).flatten() {
         if let wasmparser::Payload::CodeSectionEntry(body) = payload {
             let Ok(reader) = body.get_operators_reader() else { return true };
             for op in reader {
-                if matches!(op, Ok(wasmparser::Operator::MemoryGrow { .. }) | Err(_)) {
+                if matches!(
+                    op,
+                    Ok(wasmparser::Operator::MemoryGrow { .. } | wasmparser::Operator::TableGrow { .. }) | Err(_)
+                ) {
                     return true;
                 }
             }
@@ -132,8 +135,8 @@ fn instantiate(wat: &mut QuoteWat) -> Result<Option<Instance>, String> {
         }
         Err(e) => return Err(format!("compile: {e}")),
     };
-    // `memory.grow` needs a runtime memory (tests/spec.rs covers it): skip such modules.
-    if info.imports.iter().any(|i| i.module != "spectest") || uses_memory_grow(&bytes) {
+    // `memory.grow`/`table.grow` need runtime objects (tests/spec.rs covers them): skip.
+    if info.imports.iter().any(|i| i.module != "spectest") || uses_runtime_growth(&bytes) {
         return Ok(None);
     }
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
