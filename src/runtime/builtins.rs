@@ -29,7 +29,10 @@ impl Builtins {
 }
 
 /// `memory.grow` of memory 0: returns the old size in pages, or `u32::MAX` (-1) on failure.
-pub extern "sysv64" fn wazero_memory_grow(vmctx: *mut u8, delta: u32) -> u32 {
+///
+/// # Safety
+/// `vmctx` is the live `VMContext` of an instance with a memory (as generated code passes).
+pub unsafe extern "sysv64" fn wazero_memory_grow(vmctx: *mut u8, delta: u32) -> u32 {
     // A panic must not unwind into generated code.
     std::panic::catch_unwind(|| {
         // SAFETY: generated code only calls this builtin with its own vmctx, the live
@@ -41,7 +44,10 @@ pub extern "sysv64" fn wazero_memory_grow(vmctx: *mut u8, delta: u32) -> u32 {
 }
 
 /// `table.grow`: returns the old size, or `u32::MAX` (-1) when the table cannot grow.
-pub extern "sysv64" fn wazero_table_grow(_vmctx: *mut u8, init: u64, delta: u32, table: *mut VMTableDef) -> u32 {
+///
+/// # Safety
+/// `table` is the `VMTableDef` of a live runtime table (read from the caller's vmctx).
+pub unsafe extern "sysv64" fn wazero_table_grow(_vmctx: *mut u8, init: u64, delta: u32, table: *mut VMTableDef) -> u32 {
     std::panic::catch_unwind(|| {
         // SAFETY: `table` is the `VMTableDef` pointer of a live table taken from the caller's
         // vmctx; the runtime keeps it as the first field of its `#[repr(C)] TableInstance`,
@@ -58,7 +64,10 @@ fn in_bounds(start: u32, len: u32, bound: u64) -> bool {
 }
 
 /// `table.fill`: 0, or `TableOutOfBounds`.
-pub extern "sysv64" fn wazero_table_fill(_vmctx: *mut u8, dst: u32, value: u64, len: u32, table: *mut VMTableDef) -> u32 {
+///
+/// # Safety
+/// `table` describes a live element array (read from the caller's vmctx).
+pub unsafe extern "sysv64" fn wazero_table_fill(_vmctx: *mut u8, dst: u32, value: u64, len: u32, table: *mut VMTableDef) -> u32 {
     // SAFETY: `table` comes from the caller's vmctx and describes `len` live elements; Wasm
     // code is single-threaded per store, so nothing else accesses them during the call.
     unsafe {
@@ -72,7 +81,10 @@ pub extern "sysv64" fn wazero_table_fill(_vmctx: *mut u8, dst: u32, value: u64, 
 }
 
 /// `table.copy` (overlapping ranges allowed): 0, or `TableOutOfBounds`.
-pub extern "sysv64" fn wazero_table_copy(
+///
+/// # Safety
+/// Both tables describe live element arrays (read from the caller's vmctx).
+pub unsafe extern "sysv64" fn wazero_table_copy(
     _vmctx: *mut u8,
     dst: u32,
     src: u32,
