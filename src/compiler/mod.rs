@@ -19,9 +19,11 @@
 //!   An externref is an opaque non-zero word (0 = null).
 //! - `VMMemoryDef::base` never moves; `len` is the byte size. An imported memory has at least
 //!   the declared minimum size (accesses below it skip the bounds check).
-//! - `memory.grow` calls `runtime::builtins::wazero_memory_grow(vmctx, delta) -> u32` (old
-//!   size in pages or `u32::MAX`), which calls `runtime::memory::grow_from_wasm`: the runtime
-//!   implements that function and updates `len`.
+//! - `memory.grow`, `table.grow/fill/copy` call the Rust builtins of `runtime::builtins`
+//!   (absolute addresses embedded in the code, SysV arguments: vmctx, the Wasm operands, then
+//!   table pointers read from the vmctx). `memory.grow` relies on the runtime's
+//!   `memory::grow_from_wasm`, `table.grow` on `TableInstance` keeping its `VMTableDef` first;
+//!   trapping builtins return 0 or a trap code.
 //! - `VMRuntime::stack_limit` bounds the frames (each prologue checks its whole frame);
 //!   `VMRuntime::interrupt != 0` makes the next loop header trap with `Interrupted` (the
 //!   runtime clears it).
