@@ -319,7 +319,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     /// Loads `slot` (just popped from depth `depth`) into the owned register `dst`.
-    fn load_slot_into(&mut self, slot: Slot, depth: usize, dst: Reg) {
+    pub(crate) fn load_slot_into(&mut self, slot: Slot, depth: usize, dst: Reg) {
         match slot.loc {
             Loc::Reg(r) => {
                 if r != dst {
@@ -722,12 +722,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             Loc::Flags(c) => Ok(c),
             Loc::Const(bits) => Err(bits as u32 != 0),
             _ => {
-                let depth = self.stack.len();
                 self.stack.push(top.ty, top.loc);
-                let _ = depth;
-                let (_, r) = self.pop_to_reg();
+                let (_, r, owned) = self.pop_readonly();
                 self.masm.test(Size::S32, r);
-                self.free(r);
+                self.free_readonly(r, owned);
                 Ok(Cond::Ne)
             }
         }

@@ -204,20 +204,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     pub(crate) fn load_top_into_owned(&mut self, reg: Reg) {
         let slot = self.stack.pop();
         let depth = self.stack.len();
-        match slot.loc {
-            Loc::Reg(r) => {
-                self.masm.mov(reg, r);
-                self.free(r);
-            }
-            Loc::Const(bits) => self.masm.load_const(reg, bits, slot.ty == ValType::I64),
-            Loc::Local(_) | Loc::Spilled | Loc::Flags(_) => {
-                self.stack.push(slot.ty, slot.loc);
-                let (_, r) = self.pop_to_reg();
-                self.masm.mov(reg, r);
-                self.free(r);
-                let _ = depth;
-            }
-        }
+        self.load_slot_into(slot, depth, reg);
     }
 
     fn int_unop_in_place(&mut self, result: ValType, f: impl FnOnce(&mut M, Reg)) {
