@@ -143,7 +143,7 @@ fn compile_x64(
         while !ops.eof() {
             let offset = ops.original_position();
             let op = ops.read()?;
-            check_reserved_byte(&op, offset, ops.original_position())?;
+            check_reserved_byte(&op, offset as usize, ops.original_position() as usize)?;
             validator.op(offset, &op)?;
             fc.visit(offset as usize, &op)?;
         }
