@@ -61,6 +61,16 @@ pub struct CompiledCode {
     pub func_offsets: Vec<usize>,
 }
 
+/// Without multi-memory, the memory index of `memory.size`/`memory.grow` is a reserved single
+/// zero byte; wasmparser reads it as a LEB128, so a long-form zero must be rejected here.
+fn check_reserved_byte(op: &wasmparser::Operator<'_>, start: usize, end: usize) -> Result<()> {
+    use wasmparser::Operator::{MemoryGrow, MemorySize};
+    if matches!(op, MemorySize { .. } | MemoryGrow { .. }) && end - start != 2 {
+        return Err(Error::Compile { message: "zero byte expected".into(), offset: Some(start + 1) });
+    }
+    Ok(())
+}
+
 /// Validates and compiles each function body (in order) of a module described by `info`.
 pub fn compile_module(
     info: &ModuleInfo,
@@ -94,16 +104,6 @@ pub fn compile_module(
             })
         }
     }
-}
-
-/// Without multi-memory, the memory index of `memory.size/grow` is a reserved single zero
-/// byte; wasmparser also accepts a longer LEB128 zero, which the binary format forbids.
-fn check_reserved_byte(op: &wasmparser::Operator<'_>, start: u64, end: u64) -> Result<()> {
-    use wasmparser::Operator::{MemoryGrow, MemorySize};
-    if matches!(op, MemorySize { .. } | MemoryGrow { .. }) && end - start != 2 {
-        return Err(Error::Compile { message: "zero byte expected".into(), offset: Some(start as usize + 1) });
-    }
-    Ok(())
 }
 
 fn compile_x64(
@@ -144,7 +144,7 @@ fn compile_x64(
         while !ops.eof() {
             let offset = ops.original_position();
             let op = ops.read()?;
-            check_reserved_byte(&op, offset, ops.original_position())?;
+            check_reserved_byte(&op, offset as usize, ops.original_position() as usize)?;
             validator.op(offset, &op)?;
             fc.visit(offset as usize, &op)?;
         }
