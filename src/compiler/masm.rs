@@ -295,7 +295,8 @@ pub trait MacroAssembler {
     fn extend(&mut self, kind: ExtendKind, dst: Reg, src: Reg);
     /// Registers the dividend must be in / the other one clobbered: `(quotient, remainder)`.
     fn div_regs(&self) -> Option<(Reg, Reg)>;
-    /// Raw division (no checks); returns the register holding the result.
+    /// Raw division (no checks); returns the register holding the result: the quotient or
+    /// remainder register of `div_regs` when the ISA fixes them, otherwise `lhs`.
     fn div(&mut self, op: DivOp, size: Size, lhs: Reg, rhs: Reg) -> Reg;
     /// `dst = cond ? 1 : 0` (32-bit).
     fn set_cond(&mut self, cond: Cond, dst: Reg);

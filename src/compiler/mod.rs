@@ -66,7 +66,10 @@ pub struct CompiledCode {
 fn check_reserved_byte(op: &wasmparser::Operator<'_>, start: usize, end: usize) -> Result<()> {
     use wasmparser::Operator::{MemoryGrow, MemorySize};
     if matches!(op, MemorySize { .. } | MemoryGrow { .. }) && end - start != 2 {
-        return Err(Error::Compile { message: "zero byte expected".into(), offset: Some(start + 1) });
+        return Err(Error::Compile {
+            message: "zero byte expected".into(),
+            offset: Some(start + 1),
+        });
     }
     Ok(())
 }

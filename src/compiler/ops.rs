@@ -51,7 +51,9 @@ fn op_name(op: &Operator<'_>) -> String {
     }
     let debug = format!("{op:?}");
     let name = debug.split([' ', '{', '(']).next().unwrap_or("operator");
-    let simd = ["V128", "I8x16", "I16x8", "I32x4", "I64x2", "F32x4", "F64x2"].iter().any(|p| name.starts_with(p));
+    let simd = ["V128", "I8x16", "I16x8", "I32x4", "I64x2", "F32x4", "F64x2"]
+        .iter()
+        .any(|p| name.starts_with(p));
     if simd {
         format!("{name} (simd)")
     } else {
@@ -141,12 +143,33 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             Loc::Const(c) => Some(c),
             _ => None,
         };
-        let (quotient_reg, remainder_reg) = self.masm.div_regs().expect("x64-style division");
-        self.take_reg(quotient_reg);
-        self.take_reg(remainder_reg);
-        let (_, rhs) = self.pop_to_reg();
-        self.load_top_into_owned(quotient_reg);
-        let lhs = quotient_reg;
+        // Fixed registers (x64: rax/rdx) when the ISA has them, else any.
+        let fixed = self.masm.div_regs();
+        let (lhs, rhs) = match fixed {
+            Some((quotient, remainder)) => {
+                self.take_reg(quotient);
+                self.take_reg(remainder);
+                let (_, rhs) = self.pop_to_reg();
+                self.load_top_into_owned(quotient);
+                (quotient, rhs)
+            }
+            None => {
+                let (_, rhs) = self.pop_to_reg();
+                let (_, lhs) = self.pop_to_reg();
+                (lhs, rhs)
+            }
+        };
+        let is_rem = matches!(op, DivOp::RemS | DivOp::RemU);
+        let result_reg = match fixed {
+            Some((quotient, remainder)) => {
+                if is_rem {
+                    remainder
+                } else {
+                    quotient
+                }
+            }
+            None => lhs,
+        };
         // Allocated up front: nothing may spill inside conditionally executed code.
         let min_reg =
             (op == DivOp::DivS && divisor.is_none_or(|d| d == all_ones)).then(|| self.alloc(RegClass::Int));
@@ -179,7 +202,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 let done = self.masm.new_label();
                 self.masm.cmp(size, rhs, Operand::Imm(-1));
                 self.masm.branch(Cond::Ne, false, divide);
-                self.masm.load_const(remainder_reg, 0, false);
+                self.masm.load_const(result_reg, 0, false);
                 self.masm.jmp(done);
                 self.masm.bind(divide);
                 let r = self.masm.div(op, size, lhs, rhs);
@@ -191,11 +214,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         if let Some(r) = min_reg {
             self.free(r);
         }
+        debug_assert_eq!(result, result_reg);
         self.free(rhs);
-        if result == quotient_reg {
-            self.free(remainder_reg);
-        } else {
-            self.free(quotient_reg);
+        if let Some((quotient, remainder)) = fixed {
+            self.free(if is_rem { quotient } else { remainder });
         }
         self.push_reg(ty, result);
     }
@@ -471,13 +493,23 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// `memory.copy` (`fill = false`) and `memory.fill` on memory 0: both ranges are checked
     /// before any byte is written (a zero-length access past the end still traps).
     fn visit_memory_bulk(&mut self, fill: bool) {
-        let (dst, src, count) = self.masm.bulk_regs(fill).expect("x64-style bulk registers");
-        self.take_reg(dst);
-        self.take_reg(src);
-        self.take_reg(count);
-        self.load_top_into_owned(count);
-        self.load_top_into_owned(src);
-        self.load_top_into_owned(dst);
+        let (dst, src, count) = match self.masm.bulk_regs(fill) {
+            Some((dst, src, count)) => {
+                self.take_reg(dst);
+                self.take_reg(src);
+                self.take_reg(count);
+                self.load_top_into_owned(count);
+                self.load_top_into_owned(src);
+                self.load_top_into_owned(dst);
+                (dst, src, count)
+            }
+            None => {
+                let (_, count) = self.pop_to_reg();
+                let (_, src) = self.pop_to_reg();
+                let (_, dst) = self.pop_to_reg();
+                (dst, src, count)
+            }
+        };
         let oob = self.trap(TrapKind::MemoryOutOfBounds);
         let def = self.alloc(RegClass::Int);
         let end = self.alloc(RegClass::Int);

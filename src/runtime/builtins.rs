@@ -47,7 +47,12 @@ pub unsafe extern "sysv64" fn wazero_memory_grow(vmctx: *mut u8, delta: u32) -> 
 ///
 /// # Safety
 /// `table` is the `VMTableDef` of a live runtime table (read from the caller's vmctx).
-pub unsafe extern "sysv64" fn wazero_table_grow(_vmctx: *mut u8, init: u64, delta: u32, table: *mut VMTableDef) -> u32 {
+pub unsafe extern "sysv64" fn wazero_table_grow(
+    _vmctx: *mut u8,
+    init: u64,
+    delta: u32,
+    table: *mut VMTableDef,
+) -> u32 {
     std::panic::catch_unwind(|| {
         // SAFETY: `table` is the `VMTableDef` pointer of a live table taken from the caller's
         // vmctx; the runtime keeps it as the first field of its `#[repr(C)] TableInstance`,
@@ -67,7 +72,13 @@ fn in_bounds(start: u32, len: u32, bound: u64) -> bool {
 ///
 /// # Safety
 /// `table` describes a live element array (read from the caller's vmctx).
-pub unsafe extern "sysv64" fn wazero_table_fill(_vmctx: *mut u8, dst: u32, value: u64, len: u32, table: *mut VMTableDef) -> u32 {
+pub unsafe extern "sysv64" fn wazero_table_fill(
+    _vmctx: *mut u8,
+    dst: u32,
+    value: u64,
+    len: u32,
+    table: *mut VMTableDef,
+) -> u32 {
     // SAFETY: `table` comes from the caller's vmctx and describes `len` live elements; Wasm
     // code is single-threaded per store, so nothing else accesses them during the call.
     unsafe {

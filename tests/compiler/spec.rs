@@ -112,11 +112,14 @@ fn ret_matches(r: &WastRet, got: u64) -> Option<bool> {
 fn uses_runtime_growth(bytes: &[u8]) -> bool {
     for payload in wasmparser::Parser::new(0).parse_all(bytes).flatten() {
         if let wasmparser::Payload::CodeSectionEntry(body) = payload {
-            let Ok(reader) = body.get_operators_reader() else { return true };
+            let Ok(reader) = body.get_operators_reader() else {
+                return true;
+            };
             for op in reader {
                 if matches!(
                     op,
-                    Ok(wasmparser::Operator::MemoryGrow { .. } | wasmparser::Operator::TableGrow { .. }) | Err(_)
+                    Ok(wasmparser::Operator::MemoryGrow { .. } | wasmparser::Operator::TableGrow { .. })
+                        | Err(_)
                 ) {
                     return true;
                 }
@@ -130,9 +133,7 @@ fn instantiate(wat: &mut QuoteWat) -> Result<Option<Instance>, String> {
     let bytes = wat.encode().map_err(|e| e.to_string())?;
     let (info, code) = match compile(&bytes) {
         Ok(x) => x,
-        Err(wazero::Error::Compile { message, .. }) if message.starts_with("unsupported") => {
-            return Ok(None)
-        }
+        Err(wazero::Error::Compile { message, .. }) if message.starts_with("unsupported") => return Ok(None),
         Err(e) => return Err(format!("compile: {e}")),
     };
     // `memory.grow`/`table.grow` need runtime objects (tests/spec.rs covers them): skip.
@@ -217,9 +218,7 @@ fn run_file(name: &str, failures: &mut Vec<String>) -> (usize, usize) {
                 };
                 match invoke(inst, &exec) {
                     None => skipped += 1,
-                    Some(Err(t))
-                        if message.starts_with(t.message()) || t.message().starts_with(message) =>
-                    {
+                    Some(Err(t)) if message.starts_with(t.message()) || t.message().starts_with(message) => {
                         passed += 1
                     }
                     Some(r) => failures.push(format!("{at}: expected trap {message:?}, got {r:x?}")),
