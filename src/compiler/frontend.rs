@@ -80,6 +80,8 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     trap_labels: [Option<Label>; 16],
     /// Exit for builtins returning a trap code.
     dynamic_trap: Option<Label>,
+    /// Registers holding memory 0's `VMMemoryDef` pointer and base for the whole function.
+    pub(crate) memory_regs: Option<(Reg, Reg)>,
     max_outgoing_slots: usize,
     frame_patch: Option<FramePatch>,
     /// Byte offset of the operator being compiled (for error messages).
@@ -120,6 +122,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             dead_depth: 0,
             trap_labels: [None; 16],
             dynamic_trap: None,
+            memory_regs: None,
             max_outgoing_slots: 0,
             frame_patch: None,
             offset: 0,

@@ -237,6 +237,10 @@ pub trait MacroAssembler {
     /// function; the allocator never hands them out in that function.
     fn local_regs(&self, class: RegClass) -> &'static [u8];
 
+    /// Two GPRs (hardware numbers) that may hold memory 0's definition pointer and base for
+    /// a whole function, if the ISA can spare them.
+    fn memory_regs(&self) -> Option<(u8, u8)>;
+
     /// Register carrying the single result of a block to its end label.
     fn block_result_reg(&self, class: RegClass) -> Reg;
 

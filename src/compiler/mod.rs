@@ -141,7 +141,9 @@ fn compile_x64(
             validator.define_locals(offset, count, ty)?;
             fc.add_locals(count, ty, offset as usize)?;
         }
-        fc.pin_locals(&frontend::LocalUsage::scan(&body));
+        let usage = frontend::LocalUsage::scan(&body);
+        fc.pin_memory(&usage);
+        fc.pin_locals(&usage);
         fc.begin();
         let mut ops = body.get_operators_reader()?;
         while !ops.eof() {

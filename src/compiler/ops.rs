@@ -361,71 +361,71 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     // ------------------------------------------------------------------ memory
 
     /// Bounds-checks an access of `size` bytes at `index + offset` (index popped from the
-    /// stack) and returns its address plus the registers to free after the access.
-    fn heap_address(&mut self, offset: u64, size: u32) -> (Addr, Reg, Option<Reg>) {
+    /// stack) and returns its address plus the registers the caller owns (and frees) after
+    /// the access.
+    fn heap_address(&mut self, offset: u64, size: u32) -> (Addr, [Option<Reg>; 2]) {
         let end_offset = offset + size as u64;
         let oob = self.trap(TrapKind::MemoryOutOfBounds);
-        let min_bytes = self
-            .env
-            .info
-            .memories
-            .first()
-            .map_or(0, |m| m.min as u64 * PAGE_SIZE);
+        let min_bytes = self.env.info.memories.first().map_or(0, |m| m.min as u64 * PAGE_SIZE);
+        // The memory definition: pinned for the function, or loaded now (then owned).
+        let (def, owned_def) = match self.memory_regs {
+            Some((def, _)) => (def, None),
+            None => {
+                let def = self.alloc(RegClass::Int);
+                self.masm.load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
+                (def, Some(def))
+            }
+        };
+        // Where the base ends up: the pinned base, or the definition register reused.
+        let base_after_check = |this: &mut Self| match this.memory_regs {
+            Some((_, base)) => base,
+            None => {
+                this.masm.load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
+                def
+            }
+        };
         if let Loc::Const(c) = self.top_loc(0) {
             self.stack.pop();
             let start = c as u32 as u64 + offset;
             let end = start + size as u64;
-            let def = self.alloc(RegClass::Int);
-            self.masm
-                .load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
             // Memories never shrink: an access inside the minimum size needs no check.
             if end > min_bytes {
                 let tmp = self.alloc(RegClass::Int);
                 self.masm.load_const(tmp, end, true);
-                self.masm
-                    .cmp(Size::S64, tmp, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
+                self.masm.cmp(Size::S64, tmp, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
                 self.masm.branch(Cond::GtU, false, oob);
                 self.free(tmp);
             }
-            self.masm
-                .load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
+            let base = base_after_check(self);
             if start <= i32::MAX as u64 {
-                return (Addr::Base(def, start as i32), def, None);
+                return (Addr::Base(base, start as i32), [owned_def, None]);
             }
             let tmp = self.alloc(RegClass::Int);
             self.masm.load_const(tmp, start, true);
-            return (Addr::Indexed(def, tmp, 0), def, Some(tmp));
+            return (Addr::Indexed(base, tmp, 0), [owned_def, Some(tmp)]);
         }
         // i32 registers are zero-extended, so `index + end_offset` cannot wrap in 64 bits.
         let (_, source, owned) = self.pop_readonly();
         let index = if owned { source } else { self.alloc(RegClass::Int) };
         self.masm.add_imm64(index, source, end_offset);
-        let def = self.alloc(RegClass::Int);
-        self.masm
-            .load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
-        self.masm
-            .cmp(Size::S64, index, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
+        self.masm.cmp(Size::S64, index, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
         self.masm.branch(Cond::GtU, false, oob);
-        self.masm
-            .load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
-        (Addr::Indexed(def, index, -(size as i32)), def, Some(index))
+        let base = base_after_check(self);
+        (Addr::Indexed(base, index, -(size as i32)), [owned_def, Some(index)])
     }
 
     fn visit_load(&mut self, memarg: &MemArg, kind: LoadKind, ty: ValType, size: u32) -> Result<()> {
         if memarg.target != wasmparser::MemArgTarget::Memory(0) {
             return Err(unsupported("multiple memories", self.offset));
         }
-        let (addr, base, other) = self.heap_address(memarg.offset, size);
-        let dst = if class_of(ty) == RegClass::Int {
-            base
-        } else {
-            self.alloc(RegClass::Float)
+        let (addr, owned) = self.heap_address(memarg.offset, size);
+        // An integer result reuses a register of the address computation.
+        let dst = match owned.iter().flatten().next() {
+            Some(&r) if class_of(ty) == RegClass::Int => r,
+            _ => self.alloc(class_of(ty)),
         };
         self.masm.load(kind, dst, addr);
-        if dst != base {
-            self.free(base);
-        }
-        if let Some(r) = other {
+        for r in owned.into_iter().flatten().filter(|r| *r != dst) {
             self.free(r);
         }
         self.push_reg(ty, dst);
@@ -450,13 +450,13 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             }
             None => Some(self.pop_to_reg().1),
         };
-        let (addr, base, other) = self.heap_address(memarg.offset, size);
+        let (addr, owned) = self.heap_address(memarg.offset, size);
         match (value, imm) {
             (Some(v), _) => self.masm.store(kind, addr, v),
             (None, Some(i)) => self.masm.store_imm(kind, addr, i),
             (None, None) => unreachable!(),
         }
-        for r in [Some(base), other, value].into_iter().flatten() {
+        for r in owned.into_iter().chain([value]).flatten() {
             self.free(r);
         }
         Ok(())

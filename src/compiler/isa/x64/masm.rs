@@ -172,6 +172,10 @@ impl X64Masm {
 }
 
 impl MacroAssembler for X64Masm {
+    fn memory_regs(&self) -> Option<(u8, u8)> {
+        Some((R10, R9))
+    }
+
     fn block_result_reg(&self, class: RegClass) -> Reg {
         match class {
             RegClass::Int => gpr(RAX),
