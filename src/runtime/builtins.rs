@@ -6,7 +6,7 @@
 //! vmctx (tables). Builtins that can trap return 0 or a `TrapKind` code.
 
 use crate::error::TrapKind;
-use crate::runtime::vmctx::VMTableDef;
+use crate::runtime::vmctx::{VMDataSegment, VMElemSegment, VMMemoryDef, VMTableDef, VMCTX_MEMORY_OFFSET};
 
 /// Addresses of every builtin, as the compiler embeds them.
 #[derive(Copy, Clone, Debug)]
@@ -15,6 +15,8 @@ pub struct Builtins {
     pub table_grow: usize,
     pub table_fill: usize,
     pub table_copy: usize,
+    pub memory_init: usize,
+    pub table_init: usize,
 }
 
 impl Builtins {
@@ -24,6 +26,8 @@ impl Builtins {
             table_grow: wazero_table_grow as *const () as usize,
             table_fill: wazero_table_fill as *const () as usize,
             table_copy: wazero_table_copy as *const () as usize,
+            memory_init: wazero_memory_init as *const () as usize,
+            table_init: wazero_table_init as *const () as usize,
         }
     }
 }
@@ -66,6 +70,66 @@ pub unsafe extern "sysv64" fn wazero_table_grow(
 /// Whether `[start, start + len)` lies inside `[0, bound)`.
 fn in_bounds(start: u32, len: u32, bound: u64) -> bool {
     start as u64 + len as u64 <= bound
+}
+
+/// `memory.init` into memory 0: 0, or `MemoryOutOfBounds` (checked before any write; a
+/// dropped segment has length 0).
+///
+/// # Safety
+/// `vmctx` is the caller's live `VMContext` (with a memory) and `seg` points to one of its
+/// `VMDataSegment`s.
+pub unsafe extern "sysv64" fn wazero_memory_init(
+    vmctx: *mut u8,
+    dst: u32,
+    src: u32,
+    len: u32,
+    seg: *const VMDataSegment,
+) -> u32 {
+    // SAFETY: generated code passes its own vmctx, whose memory slot holds the live
+    // `VMMemoryDef` of memory 0 (validation requires a memory for `memory.init`), and the
+    // address of a segment descriptor inside that vmctx; `base` then covers `len` bytes that
+    // the module owns. Source and destination never overlap (module data vs. linear memory).
+    unsafe {
+        let mem = &**(vmctx.add(VMCTX_MEMORY_OFFSET as usize) as *const *const VMMemoryDef);
+        let seg = &*seg;
+        if !in_bounds(src, len, seg.len) || !in_bounds(dst, len, mem.len) {
+            return TrapKind::MemoryOutOfBounds as u32;
+        }
+        if len == 0 {
+            return 0;
+        }
+        std::ptr::copy_nonoverlapping(seg.base.add(src as usize), mem.base.add(dst as usize), len as usize);
+    }
+    0
+}
+
+/// `table.init`: 0, or `TableOutOfBounds` (checked before any write; a dropped segment has
+/// length 0).
+///
+/// # Safety
+/// `table` describes a live element array and `seg` points to one of the caller's
+/// `VMElemSegment`s (both read from the caller's vmctx).
+pub unsafe extern "sysv64" fn wazero_table_init(
+    _vmctx: *mut u8,
+    dst: u32,
+    src: u32,
+    len: u32,
+    table: *mut VMTableDef,
+    seg: *const VMElemSegment,
+) -> u32 {
+    // SAFETY: `table` comes from the caller's vmctx and describes live elements; `seg` is a
+    // descriptor inside that vmctx whose words the instance owns; the two never overlap.
+    unsafe {
+        let (t, seg) = (&*table, &*seg);
+        if !in_bounds(src, len, seg.len) || !in_bounds(dst, len, t.len) {
+            return TrapKind::TableOutOfBounds as u32;
+        }
+        if len == 0 {
+            return 0;
+        }
+        std::ptr::copy_nonoverlapping(seg.base.add(src as usize), t.base.add(dst as usize), len as usize);
+    }
+    0
 }
 
 /// `table.fill`: 0, or `TableOutOfBounds`.
