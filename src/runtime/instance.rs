@@ -1,18 +1,414 @@
 //! Instances: a module's code bound to its imports, memories, tables and globals.
 
+use std::collections::HashMap;
+
+use crate::error::{Error, Result, Trap, TrapKind};
+use crate::module::{ConstExpr, DataMode, ElemMode, ExportKind, ImportKind, Module};
+use crate::runtime::func::{FuncData, FuncKind};
+use crate::runtime::global::GlobalInstance;
+use crate::runtime::memory::MemoryInstance;
 use crate::runtime::store::Store;
-use crate::runtime::{Extern, Instance};
+use crate::runtime::table::TableInstance;
+use crate::runtime::vmctx::{VMFuncRef, VMGlobal, VMOffsets, VMCTX_MEMORY_OFFSET, VMCTX_RUNTIME_OFFSET};
+use crate::runtime::{typeids, Extern, Func, Global, Instance, Memory, Table};
+use crate::types::{Val, ValType};
+
+/// An instance registered in a store.
+pub(crate) struct InstanceData {
+    /// Keeps the code alive while the instance exists.
+    pub module: Module,
+    /// The `VMContext` (see `vmctx.rs`), as u64 words for alignment.
+    pub vmctx: Box<[u64]>,
+    pub funcs: Vec<Func>,
+    pub memories: Vec<Memory>,
+    pub tables: Vec<Table>,
+    pub globals: Vec<Global>,
+    pub exports: Vec<(String, Extern)>,
+    pub export_index: HashMap<String, usize>,
+    /// Some other instance imported one of our exports, or we imported something through
+    /// which our functions may have escaped (a table or global): we can't be freed early.
+    pub pinned: bool,
+    /// Number of functions that are ours (not imported), at the end of `funcs`.
+    pub own_funcs: usize,
+}
+
+impl InstanceData {
+    fn vmctx_ptr(&mut self) -> *mut u8 {
+        self.vmctx.as_mut_ptr() as *mut u8
+    }
+}
 
 impl Instance {
-    /// The export called `name`, if any.
+    fn with<R>(&self, store: &Store, f: impl FnOnce(&InstanceData) -> R) -> Result<R> {
+        store.check(self.store_id)?;
+        let objects = store.objects.borrow();
+        let inst = objects.instances.get(self.index).ok_or_else(|| Error::usage("instance was released"))?;
+        Ok(f(inst))
+    }
+
+    /// The export called `name`, if any (`None` also for a released instance).
     pub fn export(&self, store: &Store, name: &str) -> Option<Extern> {
-        let _ = (store, name);
-        todo!()
+        self.with(store, |i| i.export_index.get(name).map(|&k| i.exports[k].1)).ok().flatten()
     }
 
     /// Every export with its name, in declaration order.
     pub fn exports(&self, store: &Store) -> Vec<(String, Extern)> {
-        let _ = store;
-        todo!()
+        self.with(store, |i| i.exports.clone()).unwrap_or_default()
     }
 }
+
+fn limits_match(actual_min: u32, actual_max: Option<u32>, min: u32, max: Option<u32>) -> bool {
+    actual_min >= min
+        && match max {
+            None => true,
+            Some(m) => matches!(actual_max, Some(am) if am <= m),
+        }
+}
+
+fn describe(module: &str, name: &str) -> String {
+    format!("import `{module}.{name}`")
+}
+
+/// Checks one import against what the module expects and marks what it pins.
+fn check_import(store: &Store, module: &Module, idx: usize, ext: &Extern) -> Result<()> {
+    let imp = &module.info().imports[idx];
+    let what = describe(&imp.module, &imp.name);
+    let mismatch = |expected: String, got: String| {
+        Error::link(format!("{what}: incompatible import type: expected {expected}, got {got}"))
+    };
+    let kind_name = |e: &Extern| match e {
+        Extern::Func(_) => "func",
+        Extern::Memory(_) => "memory",
+        Extern::Table(_) => "table",
+        Extern::Global(_) => "global",
+    };
+    match (&imp.kind, ext) {
+        (ImportKind::Func(t), Extern::Func(f)) => {
+            let expected = &module.info().types[*t as usize];
+            let actual = f.ty(store)?;
+            if &actual != expected {
+                return Err(mismatch(format!("func {expected}"), format!("func {actual}")));
+            }
+        }
+        (ImportKind::Memory(m), Extern::Memory(mem)) => {
+            let a = mem.ty(store)?;
+            if !limits_match(a.min, a.max, m.min, m.max) {
+                return Err(mismatch(format!("memory {m:?}"), format!("memory {a:?}")));
+            }
+        }
+        (ImportKind::Table(t), Extern::Table(tab)) => {
+            let a = tab.ty(store)?;
+            if a.element != t.element || !limits_match(a.min, a.max, t.min, t.max) {
+                return Err(mismatch(format!("table {t:?}"), format!("table {a:?}")));
+            }
+        }
+        (ImportKind::Global(g), Extern::Global(gl)) => {
+            let a = gl.ty(store)?;
+            if a != *g {
+                return Err(mismatch(format!("global {g:?}"), format!("global {a:?}")));
+            }
+        }
+        (expected, got) => {
+            let expected = match expected {
+                ImportKind::Func(_) => "func",
+                ImportKind::Memory(_) => "memory",
+                ImportKind::Table(_) => "table",
+                ImportKind::Global(_) => "global",
+            };
+            return Err(mismatch(expected.to_string(), kind_name(got).to_string()));
+        }
+    }
+    Ok(())
+}
+
+/// Evaluates a constant expression against already-initialised globals and functions.
+fn eval_const(store: &Store, expr: &ConstExpr, globals: &[Global], funcs: &[Func]) -> Result<Val> {
+    Ok(match *expr {
+        ConstExpr::I32(v) => Val::I32(v),
+        ConstExpr::I64(v) => Val::I64(v),
+        ConstExpr::F32(v) => Val::F32(v),
+        ConstExpr::F64(v) => Val::F64(v),
+        ConstExpr::V128(v) => Val::V128(v),
+        ConstExpr::RefNull(ValType::FuncRef) => Val::FuncRef(None),
+        ConstExpr::RefNull(_) => Val::ExternRef(None),
+        ConstExpr::RefFunc(i) => Val::FuncRef(Some(funcs[i as usize])),
+        ConstExpr::GlobalGet(i) => globals[i as usize].get(store)?,
+    })
+}
+
+fn offset_of(v: Val) -> u32 {
+    match v {
+        Val::I32(x) => x as u32,
+        _ => 0,
+    }
+}
+
+pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) -> Result<Instance> {
+    let info = module.info();
+    if imports.len() != info.imports.len() {
+        return Err(Error::link(format!(
+            "module expects {} import(s), got {}",
+            info.imports.len(),
+            imports.len()
+        )));
+    }
+    for (i, ext) in imports.iter().enumerate() {
+        let id = match ext {
+            Extern::Func(f) => f.store_id,
+            Extern::Memory(m) => m.store_id,
+            Extern::Table(t) => t.store_id,
+            Extern::Global(g) => g.store_id,
+        };
+        store.check(id)?;
+        check_import(store, module, i, ext)?;
+    }
+
+    let mut funcs = Vec::with_capacity(info.funcs.len());
+    let mut memories = Vec::new();
+    let mut tables = Vec::new();
+    let mut globals = Vec::new();
+    let mut pinned = false;
+    for ext in imports {
+        match *ext {
+            Extern::Func(f) => funcs.push(f),
+            Extern::Memory(m) => memories.push(m),
+            Extern::Table(t) => {
+                pinned = true;
+                tables.push(t)
+            }
+            Extern::Global(g) => {
+                if matches!(g.ty(store)?.content, ValType::FuncRef | ValType::ExternRef) {
+                    pinned = true;
+                }
+                globals.push(g)
+            }
+        }
+    }
+    // Whoever we import from can no longer be freed before us.
+    pin_sources(store, imports);
+
+    for m in &info.memories[info.num_imported_memories as usize..] {
+        memories.push(Memory::new(store, *m)?);
+    }
+    for t in &info.tables[info.num_imported_tables as usize..] {
+        tables.push(Table::new(store, *t, Val::default_for(t.element))?);
+    }
+
+    // The vmctx and the instance's own functions come next: globals may hold `ref.func`.
+    let offsets: VMOffsets = info.vm_offsets();
+    let vmctx = vec![0u64; offsets.size().div_ceil(8)].into_boxed_slice();
+    let index = {
+        let mut objects = store.objects.borrow_mut();
+        objects.instances.push(Box::new(InstanceData {
+            module: module.clone(),
+            vmctx,
+            funcs: Vec::new(),
+            memories: Vec::new(),
+            tables: Vec::new(),
+            globals: Vec::new(),
+            exports: Vec::new(),
+            export_index: HashMap::new(),
+            pinned,
+            own_funcs: 0,
+        }))
+    };
+    let instance = Instance { store_id: store.id, index };
+    let vmctx_ptr = store.objects.borrow_mut().instances.get_mut(index).unwrap().vmctx_ptr();
+
+    // Own functions: their VMFuncRefs live inside the vmctx.
+    let code_base = module.inner.code.code.as_ptr();
+    let n_imported = info.num_imported_funcs as usize;
+    {
+        let mut objects = store.objects.borrow_mut();
+        for (k, &offset) in module.inner.code.func_offsets.iter().enumerate() {
+            let func_index = (n_imported + k) as u32;
+            let ty = info.func_type(func_index).clone();
+            // SAFETY: the vmctx buffer is `offsets.size()` bytes and 8-aligned; the funcref
+            // slot of every function index lies inside it.
+            let funcref = unsafe {
+                let p = vmctx_ptr.add(offsets.func(func_index) as usize) as *mut VMFuncRef;
+                p.write(VMFuncRef {
+                    code: code_base.add(offset),
+                    vmctx: vmctx_ptr,
+                    type_id: typeids::type_id(&ty),
+                    _pad: 0,
+                });
+                p as *const VMFuncRef
+            };
+            let fi = objects.funcs.push(Box::new(FuncData { ty, funcref, kind: FuncKind::Wasm { instance: index } }));
+            objects.funcref_index.insert(funcref as usize, fi);
+            funcs.push(Func { store_id: store.id, index: fi });
+        }
+    }
+
+    for (k, g) in info.globals[info.num_imported_globals as usize..].iter().enumerate() {
+        let init = eval_const(store, &info.global_inits[k], &globals, &funcs)?;
+        globals.push(Global::new(store, *g, init)?);
+    }
+
+    // Fill the vmctx.
+    {
+        let objects = store.objects.borrow();
+        let put = |off: i32, v: u64| {
+            // SAFETY: every offset comes from `VMOffsets` of this module and lies inside the
+            // vmctx buffer, which is 8-aligned.
+            unsafe { (vmctx_ptr.add(off as usize) as *mut u64).write(v) }
+        };
+        put(VMCTX_RUNTIME_OFFSET, store.runtime_ptr() as u64);
+        if let Some(m) = memories.first() {
+            let mem: &MemoryInstance = objects.memories.get(m.index).ok_or_else(|| Error::usage("memory was released"))?;
+            put(VMCTX_MEMORY_OFFSET, &mem.def as *const _ as u64);
+        }
+        for (i, g) in globals.iter().enumerate() {
+            let gi: &GlobalInstance = objects.globals.get(g.index).ok_or_else(|| Error::usage("global was released"))?;
+            put(offsets.global(i as u32), &gi.cell as *const VMGlobal as u64);
+        }
+        for (i, t) in tables.iter().enumerate() {
+            let ti: &TableInstance = objects.tables.get(t.index).ok_or_else(|| Error::usage("table was released"))?;
+            put(offsets.table(i as u32), &ti.def as *const _ as u64);
+        }
+        for (i, ty) in info.types.iter().enumerate() {
+            // SAFETY: as for `put`; type ids are 4-byte aligned u32s.
+            unsafe { (vmctx_ptr.add(offsets.type_id(i as u32) as usize) as *mut u32).write(typeids::type_id(ty)) }
+        }
+        for (i, f) in funcs.iter().take(n_imported).enumerate() {
+            let fd = objects.funcs.get(f.index).ok_or_else(|| Error::usage("function was released"))?;
+            // SAFETY: `fd.funcref` points to a live VMFuncRef (owned by its instance or host
+            // function); the destination lies inside our vmctx.
+            unsafe {
+                (vmctx_ptr.add(offsets.func(i as u32) as usize) as *mut VMFuncRef).write(*fd.funcref);
+            }
+        }
+    }
+
+    let exports: Vec<(String, Extern)> = info
+        .exports
+        .iter()
+        .map(|e| {
+            let i = e.index as usize;
+            let ext = match e.kind {
+                ExportKind::Func => Extern::Func(funcs[i]),
+                ExportKind::Memory => Extern::Memory(memories[i]),
+                ExportKind::Table => Extern::Table(tables[i]),
+                ExportKind::Global => Extern::Global(globals[i]),
+            };
+            (e.name.clone(), ext)
+        })
+        .collect();
+    {
+        let mut objects = store.objects.borrow_mut();
+        let inst = objects.instances.get_mut(index).unwrap();
+        inst.export_index = exports.iter().enumerate().map(|(k, (n, _))| (n.clone(), k)).collect();
+        inst.exports = exports;
+        inst.own_funcs = funcs.len() - n_imported;
+        inst.funcs = funcs.clone();
+        inst.memories = memories.clone();
+        inst.tables = tables.clone();
+        inst.globals = globals.clone();
+    }
+
+    initialize_segments(store, module, &funcs, &memories, &tables, &globals)?;
+
+    if let Some(start) = info.start {
+        funcs[start as usize].call(store, &[]).map_err(|e| match e {
+            Error::Trap(t) => Error::Trap(Trap { kind: t.kind, context: "start function".into() }),
+            e => e,
+        })?;
+    }
+    Ok(instance)
+}
+
+/// Active element and data segments, in order; the first one out of bounds traps.
+fn initialize_segments(
+    store: &Store,
+    module: &Module,
+    funcs: &[Func],
+    memories: &[Memory],
+    tables: &[Table],
+    globals: &[Global],
+) -> Result<()> {
+    let info = module.info();
+    for seg in &info.elements {
+        if let ElemMode::Active { table, offset } = &seg.mode {
+            let start = offset_of(eval_const(store, offset, globals, funcs)?);
+            let t = tables[*table as usize];
+            let size = t.size(store)?;
+            if start as u64 + seg.items.len() as u64 > size as u64 {
+                return Err(Error::trap(TrapKind::TableOutOfBounds));
+            }
+            for (k, item) in seg.items.iter().enumerate() {
+                let v = eval_const(store, item, globals, funcs)?;
+                t.set(store, start + k as u32, v)?;
+            }
+        }
+    }
+    for seg in &info.data {
+        if let DataMode::Active { memory, offset } = &seg.mode {
+            let start = offset_of(eval_const(store, offset, globals, funcs)?) as usize;
+            let m = memories[*memory as usize];
+            if start as u64 + seg.bytes.len() as u64 > m.data_size(store)? as u64 {
+                return Err(Error::trap(TrapKind::MemoryOutOfBounds));
+            }
+            m.write(store, start, &seg.bytes)?;
+        }
+    }
+    Ok(())
+}
+
+/// Marks every instance that defines one of `imports` as pinned: it must outlive us.
+fn pin_sources(store: &Store, imports: &[Extern]) {
+    let mut objects = store.objects.borrow_mut();
+    let func_owners: Vec<u32> = imports
+        .iter()
+        .filter_map(|e| match e {
+            Extern::Func(f) => match objects.funcs.get(f.index)?.kind {
+                FuncKind::Wasm { instance } => Some(instance),
+                FuncKind::Host(_) => None,
+            },
+            _ => None,
+        })
+        .collect();
+    for idx in 0..objects.instances.len() as u32 {
+        let Some(inst) = objects.instances.get_mut(idx) else { continue };
+        let defines = |e: &Extern| match e {
+            Extern::Memory(m) => inst.memories.contains(m),
+            Extern::Table(t) => inst.tables.contains(t),
+            Extern::Global(g) => inst.globals.contains(g),
+            Extern::Func(_) => false,
+        };
+        if func_owners.contains(&idx) || imports.iter().any(defines) {
+            inst.pinned = true;
+        }
+    }
+}
+
+/// Frees an unpinned instance's own objects. Returns whether it was freed.
+pub(crate) fn release(store: &Store, index: u32) -> Result<bool> {
+    let mut objects = store.objects.borrow_mut();
+    let pinned = match objects.instances.get(index) {
+        Some(i) => i.pinned,
+        None => return Ok(false),
+    };
+    if pinned {
+        return Ok(false);
+    }
+    let inst = objects.instances.take(index).unwrap();
+    let own_from = inst.funcs.len() - inst.own_funcs;
+    for f in &inst.funcs[own_from..] {
+        if let Some(d) = objects.funcs.take(f.index) {
+            objects.funcref_index.remove(&(d.funcref as usize));
+        }
+    }
+    let info = inst.module.info();
+    for m in &inst.memories[info.num_imported_memories as usize..] {
+        objects.memories.take(m.index);
+    }
+    for t in &inst.tables[info.num_imported_tables as usize..] {
+        objects.tables.take(t.index);
+    }
+    for g in &inst.globals[info.num_imported_globals as usize..] {
+        objects.globals.take(g.index);
+    }
+    Ok(true)
+}
+

@@ -10,6 +10,7 @@ pub mod func;
 pub mod global;
 pub mod instance;
 pub mod memory;
+pub mod stack;
 pub mod store;
 pub mod table;
 pub mod typeids;
