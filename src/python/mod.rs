@@ -16,7 +16,7 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyFloat, PyList, PyMemoryView, PyString, PyTuple};
 
 use crate::error::Error;
 use crate::runtime::store::Store;
@@ -77,6 +77,8 @@ impl<T> Drop for ThreadBound<T> {
 /// The store shared by a runtime and its modules; `None` once the runtime is closed.
 struct Shared {
     store: RefCell<Option<Store>>,
+    /// Calls from Python into this store currently running.
+    active_calls: Cell<u32>,
 }
 
 fn runtime_closed(py: Python<'_>) -> PyErr {
@@ -435,7 +437,7 @@ impl Runtime {
         if let Some(bytes) = max_wasm_stack {
             store.set_max_wasm_stack(bytes);
         }
-        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared { store: RefCell::new(Some(store)) })) })
+        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared { store: RefCell::new(Some(store)), active_calls: Cell::new(0) })) })
     }
 
     /// Compiles and instantiates a module.
@@ -515,11 +517,19 @@ struct ModuleState {
     closed: Cell<bool>,
 }
 
-/// A cached exported function: what `Module.call` needs without touching the store.
+/// A cached exported function: everything `Module.call` needs besides the store.
 #[pyclass(frozen)]
 struct ExportedFunc {
     func: Func,
     params: Box<[ValType]>,
+    results: Box<[ValType]>,
+    /// Argument-area slot of each parameter / result (see `crate::abi`).
+    param_slots: Box<[usize]>,
+    result_slots: Box<[usize]>,
+    /// Slots of the argument area (at least 1).
+    area: usize,
+    /// All parameter and result types are numeric: use `Func::call_raw` on a stack buffer.
+    raw: bool,
 }
 
 /// An instantiated WebAssembly module (an instance), created by `Runtime.instantiate`.
@@ -531,7 +541,55 @@ pub struct Module {
     cache: Py<PyDict>,
 }
 
-const INLINE_ARGS: usize = 8;
+/// Argument areas up to this many slots live on the stack.
+const INLINE_SLOTS: usize = 16;
+
+fn is_numeric(t: &ValType) -> bool {
+    matches!(t, ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64 | ValType::V128)
+}
+
+/// Writes a numeric value into argument-area slots (`crate::abi`: i32/f32 in the low 4 bytes,
+/// v128 in two little-endian slots).
+#[inline]
+fn encode_slot(v: crate::Val, slots: &mut [u64], at: usize) {
+    match v {
+        crate::Val::I32(x) => slots[at] = x as u32 as u64,
+        crate::Val::I64(x) => slots[at] = x as u64,
+        crate::Val::F32(b) => slots[at] = b as u64,
+        crate::Val::F64(b) => slots[at] = b,
+        crate::Val::V128(x) => {
+            slots[at] = x as u64;
+            slots[at + 1] = (x >> 64) as u64;
+        }
+        crate::Val::FuncRef(_) | crate::Val::ExternRef(_) => unreachable!("raw path is numeric only"),
+    }
+}
+
+#[inline]
+fn decode_slot<'py>(py: Python<'py>, ty: ValType, slots: &[u64], at: usize) -> Bound<'py, PyAny> {
+    let s = slots[at];
+    match ty {
+        ValType::I32 => (s as u32 as i32).into_pyobject(py).unwrap().into_any(),
+        ValType::I64 => (s as i64).into_pyobject(py).unwrap().into_any(),
+        ValType::F32 => PyFloat::new(py, f32::from_bits(s as u32) as f64).into_any(),
+        ValType::F64 => PyFloat::new(py, f64::from_bits(s)).into_any(),
+        ValType::V128 => ((s as u128) | ((slots[at + 1] as u128) << 64)).into_pyobject(py).unwrap().into_any(),
+        ValType::FuncRef | ValType::ExternRef => unreachable!("raw path is numeric only"),
+    }
+}
+
+fn arity_error(py: Python<'_>, name: &Bound<'_, PyString>, expected: usize, given: usize) -> PyErr {
+    type_err(
+        py,
+        format!(
+            "'{}' takes {} argument{} ({} given)",
+            name.to_string_lossy(),
+            expected,
+            if expected == 1 { "" } else { "s" },
+            given
+        ),
+    )
+}
 
 impl Module {
     fn shared(&self, py: Python<'_>) -> PyResult<Rc<Shared>> {
@@ -561,10 +619,32 @@ impl Module {
             }
             None => return Err(err(py, format!("no export named '{n}'"))),
         };
-        let ty = func.ty(store);
-        let entry = Bound::new(py, ExportedFunc { func, params: ty.params.into_boxed_slice() })?;
+        let ty = func.ty(store).map_err(|e| map_error(py, e, Site::Export(&n)))?;
+        let raw = ty.params.iter().chain(ty.results.iter()).all(is_numeric);
+        let entry = ExportedFunc {
+            func,
+            param_slots: crate::abi::param_slots(&ty).into_boxed_slice(),
+            result_slots: crate::abi::result_slots(&ty).into_boxed_slice(),
+            area: crate::abi::arg_area_slots(&ty).max(1),
+            params: ty.params.into_boxed_slice(),
+            results: ty.results.into_boxed_slice(),
+            raw,
+        };
+        let entry = Bound::new(py, entry)?;
         self.cache.bind(py).set_item(name, &entry)?;
         Ok(entry)
+    }
+
+    /// Runs `f` with the store, counting the call as active (so `close()` defers freeing).
+    #[inline]
+    fn with_store<R>(&self, py: Python<'_>, f: impl FnOnce(&Store) -> R) -> PyResult<R> {
+        let shared = self.shared(py)?;
+        let store_ref = shared.store.try_borrow().map_err(|_| module_closed(py))?;
+        let store = store_ref.as_ref().ok_or_else(|| module_closed(py))?;
+        shared.active_calls.set(shared.active_calls.get() + 1);
+        let r = f(store);
+        shared.active_calls.set(shared.active_calls.get() - 1);
+        Ok(r)
     }
 }
 
@@ -588,48 +668,51 @@ impl Module {
         let ef = entry.get();
         let n = args.len();
         if n != ef.params.len() {
-            return Err(type_err(
-                py,
-                format!(
-                    "'{}' takes {} argument{} ({} given)",
-                    name.to_string_lossy(),
-                    ef.params.len(),
-                    if ef.params.len() == 1 { "" } else { "s" },
-                    n
-                ),
-            ));
+            return Err(arity_error(py, name, ef.params.len(), n));
         }
-        let mut inline = [crate::Val::I32(0); INLINE_ARGS];
-        let mut heap;
-        let vals: &mut [crate::Val] = if n <= INLINE_ARGS {
-            &mut inline[..n]
-        } else {
-            heap = vec![crate::Val::I32(0); n];
-            &mut heap
-        };
-        for (i, (slot, ty)) in vals.iter_mut().zip(ef.params.iter()).enumerate() {
-            let arg = args.get_item(i)?;
-            *slot = convert::to_val(&arg, *ty, name, i)?;
-        }
-        let shared = self.shared(py)?;
-        let results = {
-            let store_ref = shared.store.try_borrow().map_err(|_| module_closed(py))?;
-            let store = store_ref.as_ref().ok_or_else(|| module_closed(py))?;
-            ef.func.call(store, vals)
-        };
-        match results {
-            Ok(results) => {
-                let list = PyList::empty(py);
-                for v in &results {
-                    list.append(convert::from_val(py, v)?)?;
+        let result = if ef.raw {
+            let mut inline = [0u64; INLINE_SLOTS];
+            let mut heap;
+            let slots: &mut [u64] = if ef.area <= INLINE_SLOTS {
+                &mut inline[..ef.area]
+            } else {
+                heap = vec![0u64; ef.area];
+                &mut heap
+            };
+            for i in 0..n {
+                let arg = args.get_borrowed_item(i)?;
+                encode_slot(convert::to_val(&arg, ef.params[i], name, i)?, slots, ef.param_slots[i]);
+            }
+            // SAFETY: `slots` is the function's argument area (`abi::arg_area_slots`) with every
+            // argument encoded for its declared (numeric) type.
+            match self.with_store(py, |store| unsafe { ef.func.call_raw(store, slots) })? {
+                Ok(()) => {
+                    return PyList::new(
+                        py,
+                        ef.results.iter().zip(ef.result_slots.iter()).map(|(t, at)| decode_slot(py, *t, slots, *at)),
+                    );
                 }
-                Ok(list)
+                Err(e) => e,
             }
-            Err(e) => {
-                let n = name.to_cow()?;
-                Err(map_error(py, e, Site::Export(&n)))
+        } else {
+            let mut vals = Vec::with_capacity(n);
+            for i in 0..n {
+                let arg = args.get_borrowed_item(i)?;
+                vals.push(convert::to_val(&arg, ef.params[i], name, i)?);
             }
-        }
+            match self.with_store(py, |store| ef.func.call(store, &vals))? {
+                Ok(results) => {
+                    let list = PyList::empty(py);
+                    for v in &results {
+                        list.append(convert::from_val(py, v)?)?;
+                    }
+                    return Ok(list);
+                }
+                Err(e) => e,
+            }
+        };
+        let n = name.to_cow()?;
+        Err(map_error(py, result, Site::Export(&n)))
     }
 
     /// `(name, type)` of every export, in order.
@@ -638,12 +721,22 @@ impl Module {
         exports_list(py, &self.compiled)
     }
 
-    /// Closes the module; further calls raise `WazeroError`. Idempotent.
+    /// Closes the module and frees its instance; further calls raise `WazeroError`. Idempotent.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let st = self.state.get(py, "module")?;
         st.closed.set(true);
         let old = st.shared.borrow_mut().take();
-        drop(old);
+        if let Some(shared) = old {
+            // Free the instance now unless Wasm code is running in this store (a host
+            // function closing the module): then it is freed with the runtime.
+            if shared.active_calls.get() == 0 {
+                if let Ok(store_ref) = shared.store.try_borrow() {
+                    if let Some(store) = store_ref.as_ref() {
+                        store.release_instance(st.instance).map_err(|e| map_error(py, e, Site::Instantiate))?;
+                    }
+                }
+            }
+        }
         self.cache.bind(py).clear();
         Ok(())
     }
