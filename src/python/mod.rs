@@ -141,7 +141,13 @@ fn compile_bytes(bytes: &[u8]) -> crate::Result<crate::Module> {
 }
 
 fn compile_path(py: Python<'_>, path: &PathBuf) -> PyResult<crate::Module> {
-    let bytes = std::fs::read(path)?;
+    let bytes = std::fs::read(path).map_err(|e| {
+        // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError...).
+        let errno = e.raw_os_error().unwrap_or(0);
+        let msg = std::io::Error::from_raw_os_error(errno).to_string();
+        let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
+        pyo3::exceptions::PyOSError::new_err((errno, msg, path.to_string_lossy().into_owned()))
+    })?;
     py.detach(|| compile_bytes(&bytes)).map_err(|e| map_error(py, e, Site::Instantiate))
 }
 
