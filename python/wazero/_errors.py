@@ -8,7 +8,7 @@ Argument problems are *also* instances of the matching built-in exception
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import Any, Optional, Tuple
 
 __all__ = [
     "WazeroError",
@@ -37,7 +37,7 @@ class CompileError(WazeroError):
         super().__init__(message)
         self.offset = offset
 
-    def __reduce__(self):  # keep pickling (multiprocessing) working
+    def __reduce__(self) -> Tuple[Any, ...]:  # keep pickling (multiprocessing) working
         return (type(self), (str(self), self.offset))
 
 
@@ -62,7 +62,7 @@ class Trap(WazeroError):
         self.kind = kind
         self.export = export
 
-    def __reduce__(self):
+    def __reduce__(self) -> Tuple[Any, ...]:
         return (type(self), (str(self), self.kind, self.export))
 
 
