@@ -178,3 +178,56 @@ pub unsafe extern "sysv64" fn wazero_table_copy(
     }
     0
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls `memory.init` on a 16-byte memory with a 4-byte segment; returns the code and
+    /// the memory afterwards.
+    fn memory_init(dst: u32, src: u32, len: u32, seg_len: u64) -> (u32, Vec<u8>) {
+        let mut mem = vec![0u8; 16];
+        let data = [1u8, 2, 3, 4];
+        let def = VMMemoryDef { base: mem.as_mut_ptr(), len: mem.len() as u64 };
+        let seg = VMDataSegment { base: data.as_ptr(), len: seg_len };
+        let mut vmctx = [0u64, &def as *const VMMemoryDef as u64];
+        // SAFETY: a vmctx whose memory slot points to a live definition, and a live segment.
+        let code = unsafe { wazero_memory_init(vmctx.as_mut_ptr() as *mut u8, dst, src, len, &seg) };
+        (code, mem)
+    }
+
+    #[test]
+    fn memory_init_checks_both_ranges_before_writing() {
+        let oob = TrapKind::MemoryOutOfBounds as u32;
+        let (code, mem) = memory_init(14, 1, 2, 4);
+        assert_eq!((code, &mem[13..]), (0, &[0, 2, 3][..]));
+        assert_eq!(memory_init(15, 0, 2, 4).0, oob);
+        assert_eq!(memory_init(0, 3, 2, 4).0, oob);
+        assert_eq!(memory_init(16, 4, 0, 4).0, 0);
+        assert_eq!(memory_init(17, 0, 0, 4).0, oob);
+        assert_eq!(memory_init(0, 5, 0, 4).0, oob);
+        assert_eq!(memory_init(u32::MAX, 0, 1, 4).0, oob);
+        // Dropped: length 0.
+        assert_eq!(memory_init(0, 0, 0, 0).0, 0);
+        let (code, mem) = memory_init(0, 0, 1, 0);
+        assert_eq!((code, mem[0]), (oob, 0));
+    }
+
+    #[test]
+    fn table_init_checks_both_ranges_before_writing() {
+        let words = [7u64, 8, 9];
+        let mut elems = vec![0u64; 4];
+        let mut table = VMTableDef { base: elems.as_mut_ptr(), len: 4 };
+        let seg = VMElemSegment { base: words.as_ptr(), len: 3 };
+        let oob = TrapKind::TableOutOfBounds as u32;
+        // SAFETY: live table and segment; the vmctx is unused by this builtin.
+        let init = |t: &mut VMTableDef, d, s, n| unsafe { wazero_table_init(std::ptr::null_mut(), d, s, n, t, &seg) };
+        assert_eq!(init(&mut table, 2, 1, 3), oob);
+        assert_eq!(init(&mut table, 0, 2, 2), oob);
+        assert_eq!(init(&mut table, 4, 3, 0), 0);
+        assert_eq!(init(&mut table, 5, 0, 0), oob);
+        assert_eq!(elems, [0, 0, 0, 0]);
+        assert_eq!(init(&mut table, 1, 0, 3), 0);
+        assert_eq!(elems, [0, 7, 8, 9]);
+    }
+}
