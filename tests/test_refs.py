@@ -156,3 +156,11 @@ def test_function_traps_raise(refs):
     with pytest.raises(wazero.Trap):
         refs.call("call_ref", None, 1)  # call_indirect through a null entry
     assert call_ref_target(1) == [2]
+
+
+def test_function_of_a_closed_module_raises(runtime):
+    m = runtime.instantiate(REFS_WAT)
+    (double,) = m.call("fn_at", 0)
+    m.close()
+    with pytest.raises(wazero.WazeroError, match="released"):
+        double(1)
