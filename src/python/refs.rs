@@ -51,7 +51,10 @@ impl ExternSlab {
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
+    obj.get_type()
+        .name()
+        .map(|n| n.to_string())
+        .unwrap_or_else(|_| "?".into())
 }
 
 /// Converts argument `index` of `name` to a value of type `ty` (any type; references here,
@@ -69,12 +72,22 @@ pub(crate) fn to_val(
         ValType::ExternRef => Ok(Val::ExternRef(Some(shared.externs.borrow_mut().handle(obj)))),
         ValType::FuncRef => {
             let what = || format!("argument {} of '{}' (funcref)", index + 1, name.to_string_lossy());
-            let f = obj
-                .cast::<Function>()
-                .map_err(|_| type_err(py, format!("{}: expected a wazero.Function or None, got {}", what(), type_name(obj))))?;
+            let f = obj.cast::<Function>().map_err(|_| {
+                type_err(
+                    py,
+                    format!(
+                        "{}: expected a wazero.Function or None, got {}",
+                        what(),
+                        type_name(obj)
+                    ),
+                )
+            })?;
             let st = f.get().state.get(py, "function")?;
             if !Rc::ptr_eq(&st.shared, shared) {
-                return Err(err(py, format!("{}: the function belongs to another runtime", what())));
+                return Err(err(
+                    py,
+                    format!("{}: the function belongs to another runtime", what()),
+                ));
             }
             Ok(Val::FuncRef(Some(st.func)))
         }
@@ -97,7 +110,13 @@ pub(crate) fn from_val<'py>(py: Python<'py>, shared: &Rc<Shared>, v: &Val) -> Py
                 let store = store_ref.as_ref().ok_or_else(|| runtime_closed(py))?;
                 func.ty(store).map_err(|e| map_error(py, e, Site::Instantiate))?
             };
-            let f = Function { state: ThreadBound::new(FunctionState { shared: Rc::clone(shared), func }), ty };
+            let f = Function {
+                state: ThreadBound::new(FunctionState {
+                    shared: Rc::clone(shared),
+                    func,
+                }),
+                ty,
+            };
             Ok(Bound::new(py, f)?.into_any())
         }
         _ => convert::from_val(py, v),
@@ -128,7 +147,11 @@ impl Function {
         if args.len() != self.ty.params.len() {
             return Err(type_err(
                 py,
-                format!("function takes {} argument(s) ({} given)", self.ty.params.len(), args.len()),
+                format!(
+                    "function takes {} argument(s) ({} given)",
+                    self.ty.params.len(),
+                    args.len()
+                ),
             ));
         }
         let mut vals = Vec::with_capacity(args.len());
@@ -159,8 +182,13 @@ impl Function {
     }
 
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
-        let Ok(o) = other.cast::<Function>() else { return Ok(false) };
-        let (a, b) = (self.state.get(py, "function")?, o.get().state.get(py, "function")?);
+        let Ok(o) = other.cast::<Function>() else {
+            return Ok(false);
+        };
+        let (a, b) = (
+            self.state.get(py, "function")?,
+            o.get().state.get(py, "function")?,
+        );
         Ok(Rc::ptr_eq(&a.shared, &b.shared) && a.func == b.func)
     }
 
@@ -174,6 +202,10 @@ impl Function {
 
     fn __repr__(&self) -> String {
         let j = |v: &[ValType]| v.iter().map(|t| t.name()).collect::<Vec<_>>().join(", ");
-        format!("<wazero.Function ({}) -> ({})>", j(&self.ty.params), j(&self.ty.results))
+        format!(
+            "<wazero.Function ({}) -> ({})>",
+            j(&self.ty.params),
+            j(&self.ty.results)
+        )
     }
 }
