@@ -151,6 +151,16 @@ int main(int argc, char **argv) {
         for (long i = 0; i < inner; i++) run(k, n, n2, out, sizeof out);
         printf("%s%.9f", r ? ", " : "", (now() - t0) / inner);
     }
-    printf("]}\n");
+    /* wazero benches: peak RSS (VmHWM: per address space, unlike ru_maxrss which keeps the
+     * forking parent's peak across exec) */
+    long hwm = -1;
+    FILE *st = fopen("/proc/self/status", "r");
+    if (st) {
+        char line[256];
+        while (fgets(line, sizeof line, st))
+            if (!strncmp(line, "VmHWM:", 6)) { hwm = strtol(line + 6, 0, 10); break; }
+        fclose(st);
+    }
+    printf("], \"maxrss_kb\": %ld}\n", hwm);
     return 0;
 }
