@@ -40,7 +40,12 @@ RESULTS = BENCH / "results"
 CHILD = BENCH / "bench_child.py"
 
 PY_RUNTIMES = ["wazero", "wasmtime-cranelift", "wasmtime-winch", "wasm3", "pywasm"]
-ALL_RUNTIMES = ["native"] + PY_RUNTIMES
+# V8's baseline compiler through Node (not a Python runtime: kernels + compile only; an extra
+# reference column for single-pass code quality and compile speed).
+NODE_RUNTIMES = ["v8-liftoff"]
+NODE_FLAGS = ["--liftoff", "--no-wasm-tier-up", "--no-wasm-dynamic-tiering"]
+NODE_COMPILE_FLAGS = ["--single-threaded", "--no-wasm-lazy-compilation"]
+ALL_RUNTIMES = ["native"] + PY_RUNTIMES + NODE_RUNTIMES
 LABEL = {
     "native": "native (gcc -O2)",
     "wazero": "wazero",
@@ -48,16 +53,18 @@ LABEL = {
     "wasmtime-winch": "wasmtime Winch",
     "wasm3": "wasm3",
     "pywasm": "pywasm",
+    "v8-liftoff": "V8 Liftoff (Node)",
 }
 PIP_NAME = {"wazero": "wazero (this repo)", "wasmtime-cranelift": "wasmtime",
-            "wasmtime-winch": "wasmtime", "wasm3": "pywasm3", "pywasm": "pywasm"}
+            "wasmtime-winch": "wasmtime", "wasm3": "pywasm3", "pywasm": "pywasm",
+            "v8-liftoff": "node"}
 
 # Size tiers: every runtime of a tier runs the same sizes as native, so every ratio in a
 # tier's table is a plain time ratio at equal work. wazero runs in every tier so it is compared
 # with each peer at the peer's sizes too.
 TIERS = {
     "jit": {"title": "native-code compilers (full sizes)",
-            "runtimes": ["native", "wazero", "wasmtime-cranelift", "wasmtime-winch"]},
+            "runtimes": ["native", "wazero", "wasmtime-cranelift", "wasmtime-winch", "v8-liftoff"]},
     "interp": {"title": "interpreter sizes", "runtimes": ["native", "wazero", "wasm3"]},
     "tiny": {"title": "pure-Python sizes", "runtimes": ["native", "wazero", "pywasm"]},
 }
@@ -301,7 +308,13 @@ def err_summary(stderr, rc):
 
 def child(spec, timeout):
     """Returns (data dict | None, error str | None, maxrss_kb)."""
-    rc, out, err, rss, _ = run_proc([sys.executable, str(CHILD), json.dumps(spec)], timeout)
+    if spec["runtime"] in NODE_RUNTIMES:
+        node = shutil.which("node") or "node"
+        flags = NODE_FLAGS + (NODE_COMPILE_FLAGS if spec["mode"] == "compile" else [])
+        cmd = [node] + flags + [str(BENCH / "bench_child.mjs"), json.dumps(spec)]
+    else:
+        cmd = [sys.executable, str(CHILD), json.dumps(spec)]
+    rc, out, err, rss, _ = run_proc(cmd, timeout)
     if rc is None:
         return None, f"timeout after {timeout:.0f} s", None
     if rc != 0:
@@ -374,8 +387,11 @@ class Run:
             self.missing["native"] = nb
         else:
             self.versions["native"] = self.info["gcc"]
-        for rt in PY_RUNTIMES:
+        for rt in PY_RUNTIMES + NODE_RUNTIMES:
             if rt not in self.runtimes() or rt in self.missing:
+                continue
+            if rt in NODE_RUNTIMES and not shutil.which("node"):
+                self.missing[rt] = "node not on PATH"
                 continue
             d, err, _ = child({"runtime": rt, "mode": "version"}, 60)
             if err:
@@ -481,7 +497,8 @@ class Run:
                 f"steady {statistics.median(d['steady_s']) * 1e6:.0f} us")
 
     def compile_round(self, r, wasm, expected):
-        rts = [rt for rt in self.py_rts() if rt != "pywasm"]
+        rts = [rt for rt in self.py_rts() + NODE_RUNTIMES if rt != "pywasm" and
+               self.available(rt)]
         shift = r % max(1, len(rts))
         for rt in rts[shift:] + rts[:shift]:
             slot = self.data["compile"].setdefault(rt, {"times": [], "results": [],
@@ -654,9 +671,11 @@ def report(run):
           "are peer-only baselines. They fill in automatically once the package builds.\n")
 
     # -- summary: ratio to native per runtime (each at its tier) ------------------------------
-    summary_rts = ["wazero", "wasmtime-cranelift", "wasmtime-winch", "wasm3", "pywasm"]
+    summary_rts = ["wazero", "wasmtime-cranelift", "wasmtime-winch", "v8-liftoff", "wasm3",
+                   "pywasm"]
+    summary_rts = [r for r in summary_rts if r in run.runtimes()]
     tier_of = {"wasmtime-cranelift": "jit", "wasmtime-winch": "jit", "wasm3": "interp",
-               "pywasm": "tiny", "wazero": "jit"}
+               "pywasm": "tiny", "wazero": "jit", "v8-liftoff": "jit"}
     w("## Summary: time ÷ native (gcc -O2) at the same size — lower is better\n")
     w("Each runtime is divided by native run *in this run at the same sizes* (wazero and the "
       "compilers: full sizes; wasm3: interpreter sizes; pywasm: pure-Python sizes). Medians.\n")
@@ -799,7 +818,7 @@ def report(run):
           "Python evaluation. MB/s = Wasm bytes ÷ median compile time.\n")
         w("| runtime | compile (median [min–max]) | MB/s | check() | what is timed |")
         w("|---|---|---|---|---|")
-        for rt in PY_RUNTIMES:
+        for rt in PY_RUNTIMES + NODE_RUNTIMES:
             if rt not in run.runtimes():
                 continue
             if rt == "pywasm":
@@ -825,6 +844,10 @@ def report(run):
                         f"parse+load alone {fmt_t(t)}")
                 span = fmt_t(tt)
                 mbs = f"≥ {s['bytes'] / 1e6 / tt:.1f}"
+            elif rt == "v8-liftoff":
+                note = ("`new WebAssembly.Module(bytes)`, `" + " ".join(NODE_FLAGS +
+                        NODE_COMPILE_FLAGS) + "`; bytes made unique per sample (V8 caches "
+                        "modules by content)")
             elif rt == "wazero":
                 note = ("`CompiledModule(bytes)` (validate + compile)" if s.get("compile_only")
                         else "`Runtime.instantiate(bytes)` (compile **and** instantiate)")
@@ -858,7 +881,7 @@ def charts(run, chart, outdir):
         return []
     out = []
     colors = {"wazero": "#d62728", "wasmtime-cranelift": "#1f77b4", "wasmtime-winch": "#17becf",
-              "wasm3": "#2ca02c", "pywasm": "#9467bd"}
+              "v8-liftoff": "#ff7f0e", "wasm3": "#2ca02c", "pywasm": "#9467bd"}
     tag = " (quick mode)" if run.quick else ""
     # 1. ratio to native per kernel
     if chart:
@@ -932,6 +955,40 @@ def charts(run, chart, outdir):
     return out
 
 
+def update_readme(md):
+    """Copies the headline sections of a full run into README.md between the markers."""
+    readme = BENCH / "README.md"
+    text = readme.read_text()
+    b, e = "<!-- results:begin -->", "<!-- results:end -->"
+    if b not in text or e not in text:
+        return
+    sections, cur = {}, None
+    head = []
+    for line in md.splitlines():
+        if line.startswith("## "):
+            cur = line[3:].strip()
+            sections[cur] = []
+        elif cur is None:
+            if not line.startswith("# "):
+                head.append(line)
+        else:
+            sections[cur].append(line)
+    keep = [k for k in sections if k.startswith(("Runtimes", "Summary", "Python", "Startup",
+                                                  "Compile", "Problems"))]
+    body = ["\n".join(head).strip(), ""]
+    for k in keep:
+        body += [f"### {k}", *sections[k]]
+    body.append("Per-tier tables with min/max and wazero ÷ each peer: "
+                "[`results/latest.md`](results/latest.md).\n")
+    for png in ("kernels_vs_native", "call_overhead", "compile_throughput"):
+        if (RESULTS / f"{png}.png").exists():
+            body.append(f"![{png}](results/{png}.png)")
+    new = text[:text.index(b) + len(b)] + "\n" + "\n".join(body).strip() + "\n" + \
+        text[text.index(e):]
+    readme.write_text(new)
+    log("[done] README.md results section updated")
+
+
 def main():
     p = argparse.ArgumentParser(description="wazero vs peers: interleaved kernel benchmarks")
     p.add_argument("--quick", action="store_true",
@@ -977,6 +1034,8 @@ def main():
          "quick": run.quick, "rounds": run.rounds, "data": run.data,
          "problems": run.problems}, indent=1, default=str))
     log(f"[done] {run.elapsed / 60:.1f} min -> {out}")
+    if not a.quick and not a.out and not (a.kernels or a.runtimes or a.tiers or a.parts):
+        update_readme(md)
     bad = [p for p in run.problems if p[0] in ("WRONG", "ERROR")]
     req_missing = [r for r in a.require if r in run.missing or r not in run.runtimes()]
     if bad or req_missing:
