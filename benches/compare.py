@@ -899,7 +899,9 @@ def charts(run, chart, outdir):
         ax.set_xticklabels(kn)
         ax.set_ylabel("time ÷ native gcc -O2 (log)")
         ax.set_title("Kernels: time ÷ native at the same size, lower is better" + tag)
-        ax.legend(fontsize=8)
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi * 30)  # headroom for the legend above the tallest bars
+        ax.legend(fontsize=8, loc="upper left", ncol=min(len(rts), 6))
         ax.grid(axis="y", which="both", alpha=0.3)
         fig.tight_layout()
         p = outdir / "kernels_vs_native.png"
