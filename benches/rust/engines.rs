@@ -45,6 +45,28 @@ fn compile_workload() -> (String, Vec<u8>) {
     ("matmul".to_string(), kernel_bytes("matmul"))
 }
 
+/// Runs wazero setup code; a wazero error or panic (e.g. an unimplemented compiler feature)
+/// skips that wazero benchmark with a message instead of aborting the whole run, so the peer
+/// numbers still come out.
+fn wz_try<T>(what: &str, f: impl FnOnce() -> Result<T, String>) -> Option<T> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) => {
+            eprintln!("SKIPPED wazero/{what}: {e}");
+            None
+        }
+        Err(p) => {
+            let msg = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            eprintln!("SKIPPED wazero/{what}: panic: {msg}");
+            None
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Engines
 // ---------------------------------------------------------------------------------------------
@@ -67,15 +89,30 @@ struct Wz {
 }
 
 impl Wz {
-    fn new(bytes: &[u8], export: &str) -> Wz {
-        let module = wazero::Module::new(bytes).expect("wazero: compile");
+    fn new(bytes: &[u8], export: &str) -> Result<Wz, String> {
+        let module = wazero::Module::new(bytes).map_err(|e| format!("compile: {e}"))?;
         let store = wazero::Store::new();
-        let inst = store.instantiate(&module, &[]).expect("wazero: instantiate");
+        let inst = store.instantiate(&module, &[]).map_err(|e| format!("instantiate: {e}"))?;
         let func = match inst.export(&store, export) {
             Some(wazero::Extern::Func(f)) => f,
-            _ => panic!("wazero: no exported function {export}"),
+            _ => return Err(format!("no exported function {export}")),
         };
-        Wz { store, func }
+        Ok(Wz { store, func })
+    }
+    fn try_call(&self, args: &[Arg]) -> Result<R, String> {
+        let v: Vec<wazero::Val> = args
+            .iter()
+            .map(|a| match a {
+                Arg::I32(v) => wazero::Val::I32(*v),
+                Arg::I64(v) => wazero::Val::I64(*v),
+            })
+            .collect();
+        match self.func.call(&self.store, &v).map_err(|e| format!("call: {e}"))?.first() {
+            Some(wazero::Val::I32(v)) => Ok(R::I32(*v)),
+            Some(wazero::Val::I64(v)) => Ok(R::I64(*v)),
+            Some(wazero::Val::F64(bits)) => Ok(R::F64(f64::from_bits(*bits))),
+            other => Err(format!("unexpected result {other:?}")),
+        }
     }
     fn call(&self, args: &[Arg]) -> R {
         let args: Vec<wazero::Val> = args
@@ -125,7 +162,7 @@ impl Wi {
             })
             .collect();
         let ty = self.func.ty(&self.store);
-        let mut out: Vec<wasmi::Val> = ty.results().iter().map(|t| wasmi::Val::default(*t)).collect();
+        let mut out: Vec<wasmi::Val> = ty.results().iter().map(|t| wasmi::Val::default_for_ty(*t)).collect();
         self.func.call(&mut self.store, &args, &mut out).expect("wasmi: call");
         match out.first() {
             Some(wasmi::Val::I32(v)) => R::I32(*v),
@@ -145,9 +182,11 @@ fn compile(c: &mut Criterion) {
     let mut g = c.benchmark_group("compile");
     g.throughput(Throughput::Bytes(bytes.len() as u64));
     g.sample_size(10).measurement_time(Duration::from_secs(10));
-    g.bench_function(BenchmarkId::new("wazero", &name), |b| {
-        b.iter(|| black_box(wazero::Module::new(black_box(&bytes)).unwrap()))
-    });
+    if wz_try("compile", || wazero::Module::new(&bytes).map_err(|e| e.to_string())).is_some() {
+        g.bench_function(BenchmarkId::new("wazero", &name), |b| {
+            b.iter(|| black_box(wazero::Module::new(black_box(&bytes)).unwrap()))
+        });
+    }
     let engine = wasmi_engine();
     g.bench_function(BenchmarkId::new("wasmi-eager", &name), |b| {
         b.iter(|| black_box(wasmi::Module::new(&engine, black_box(&bytes[..])).unwrap()))
@@ -158,20 +197,26 @@ fn compile(c: &mut Criterion) {
 fn instantiate(c: &mut Criterion) {
     let bytes = kernel_bytes("add");
     let mut g = c.benchmark_group("instantiate");
-    let wz_module = wazero::Module::new(&bytes).unwrap();
-    g.bench_function("wazero/add", |b| {
-        b.iter(|| {
-            let store = wazero::Store::new();
-            black_box(store.instantiate(&wz_module, &[]).unwrap());
-        })
+    let wz_module = wz_try("instantiate", || {
+        let m = wazero::Module::new(&bytes).map_err(|e| e.to_string())?;
+        wazero::Store::new().instantiate(&m, &[]).map_err(|e| e.to_string())?;
+        Ok(m)
     });
-    g.bench_function("wazero/add+compile", |b| {
-        b.iter(|| {
-            let m = wazero::Module::new(&bytes).unwrap();
-            let store = wazero::Store::new();
-            black_box(store.instantiate(&m, &[]).unwrap());
-        })
-    });
+    if let Some(wz_module) = wz_module {
+        g.bench_function("wazero/add", |b| {
+            b.iter(|| {
+                let store = wazero::Store::new();
+                black_box(store.instantiate(&wz_module, &[]).unwrap());
+            })
+        });
+        g.bench_function("wazero/add+compile", |b| {
+            b.iter(|| {
+                let m = wazero::Module::new(&bytes).unwrap();
+                let store = wazero::Store::new();
+                black_box(store.instantiate(&m, &[]).unwrap());
+            })
+        });
+    }
     let engine = wasmi_engine();
     let wi_module = wasmi::Module::new(&engine, &bytes[..]).unwrap();
     let linker = wasmi::Linker::<()>::new(&engine);
@@ -207,16 +252,23 @@ fn kernels(c: &mut Criterion) {
     g.sample_size(10).measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_millis(500));
     for k in &ks {
         let bytes = kernel_bytes(k.file);
-        let wz = Wz::new(&bytes, k.export);
         let mut wi = Wi::new(&bytes, k.export);
-        let (a, b) = (wz.call(&(k.args)()), wi.call(&(k.args)()));
-        assert_eq!(a, b, "{}: wazero {a:?} != wasmi {b:?}", k.name);
+        let b = wi.call(&(k.args)());
         if let Some(e) = k.expected {
-            assert_eq!(a, e, "{}: wazero {a:?} != expected {e:?}", k.name);
+            assert_eq!(b, e, "{}: wasmi {b:?} != expected {e:?}", k.name);
         }
         let args = (k.args)();
-        g.bench_function(BenchmarkId::new("wazero", k.name), |b| b.iter(|| black_box(wz.call(&args))));
-        g.bench_function(BenchmarkId::new("wasmi", k.name), |b| b.iter(|| black_box(wi.call(&args))));
+        // wazero: set up and run once (errors/panics skip it); a wrong result is a hard failure.
+        let wz = wz_try(k.name, || {
+            let wz = Wz::new(&bytes, k.export)?;
+            let a = wz.try_call(&args)?;
+            Ok((wz, a))
+        });
+        if let Some((wz, a)) = wz {
+            assert_eq!(a, b, "{}: wazero {a:?} != wasmi {b:?}", k.name);
+            g.bench_function(BenchmarkId::new("wazero", k.name), |bn| bn.iter(|| black_box(wz.call(&args))));
+        }
+        g.bench_function(BenchmarkId::new("wasmi", k.name), |bn| bn.iter(|| black_box(wi.call(&args))));
     }
     g.finish();
 }
