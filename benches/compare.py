@@ -653,6 +653,8 @@ def report(run):
     w(f"Generated {now_utc()} by `python benches/compare.py{' --quick' if run.quick else ''}` "
       f"at commit `{run.info['commit']}`; mode: {mode}; wall time {run.elapsed / 60:.1f} min.\n")
     lb, la = run.info["load_before"], run.info["load_after"]
+    if run.a.note:
+        w(f"> **Note:** {run.a.note}\n")
     w(f"**Machine:** {run.info.get('Model name', '?')}, {run.info.get('CPU(s)', '?')} vCPUs "
       f"({run.info.get('Hypervisor vendor', 'bare metal')} VM), {run.info.get('RAM', '?')} RAM, "
       f"{run.info['platform']}, Python {run.info['python']}. **Shared machine:** other jobs "
@@ -1009,6 +1011,9 @@ def main():
     p.add_argument("--no-build-wazero", action="store_true",
                    help="do not (re)install wazero from the repository")
     p.add_argument("--rebuild-wazero", action="store_true", help="force `pip install .`")
+    p.add_argument("--note", default=None,
+                   help="a sentence printed under the report's title (e.g. where the installed "
+                   "wazero came from when using --no-build-wazero)")
     a = p.parse_args()
 
     if not a.no_venv and not in_bench_venv():
