@@ -621,6 +621,8 @@ def fmt_r(x):
         return "—"
     if x >= 100:
         return f"{x:,.0f}"
+    if 0 < x < 0.01:
+        return f"1/{1 / x:,.0f}"
     if x >= 10:
         return f"{x:.1f}"
     return f"{x:.2f}"
