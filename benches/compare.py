@@ -579,6 +579,7 @@ class Run:
     def go(self, wazero_note):
         t_start = time.time()
         self.info = machine_info()
+        self.info["generated"] = now_utc()
         self.info["load_before"] = os.getloadavg()
         compile_funcs = 300 if self.quick else 3000
         wasm, expected = build_wasm(compile_funcs)
@@ -652,7 +653,7 @@ def report(run):
     mode = "quick (`--quick`: small sizes, 1 round — a smoke test, not a measurement)" \
         if run.quick else f"full, {run.rounds} interleaved rounds × {run.samples} samples"
     w("# wazero benchmark results\n")
-    w(f"Generated {now_utc()} by `python benches/compare.py{' --quick' if run.quick else ''}` "
+    w(f"Generated {run.info.get('generated') or now_utc()} by `python benches/compare.py{' --quick' if run.quick else ''}` "
       f"at commit `{run.info['commit']}`; mode: {mode}; wall time {run.elapsed / 60:.1f} min.\n")
     lb, la = run.info["load_before"], run.info["load_after"]
     if run.a.note:
@@ -961,6 +962,30 @@ def charts(run, chart, outdir):
     return out
 
 
+def rerender(path):
+    """Re-renders latest.md + charts from a saved latest.json (report format changes)."""
+    j = json.loads(path.read_text())
+
+    class Saved:
+        pass
+    run = Saved()
+    run.info, run.missing, run.versions = j["info"], j["missing"], j["versions"]
+    run.quick, run.rounds, run.samples = j["quick"], j["rounds"], j.get("samples", 3)
+    run.elapsed, run.data, run.problems = j.get("elapsed", 0), j["data"], j["problems"]
+    names = j.get("kernels") or sorted({v["kernel"] for v in run.data["kernels"].values()})
+    run.kernels = [k for k in KERNELS if k.name in names]
+    rts = j.get("runtimes") or ALL_RUNTIMES
+    run.runtimes = lambda: rts
+    run.a = argparse.Namespace(note=j.get("note"))
+    md, chart = report(run)
+    pngs = charts(run, chart, path.parent)
+    if pngs:
+        md += "\n## Charts\n\n" + "\n".join(f"![{p.stem}]({p.name})" for p in pngs) + "\n"
+    path.with_suffix(".md").write_text(md)
+    log(f"[done] re-rendered {path.with_suffix('.md')}")
+    return 0
+
+
 def update_readme(md):
     """Copies the headline sections of a full run into README.md between the markers."""
     readme = BENCH / "README.md"
@@ -1008,6 +1033,9 @@ def main():
                    help="runtimes that must be present (missing ⇒ exit 1), e.g. --require wazero")
     p.add_argument("--out", default=None, help="Markdown output (default results/latest.md, "
                    "quick: results/quick.md)")
+    p.add_argument("--report-from", metavar="JSON",
+                   help="only re-render the Markdown + charts of a saved run (its .json) "
+                   "next to it")
     p.add_argument("--setup", action="store_true", help="only create/update the venv and exit")
     p.add_argument("--no-venv", action="store_true", help="use this interpreter as is")
     p.add_argument("--no-build-wazero", action="store_true",
@@ -1018,6 +1046,8 @@ def main():
                    "wazero came from when using --no-build-wazero)")
     a = p.parse_args()
 
+    if a.report_from:
+        return rerender(Path(a.report_from))
     if not a.no_venv and not in_bench_venv():
         vpy = ensure_venv()
         os.execv(str(vpy), [str(vpy), str(Path(__file__).resolve())] + sys.argv[1:])
@@ -1040,8 +1070,10 @@ def main():
     out.write_text(md)
     (out.with_suffix(".json")).write_text(json.dumps(
         {"info": run.info, "missing": run.missing, "versions": run.versions,
-         "quick": run.quick, "rounds": run.rounds, "data": run.data,
-         "problems": run.problems}, indent=1, default=str))
+         "quick": run.quick, "rounds": run.rounds, "samples": run.samples,
+         "elapsed": run.elapsed, "note": a.note, "kernels": [k.name for k in run.kernels],
+         "runtimes": run.runtimes(), "data": run.data, "problems": run.problems},
+        indent=1, default=str))
     log(f"[done] {run.elapsed / 60:.1f} min -> {out}")
     if not a.quick and not a.out and not (a.kernels or a.runtimes or a.tiers or a.parts):
         update_readme(md)
