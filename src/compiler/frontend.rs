@@ -32,8 +32,8 @@ pub struct ModuleEnv<'a> {
     pub offsets: VMOffsets,
     /// Entry label of each function defined by the module (index minus imported count).
     pub func_labels: Vec<Label>,
-    /// Address of `wazero_memory_grow`.
-    pub memory_grow_builtin: usize,
+    /// Addresses of the Rust builtins (`runtime::builtins`).
+    pub builtins: crate::runtime::builtins::Builtins,
 }
 
 pub(crate) fn unsupported(what: &str, offset: usize) -> Error {
@@ -78,6 +78,10 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     /// Control frames opened inside unreachable code (validated, not compiled).
     dead_depth: usize,
     trap_labels: [Option<Label>; 16],
+    /// Exit for builtins returning a trap code.
+    dynamic_trap: Option<Label>,
+    /// Registers holding memory 0's `VMMemoryDef` pointer and base for the whole function.
+    pub(crate) memory_regs: Option<(Reg, Reg)>,
     max_outgoing_slots: usize,
     frame_patch: Option<FramePatch>,
     /// Byte offset of the operator being compiled (for error messages).
@@ -117,6 +121,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             reachable: true,
             dead_depth: 0,
             trap_labels: [None; 16],
+            dynamic_trap: None,
+            memory_regs: None,
             max_outgoing_slots: 0,
             frame_patch: None,
             offset: 0,
@@ -172,6 +178,43 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         l
     }
 
+    /// The exit for builtins that return a trap code (emitted after the body).
+    pub(crate) fn dynamic_trap(&mut self) -> Label {
+        if let Some(l) = self.dynamic_trap {
+            return l;
+        }
+        let l = self.masm.new_label();
+        self.dynamic_trap = Some(l);
+        l
+    }
+
+    /// Calls a builtin with the top `n_stack` values followed by the pointers read from the
+    /// vmctx at `vmctx_words` as arguments; returns the (taken) result register.
+    pub(crate) fn call_builtin(&mut self, address: usize, n_stack: usize, vmctx_words: &[i32]) -> Reg {
+        let base = self.stack.len() - n_stack;
+        for j in 0..n_stack {
+            let slot = self.stack.get(base + j);
+            self.write_value(slot, base + j, Addr::Outgoing(abi::SLOT_SIZE * j as i32), true);
+        }
+        self.truncate_stack(base);
+        self.spill_registers();
+        for (k, &offset) in vmctx_words.iter().enumerate() {
+            let tmp = self.alloc(RegClass::Int);
+            self.masm.load(LoadKind::I64, tmp, Addr::Vmctx(offset));
+            let dst = Addr::Outgoing(abi::SLOT_SIZE * (n_stack + k) as i32);
+            self.masm.store(StoreKind::I64, dst, tmp);
+            self.free(tmp);
+        }
+        let nargs = n_stack + vmctx_words.len();
+        self.max_outgoing_slots = self.max_outgoing_slots.max(nargs);
+        self.save_pinned_locals();
+        self.masm.call_builtin(address, nargs);
+        self.reload_pinned_locals();
+        let result = self.masm.builtin_result_reg();
+        self.take_reg(result);
+        result
+    }
+
     /// Emits the prologue and opens the function's control frame.
     pub fn begin(&mut self) {
         let overflow = self.trap(TrapKind::StackOverflow);
@@ -199,6 +242,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 message: "function body not terminated".into(),
                 offset: Some(self.offset),
             });
+        }
+        if let Some(label) = self.dynamic_trap {
+            self.masm.bind(label);
+            self.masm.trap_stub_dynamic();
         }
         for (code, label) in self.trap_labels.iter().enumerate() {
             if let Some(label) = *label {
@@ -275,7 +322,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     /// Loads `slot` (just popped from depth `depth`) into the owned register `dst`.
-    fn load_slot_into(&mut self, slot: Slot, depth: usize, dst: Reg) {
+    pub(crate) fn load_slot_into(&mut self, slot: Slot, depth: usize, dst: Reg) {
         match slot.loc {
             Loc::Reg(r) => {
                 if r != dst {
@@ -678,12 +725,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             Loc::Flags(c) => Ok(c),
             Loc::Const(bits) => Err(bits as u32 != 0),
             _ => {
-                let depth = self.stack.len();
                 self.stack.push(top.ty, top.loc);
-                let _ = depth;
-                let (_, r) = self.pop_to_reg();
+                let (_, r, owned) = self.pop_readonly();
                 self.masm.test(Size::S32, r);
-                self.free(r);
+                self.free_readonly(r, owned);
                 Ok(Cond::Ne)
             }
         }

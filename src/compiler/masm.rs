@@ -237,6 +237,10 @@ pub trait MacroAssembler {
     /// function; the allocator never hands them out in that function.
     fn local_regs(&self, class: RegClass) -> &'static [u8];
 
+    /// Two GPRs (hardware numbers) that may hold memory 0's definition pointer and base for
+    /// a whole function, if the ISA can spare them.
+    fn memory_regs(&self) -> Option<(u8, u8)>;
+
     /// Register carrying the single result of a block to its end label.
     fn block_result_reg(&self, class: RegClass) -> Reg;
 
@@ -295,7 +299,8 @@ pub trait MacroAssembler {
     fn extend(&mut self, kind: ExtendKind, dst: Reg, src: Reg);
     /// Registers the dividend must be in / the other one clobbered: `(quotient, remainder)`.
     fn div_regs(&self) -> Option<(Reg, Reg)>;
-    /// Raw division (no checks); returns the register holding the result.
+    /// Raw division (no checks); returns the register holding the result: the quotient or
+    /// remainder register of `div_regs` when the ISA fixes them, otherwise `lhs`.
     fn div(&mut self, op: DivOp, size: Size, lhs: Reg, rhs: Reg) -> Reg;
     /// `dst = cond ? 1 : 0` (32-bit).
     fn set_cond(&mut self, cond: Cond, dst: Reg);
@@ -343,8 +348,12 @@ pub trait MacroAssembler {
     /// Calls the `VMFuncRef` at `[funcref + 0]`: switches the vmctx to its own, calls its
     /// code, and restores the caller's vmctx from the frame.
     fn call_funcref(&mut self, funcref: Addr);
-    /// Calls a Rust `extern "sysv64"` builtin `(vmctx, arg) -> u32`; the result is returned in
-    /// the register given by `builtin_result_reg`.
-    fn call_builtin(&mut self, address: usize, arg: Operand);
+    /// Calls a Rust `extern "sysv64"` builtin `(vmctx, a0, .., a{nargs-1}) -> u32` whose
+    /// arguments are the first `nargs` (at most 5) outgoing slots; the zero-extended result
+    /// is in `builtin_result_reg`.
+    fn call_builtin(&mut self, address: usize, nargs: usize);
     fn builtin_result_reg(&self) -> Reg;
+    /// The shared exit of builtins that return a trap code: traps with the code held in
+    /// `builtin_result_reg`.
+    fn trap_stub_dynamic(&mut self);
 }

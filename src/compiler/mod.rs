@@ -19,17 +19,18 @@
 //!   An externref is an opaque non-zero word (0 = null).
 //! - `VMMemoryDef::base` never moves; `len` is the byte size. An imported memory has at least
 //!   the declared minimum size (accesses below it skip the bounds check).
-//! - `memory.grow` calls `runtime::builtins::wazero_memory_grow(vmctx, delta) -> u32` (old
-//!   size in pages or `u32::MAX`), which calls `runtime::memory::grow_from_wasm`: the runtime
-//!   implements that function and updates `len`.
+//! - `memory.grow`, `table.grow/fill/copy` call the Rust builtins of `runtime::builtins`
+//!   (absolute addresses embedded in the code, SysV arguments: vmctx, the Wasm operands, then
+//!   table pointers read from the vmctx). `memory.grow` relies on the runtime's
+//!   `memory::grow_from_wasm`, `table.grow` on `TableInstance` keeping its `VMTableDef` first;
+//!   trapping builtins return 0 or a trap code.
 //! - `VMRuntime::stack_limit` bounds the frames (each prologue checks its whole frame);
 //!   `VMRuntime::interrupt != 0` makes the next loop header trap with `Interrupted` (the
 //!   runtime clears it).
 //! - Traps leave through `VMRuntime::trap_exit` (see [`crate::runtime::entry`]).
 //!
 //! ## Not supported yet (compile error "unsupported: ...")
-//! SIMD (any v128 value), `memory.init`, `data.drop`, `table.grow/fill/copy/init`,
-//! `elem.drop`. They fit the design: v128 values live in XMM registers and take two frame
+//! SIMD (any v128 value), `memory.init`, `data.drop`, `table.init`, `elem.drop`. They fit the design: v128 values live in XMM registers and take two frame
 //! slots; the bulk/table operations become builtin calls like `memory.grow`.
 
 pub mod control;
@@ -65,7 +66,10 @@ pub struct CompiledCode {
 fn check_reserved_byte(op: &wasmparser::Operator<'_>, start: usize, end: usize) -> Result<()> {
     use wasmparser::Operator::{MemoryGrow, MemorySize};
     if matches!(op, MemorySize { .. } | MemoryGrow { .. }) && end - start != 2 {
-        return Err(Error::Compile { message: "zero byte expected".into(), offset: Some(start + 1) });
+        return Err(Error::Compile {
+            message: "zero byte expected".into(),
+            offset: Some(start + 1),
+        });
     }
     Ok(())
 }
@@ -116,7 +120,7 @@ fn compile_x64(
         info,
         offsets: info.vm_offsets(),
         func_labels,
-        memory_grow_builtin: crate::runtime::builtins::wazero_memory_grow as *const () as usize,
+        builtins: crate::runtime::builtins::Builtins::get(),
     };
     let regs = regalloc::RegAlloc::new(isa::x64::regs::ALLOCATABLE_GPRS, isa::x64::regs::ALLOCATABLE_XMMS);
     let mut func_offsets = Vec::with_capacity(bodies.len());
@@ -137,7 +141,9 @@ fn compile_x64(
             validator.define_locals(offset, count, ty)?;
             fc.add_locals(count, ty, offset as usize)?;
         }
-        fc.pin_locals(&frontend::LocalUsage::scan(&body));
+        let usage = frontend::LocalUsage::scan(&body);
+        fc.pin_memory(&usage);
+        fc.pin_locals(&usage);
         fc.begin();
         let mut ops = body.get_operators_reader()?;
         while !ops.eof() {

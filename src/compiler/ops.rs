@@ -35,10 +35,30 @@ fn int_ty(size: Size) -> ValType {
     }
 }
 
-/// Short operator name for error messages.
+/// Operator name for "unsupported" errors: the text-format name and its feature group where
+/// known (the spec runner attributes failures by these words).
 fn op_name(op: &Operator<'_>) -> String {
-    let s = format!("{op:?}");
-    s.split([' ', '{', '(']).next().unwrap_or("operator").to_string()
+    use Operator::*;
+    let text = match op {
+        MemoryInit { .. } => "memory.init (bulk memory)",
+        DataDrop { .. } => "data.drop (bulk memory)",
+        TableInit { .. } => "table.init (bulk memory)",
+        ElemDrop { .. } => "elem.drop (bulk memory)",
+        _ => "",
+    };
+    if !text.is_empty() {
+        return text.to_string();
+    }
+    let debug = format!("{op:?}");
+    let name = debug.split([' ', '{', '(']).next().unwrap_or("operator");
+    let simd = ["V128", "I8x16", "I16x8", "I32x4", "I64x2", "F32x4", "F64x2"]
+        .iter()
+        .any(|p| name.starts_with(p));
+    if simd {
+        format!("{name} (simd)")
+    } else {
+        name.to_string()
+    }
 }
 
 impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
@@ -123,12 +143,33 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             Loc::Const(c) => Some(c),
             _ => None,
         };
-        let (quotient_reg, remainder_reg) = self.masm.div_regs().expect("x64-style division");
-        self.take_reg(quotient_reg);
-        self.take_reg(remainder_reg);
-        let (_, rhs) = self.pop_to_reg();
-        self.load_top_into_owned(quotient_reg);
-        let lhs = quotient_reg;
+        // Fixed registers (x64: rax/rdx) when the ISA has them, else any.
+        let fixed = self.masm.div_regs();
+        let (lhs, rhs) = match fixed {
+            Some((quotient, remainder)) => {
+                self.take_reg(quotient);
+                self.take_reg(remainder);
+                let (_, rhs) = self.pop_to_reg();
+                self.load_top_into_owned(quotient);
+                (quotient, rhs)
+            }
+            None => {
+                let (_, rhs) = self.pop_to_reg();
+                let (_, lhs) = self.pop_to_reg();
+                (lhs, rhs)
+            }
+        };
+        let is_rem = matches!(op, DivOp::RemS | DivOp::RemU);
+        let result_reg = match fixed {
+            Some((quotient, remainder)) => {
+                if is_rem {
+                    remainder
+                } else {
+                    quotient
+                }
+            }
+            None => lhs,
+        };
         // Allocated up front: nothing may spill inside conditionally executed code.
         let min_reg =
             (op == DivOp::DivS && divisor.is_none_or(|d| d == all_ones)).then(|| self.alloc(RegClass::Int));
@@ -161,7 +202,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 let done = self.masm.new_label();
                 self.masm.cmp(size, rhs, Operand::Imm(-1));
                 self.masm.branch(Cond::Ne, false, divide);
-                self.masm.load_const(remainder_reg, 0, false);
+                self.masm.load_const(result_reg, 0, false);
                 self.masm.jmp(done);
                 self.masm.bind(divide);
                 let r = self.masm.div(op, size, lhs, rhs);
@@ -173,11 +214,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         if let Some(r) = min_reg {
             self.free(r);
         }
+        debug_assert_eq!(result, result_reg);
         self.free(rhs);
-        if result == quotient_reg {
-            self.free(remainder_reg);
-        } else {
-            self.free(quotient_reg);
+        if let Some((quotient, remainder)) = fixed {
+            self.free(if is_rem { quotient } else { remainder });
         }
         self.push_reg(ty, result);
     }
@@ -186,20 +226,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     pub(crate) fn load_top_into_owned(&mut self, reg: Reg) {
         let slot = self.stack.pop();
         let depth = self.stack.len();
-        match slot.loc {
-            Loc::Reg(r) => {
-                self.masm.mov(reg, r);
-                self.free(r);
-            }
-            Loc::Const(bits) => self.masm.load_const(reg, bits, slot.ty == ValType::I64),
-            Loc::Local(_) | Loc::Spilled | Loc::Flags(_) => {
-                self.stack.push(slot.ty, slot.loc);
-                let (_, r) = self.pop_to_reg();
-                self.masm.mov(reg, r);
-                self.free(r);
-                let _ = depth;
-            }
-        }
+        self.load_slot_into(slot, depth, reg);
     }
 
     fn int_unop_in_place(&mut self, result: ValType, f: impl FnOnce(&mut M, Reg)) {
@@ -334,71 +361,71 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     // ------------------------------------------------------------------ memory
 
     /// Bounds-checks an access of `size` bytes at `index + offset` (index popped from the
-    /// stack) and returns its address plus the registers to free after the access.
-    fn heap_address(&mut self, offset: u64, size: u32) -> (Addr, Reg, Option<Reg>) {
+    /// stack) and returns its address plus the registers the caller owns (and frees) after
+    /// the access.
+    fn heap_address(&mut self, offset: u64, size: u32) -> (Addr, [Option<Reg>; 2]) {
         let end_offset = offset + size as u64;
         let oob = self.trap(TrapKind::MemoryOutOfBounds);
-        let min_bytes = self
-            .env
-            .info
-            .memories
-            .first()
-            .map_or(0, |m| m.min as u64 * PAGE_SIZE);
+        let min_bytes = self.env.info.memories.first().map_or(0, |m| m.min as u64 * PAGE_SIZE);
+        // The memory definition: pinned for the function, or loaded now (then owned).
+        let (def, owned_def) = match self.memory_regs {
+            Some((def, _)) => (def, None),
+            None => {
+                let def = self.alloc(RegClass::Int);
+                self.masm.load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
+                (def, Some(def))
+            }
+        };
+        // Where the base ends up: the pinned base, or the definition register reused.
+        let base_after_check = |this: &mut Self| match this.memory_regs {
+            Some((_, base)) => base,
+            None => {
+                this.masm.load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
+                def
+            }
+        };
         if let Loc::Const(c) = self.top_loc(0) {
             self.stack.pop();
             let start = c as u32 as u64 + offset;
             let end = start + size as u64;
-            let def = self.alloc(RegClass::Int);
-            self.masm
-                .load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
             // Memories never shrink: an access inside the minimum size needs no check.
             if end > min_bytes {
                 let tmp = self.alloc(RegClass::Int);
                 self.masm.load_const(tmp, end, true);
-                self.masm
-                    .cmp(Size::S64, tmp, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
+                self.masm.cmp(Size::S64, tmp, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
                 self.masm.branch(Cond::GtU, false, oob);
                 self.free(tmp);
             }
-            self.masm
-                .load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
+            let base = base_after_check(self);
             if start <= i32::MAX as u64 {
-                return (Addr::Base(def, start as i32), def, None);
+                return (Addr::Base(base, start as i32), [owned_def, None]);
             }
             let tmp = self.alloc(RegClass::Int);
             self.masm.load_const(tmp, start, true);
-            return (Addr::Indexed(def, tmp, 0), def, Some(tmp));
+            return (Addr::Indexed(base, tmp, 0), [owned_def, Some(tmp)]);
         }
         // i32 registers are zero-extended, so `index + end_offset` cannot wrap in 64 bits.
         let (_, source, owned) = self.pop_readonly();
         let index = if owned { source } else { self.alloc(RegClass::Int) };
         self.masm.add_imm64(index, source, end_offset);
-        let def = self.alloc(RegClass::Int);
-        self.masm
-            .load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
-        self.masm
-            .cmp(Size::S64, index, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
+        self.masm.cmp(Size::S64, index, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
         self.masm.branch(Cond::GtU, false, oob);
-        self.masm
-            .load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
-        (Addr::Indexed(def, index, -(size as i32)), def, Some(index))
+        let base = base_after_check(self);
+        (Addr::Indexed(base, index, -(size as i32)), [owned_def, Some(index)])
     }
 
     fn visit_load(&mut self, memarg: &MemArg, kind: LoadKind, ty: ValType, size: u32) -> Result<()> {
         if memarg.target != wasmparser::MemArgTarget::Memory(0) {
             return Err(unsupported("multiple memories", self.offset));
         }
-        let (addr, base, other) = self.heap_address(memarg.offset, size);
-        let dst = if class_of(ty) == RegClass::Int {
-            base
-        } else {
-            self.alloc(RegClass::Float)
+        let (addr, owned) = self.heap_address(memarg.offset, size);
+        // An integer result reuses a register of the address computation.
+        let dst = match owned.iter().flatten().next() {
+            Some(&r) if class_of(ty) == RegClass::Int => r,
+            _ => self.alloc(class_of(ty)),
         };
         self.masm.load(kind, dst, addr);
-        if dst != base {
-            self.free(base);
-        }
-        if let Some(r) = other {
+        for r in owned.into_iter().flatten().filter(|r| *r != dst) {
             self.free(r);
         }
         self.push_reg(ty, dst);
@@ -423,13 +450,13 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             }
             None => Some(self.pop_to_reg().1),
         };
-        let (addr, base, other) = self.heap_address(memarg.offset, size);
+        let (addr, owned) = self.heap_address(memarg.offset, size);
         match (value, imm) {
             (Some(v), _) => self.masm.store(kind, addr, v),
             (None, Some(i)) => self.masm.store_imm(kind, addr, i),
             (None, None) => unreachable!(),
         }
-        for r in [Some(base), other, value].into_iter().flatten() {
+        for r in owned.into_iter().chain([value]).flatten() {
             self.free(r);
         }
         Ok(())
@@ -444,27 +471,45 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     fn visit_memory_grow(&mut self) {
-        let delta = self.pop_operand(Size::S32);
-        self.spill_registers();
-        self.save_pinned_locals();
-        self.masm.call_builtin(self.env.memory_grow_builtin, delta);
-        self.reload_pinned_locals();
-        self.free_operand(delta);
-        let result = self.masm.builtin_result_reg();
-        self.take_reg(result);
+        let result = self.call_builtin(self.env.builtins.memory_grow, 1, &[]);
         self.push_reg(ValType::I32, result);
+    }
+
+    fn visit_table_grow(&mut self, table: u32) {
+        let result = self.call_builtin(self.env.builtins.table_grow, 2, &[self.env.offsets.table(table)]);
+        self.push_reg(ValType::I32, result);
+    }
+
+    /// `table.fill` / `table.copy`: the builtin returns 0 or a trap code.
+    fn visit_table_bulk(&mut self, address: usize, tables: &[u32]) {
+        let words: Vec<i32> = tables.iter().map(|t| self.env.offsets.table(*t)).collect();
+        let result = self.call_builtin(address, 3, &words);
+        let trap = self.dynamic_trap();
+        self.masm.test(Size::S32, result);
+        self.masm.branch(Cond::Ne, false, trap);
+        self.free(result);
     }
 
     /// `memory.copy` (`fill = false`) and `memory.fill` on memory 0: both ranges are checked
     /// before any byte is written (a zero-length access past the end still traps).
     fn visit_memory_bulk(&mut self, fill: bool) {
-        let (dst, src, count) = self.masm.bulk_regs(fill).expect("x64-style bulk registers");
-        self.take_reg(dst);
-        self.take_reg(src);
-        self.take_reg(count);
-        self.load_top_into_owned(count);
-        self.load_top_into_owned(src);
-        self.load_top_into_owned(dst);
+        let (dst, src, count) = match self.masm.bulk_regs(fill) {
+            Some((dst, src, count)) => {
+                self.take_reg(dst);
+                self.take_reg(src);
+                self.take_reg(count);
+                self.load_top_into_owned(count);
+                self.load_top_into_owned(src);
+                self.load_top_into_owned(dst);
+                (dst, src, count)
+            }
+            None => {
+                let (_, count) = self.pop_to_reg();
+                let (_, src) = self.pop_to_reg();
+                let (_, dst) = self.pop_to_reg();
+                (dst, src, count)
+            }
+        };
         let oob = self.trap(TrapKind::MemoryOutOfBounds);
         let def = self.alloc(RegClass::Int);
         let end = self.alloc(RegClass::Int);
@@ -708,6 +753,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             TableGet { table } => self.visit_table_get(*table),
             TableSet { table } => self.visit_table_set(*table),
             TableSize { table } => self.visit_table_size(*table),
+            TableGrow { table } => self.visit_table_grow(*table),
+            TableFill { table } => self.visit_table_bulk(self.env.builtins.table_fill, &[*table]),
+            TableCopy { dst_table, src_table } => {
+                self.visit_table_bulk(self.env.builtins.table_copy, &[*dst_table, *src_table])
+            }
             MemoryCopy {
                 dst_mem: 0,
                 src_mem: 0,

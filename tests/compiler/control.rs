@@ -343,7 +343,6 @@ fn memory_loads_stores_and_bounds() {
       (func (export "storef64") (param i32 f64) (f64.store (local.get 0) (local.get 1)))
       (func (export "store_imm") (param i32) (i64.store (local.get 0) (i64.const -2)))
       (func (export "size") (result i32) (memory.size))
-      (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
       (func (export "sum_bytes") (param i32 i32) (result i32) (local i32)
         (block $done (loop $l
           (br_if $done (i32.ge_u (local.get 0) (local.get 1)))
@@ -414,8 +413,6 @@ fn memory_loads_stores_and_bounds() {
     );
     assert_eq!(&inst.memory_bytes[400..408], &(-2i64).to_le_bytes());
     assert_eq!(inst.call("size", &[]), Ok(1));
-    // The placeholder runtime helper refuses to grow.
-    assert_eq!(inst.call("grow", &[1]), Ok(u32::MAX as u64));
     assert_eq!(inst.call("sum_bytes", &[16, 20]), Ok(10));
 }
 
@@ -496,4 +493,32 @@ fn pinned_locals_survive_calls_branches_and_tees() {
         inst.call("reinterpret_pinned", &[1.0f64.to_bits()]),
         Ok(1.0f64.to_bits().wrapping_mul(2))
     );
+}
+
+#[test]
+fn pinned_memory_registers_survive_calls_and_check_bounds() {
+    let wat = r#"(module
+      (memory 1)
+      (func $nop (param i32) (result i32) (local.get 0))
+      (func (export "mix") (param $p i32) (result i64)
+        (i32.store8 (local.get $p) (i32.const 0x81))
+        (i32.store16 offset=2 (local.get $p) (i32.const 0x8382))
+        (i64.store offset=8 (local.get $p) (i64.const 0x0102030405060708))
+        (f64.store offset=16 (call $nop (local.get $p)) (f64.const 2.5))
+        (i32.store (i32.const 100) (i32.load8_s (local.get $p)))
+        (i64.add
+          (i64.add (i64.load offset=8 (local.get $p)) (i64.load32_u offset=2 (local.get $p)))
+          (i64.add (i64.extend_i32_u (i32.load (i32.const 100)))
+                   (i64.trunc_f64_s (f64.load offset=16 (call $nop (local.get $p)))))))
+      (func (export "oob") (param $p i32) (result i32)
+        (i32.load (local.get $p)) (i32.load offset=4 (local.get $p)) (i32.add)
+        (i32.load offset=8 (local.get $p)) (i32.add) (i32.load offset=12 (local.get $p)) (i32.add))
+    )"#;
+    let mut inst = Instance::new(wat);
+    let want = 0x0102030405060708u64 + 0x8382u64 + 0xffff_ff81u64 + 2;
+    assert_eq!(inst.call("mix", &[64]), Ok(want));
+    assert_eq!(inst.call("mix", &[65536 - 24]), Ok(want));
+    assert_eq!(inst.call("mix", &[65536 - 23]), Err(TrapKind::MemoryOutOfBounds));
+    assert!(inst.call("oob", &[65536 - 16]).is_ok());
+    assert_eq!(inst.call("oob", &[65536 - 15]), Err(TrapKind::MemoryOutOfBounds));
 }

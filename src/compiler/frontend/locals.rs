@@ -5,6 +5,7 @@ use wasmparser::Operator;
 use crate::compiler::frontend::{load_kind, store_kind, FuncCompiler};
 use crate::compiler::masm::*;
 use crate::compiler::value_stack::{class_of, Loc, Slot};
+use crate::runtime::vmctx::{MEMORY_BASE_OFFSET, VMCTX_MEMORY_OFFSET};
 use crate::types::ValType;
 
 /// A local variable: its type, its frame home and, when it is hot, the register that holds
@@ -23,6 +24,8 @@ pub(super) struct Local {
 pub struct LocalUsage {
     pub weight: Vec<u32>,
     pub written: Vec<bool>,
+    /// Loop-weighted count of linear-memory loads and stores.
+    pub memory_weight: u32,
 }
 
 impl LocalUsage {
@@ -51,6 +54,32 @@ impl LocalUsage {
                     if frames.pop() == Some(true) {
                         loops -= 1;
                     }
+                    continue;
+                }
+                Operator::I32Load { .. }
+                | Operator::I64Load { .. }
+                | Operator::F32Load { .. }
+                | Operator::F64Load { .. }
+                | Operator::I32Load8S { .. }
+                | Operator::I32Load8U { .. }
+                | Operator::I32Load16S { .. }
+                | Operator::I32Load16U { .. }
+                | Operator::I64Load8S { .. }
+                | Operator::I64Load8U { .. }
+                | Operator::I64Load16S { .. }
+                | Operator::I64Load16U { .. }
+                | Operator::I64Load32S { .. }
+                | Operator::I64Load32U { .. }
+                | Operator::I32Store { .. }
+                | Operator::I64Store { .. }
+                | Operator::F32Store { .. }
+                | Operator::F64Store { .. }
+                | Operator::I32Store8 { .. }
+                | Operator::I32Store16 { .. }
+                | Operator::I64Store8 { .. }
+                | Operator::I64Store16 { .. }
+                | Operator::I64Store32 { .. } => {
+                    usage.memory_weight = usage.memory_weight.saturating_add(10u32.pow(loops.min(3)));
                     continue;
                 }
                 Operator::LocalGet { local_index } => (local_index, false),
@@ -98,6 +127,21 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
     }
 
+    /// Keeps memory 0's `VMMemoryDef` pointer and base address in registers for the whole
+    /// function when it accesses memory often (the base never moves; the length is still
+    /// read at each bounds check).
+    pub fn pin_memory(&mut self, usage: &LocalUsage) {
+        if self.env.info.memories.is_empty() || usage.memory_weight < 4 {
+            return;
+        }
+        if let Some((def, base)) = self.masm.memory_regs() {
+            let (def, base) = (Reg::int(def), Reg::int(base));
+            self.regs.pin(def);
+            self.regs.pin(base);
+            self.memory_regs = Some((def, base));
+        }
+    }
+
     /// Before a call: pinned locals that may have changed go back to their frame homes.
     pub(crate) fn save_pinned_locals(&mut self) {
         for l in &self.locals {
@@ -107,12 +151,17 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
     }
 
-    /// After a call (which clobbers every register): pinned locals are reloaded.
+    /// After a call (which clobbers every register): pinned locals and memory registers are
+    /// reloaded.
     pub(crate) fn reload_pinned_locals(&mut self) {
         for l in &self.locals {
             if let Some(reg) = l.reg {
                 self.masm.load(load_kind(l.ty), reg, Addr::Frame(l.offset));
             }
+        }
+        if let Some((def, base)) = self.memory_regs {
+            self.masm.load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
+            self.masm.load(LoadKind::I64, base, Addr::Base(def, MEMORY_BASE_OFFSET));
         }
     }
 

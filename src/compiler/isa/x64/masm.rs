@@ -172,6 +172,10 @@ impl X64Masm {
 }
 
 impl MacroAssembler for X64Masm {
+    fn memory_regs(&self) -> Option<(u8, u8)> {
+        Some((R10, R9))
+    }
+
     fn block_result_reg(&self, class: RegClass) -> Reg {
         match class {
             RegClass::Int => gpr(RAX),
@@ -787,21 +791,30 @@ impl MacroAssembler for X64Masm {
         );
     }
 
-    fn call_builtin(&mut self, address: usize, arg: Operand) {
-        match arg {
-            Operand::Reg(r) => asm!(self.asm; mov esi, Rd(r.hw)),
-            Operand::Imm(i) => asm!(self.asm; mov esi, i),
-            Operand::Mem(m) => memop!(self.asm, Self::parts(m), [mov esi, DWORD] []),
+    fn call_builtin(&mut self, address: usize, nargs: usize) {
+        // SysV argument registers after rdi (= vmctx).
+        const ARGS: [u8; 5] = [RSI, RDX, RCX, R8, R9];
+        assert!(nargs <= ARGS.len(), "too many builtin arguments");
+        for (k, &r) in ARGS.iter().enumerate().take(nargs) {
+            self.load(LoadKind::I64, gpr(r), Addr::Outgoing(8 * k as i32));
         }
         // The frame keeps rsp 16-byte aligned, as the SysV ABI requires at a call. r15 (vmctx)
         // and rbp are callee-saved in SysV.
         asm!(self.asm
-            ; mov rdi, Rq(VMCTX)
+            ; mov rdi, r15
             ; mov rax, QWORD address as i64
             ; call rax
             // A SysV `u32` return leaves the upper half of rax unspecified; i32 values in
             // registers are kept zero-extended.
             ; mov eax, eax
+        );
+    }
+
+    fn trap_stub_dynamic(&mut self) {
+        asm!(self.asm
+            ; mov esi, eax
+            ; mov rax, QWORD [r15]
+            ; jmp QWORD [rax + RUNTIME_TRAP_EXIT_OFFSET]
         );
     }
 
