@@ -174,7 +174,11 @@ def ensure_venv(force=False):
 
 def wazero_fingerprint():
     parts = []
-    for cmd in (["git", "rev-parse", "HEAD"], ["git", "status", "--porcelain", "--", "src", "python",
+    # the last commit touching the package's sources (not HEAD: a benches-only commit must not
+    # trigger a rebuild), plus uncommitted changes to them
+    for cmd in (["git", "log", "-1", "--format=%H", "--", "src", "python", "pyproject.toml",
+                 "Cargo.toml", "Cargo.lock"],
+                ["git", "status", "--porcelain", "--", "src", "python",
                                                  "pyproject.toml", "Cargo.toml", "Cargo.lock"],
                 ["git", "diff", "HEAD", "--", "src", "python", "pyproject.toml", "Cargo.toml",
                  "Cargo.lock"]):
