@@ -22,6 +22,7 @@ use crate::types::{FuncType, ValType};
 
 mod calls;
 mod locals;
+mod simd;
 
 use locals::Local;
 pub use locals::LocalUsage;
@@ -70,6 +71,17 @@ pub fn store_kind(ty: ValType) -> StoreKind {
     }
 }
 
+/// `addr` moved up by `bytes`.
+pub(crate) fn addr_plus(addr: Addr, bytes: i32) -> Addr {
+    match addr {
+        Addr::Frame(d) => Addr::Frame(d + bytes),
+        Addr::Outgoing(d) => Addr::Outgoing(d + bytes),
+        Addr::Vmctx(d) => Addr::Vmctx(d + bytes),
+        Addr::Base(b, d) => Addr::Base(b, d + bytes),
+        Addr::Indexed(b, i, d) => Addr::Indexed(b, i, d + bytes),
+    }
+}
+
 /// Compiles one function body.
 pub struct FuncCompiler<'a, M: MacroAssembler> {
     pub(crate) masm: &'a mut M,
@@ -93,6 +105,8 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     pub(crate) memory_regs: Option<(Reg, Reg)>,
     max_outgoing_slots: usize,
     frame_patch: Option<FramePatch>,
+    /// Bytes per value-stack depth: 16 when the function may hold v128 values, else 8.
+    pub(crate) slot_stride: i32,
     /// Byte offset of the operator being compiled (for error messages).
     pub(crate) offset: usize,
 }
@@ -102,9 +116,6 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let func_type = env.info.func_type(func_index).clone();
         let mut locals = Vec::new();
         for (ty, slot) in func_type.params.iter().zip(abi::param_slots(&func_type)) {
-            if *ty == ValType::V128 {
-                return Err(unsupported("v128 parameter", 0));
-            }
             let offset = abi::ARGS_OFFSET + abi::SLOT_SIZE * slot as i32;
             locals.push(Local {
                 ty: *ty,
@@ -113,12 +124,13 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 written: false,
             });
         }
-        if func_type.results.contains(&ValType::V128) {
-            return Err(unsupported("v128 result", 0));
-        }
+        // Any v128 type in the module (signatures, block types, globals) may put v128 values
+        // on this function's stack; SIMD operators are found by the usage scan.
+        let uses_v128 = env.info.types.iter().any(|t| t.params.iter().chain(&t.results).any(|t| *t == ValType::V128))
+            || env.info.globals.iter().any(|g| g.content == ValType::V128);
         let mut regs = regs;
         regs.reset();
-        Ok(FuncCompiler {
+        let mut fc = FuncCompiler {
             masm,
             env,
             regs,
@@ -134,18 +146,33 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             memory_regs: None,
             max_outgoing_slots: 0,
             frame_patch: None,
+            slot_stride: abi::SLOT_SIZE,
             offset: 0,
-        })
+        };
+        if uses_v128 {
+            fc.enable_v128()?;
+        }
+        Ok(fc)
+    }
+
+    /// Makes room for v128 values (16-byte value-stack slots); fails when the ISA has no SIMD.
+    pub(crate) fn enable_v128(&mut self) -> Result<()> {
+        if self.masm.simd().is_none() {
+            return Err(unsupported("SIMD on this ISA", self.offset));
+        }
+        self.slot_stride = 2 * abi::SLOT_SIZE;
+        Ok(())
     }
 
     /// Declares `count` more locals of type `ty` (after the parameters).
     pub fn add_locals(&mut self, count: u32, ty: wasmparser::ValType, offset: usize) -> Result<()> {
         let ty = ValType::from_wasmparser(ty).ok_or_else(|| unsupported("local type", offset))?;
         if ty == ValType::V128 {
-            return Err(unsupported("v128 local", offset));
+            self.offset = offset;
+            self.enable_v128()?;
         }
         for _ in 0..count {
-            self.local_slots += 1;
+            self.local_slots += ty.slots() as u32;
             let offset = -abi::SLOT_SIZE * (1 + self.local_slots as i32);
             self.locals.push(Local {
                 ty,
@@ -173,7 +200,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Frame slot of value-stack depth `depth`.
     pub(crate) fn slot_addr(&self, depth: usize) -> Addr {
-        Addr::Frame(-abi::SLOT_SIZE * (2 + self.local_slots as i32 + depth as i32))
+        Addr::Frame(-abi::SLOT_SIZE * (1 + self.local_slots as i32) - self.slot_stride * (1 + depth as i32))
     }
 
     /// The out-of-line stub of a trap kind (emitted after the body).
@@ -273,7 +300,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                     .trap_stub(TrapKind::from_code(code as u32).expect("trap code"));
             }
         }
-        let slots = 1 + self.local_slots as usize + self.stack.max_height() + self.max_outgoing_slots;
+        let stack_slots = self.stack.max_height() * (self.slot_stride / abi::SLOT_SIZE) as usize;
+        let slots = 1 + self.local_slots as usize + stack_slots + self.max_outgoing_slots;
         let bytes = (slots * abi::SLOT_SIZE as usize + 15) & !15;
         if bytes > i32::MAX as usize / 2 {
             return Err(unsupported("function frame too large", self.offset));
@@ -340,6 +368,24 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         self.stack.push(ty, Loc::Const(bits));
     }
 
+    /// Loads a value of type `ty` from memory (v128 through the SIMD interface).
+    pub(crate) fn load_typed(&mut self, ty: ValType, dst: Reg, addr: Addr) {
+        if ty == ValType::V128 {
+            self.vm().v128_load(dst, addr);
+        } else {
+            self.masm.load(load_kind(ty), dst, addr);
+        }
+    }
+
+    /// Stores a value of type `ty` to memory (v128 through the SIMD interface).
+    pub(crate) fn store_typed(&mut self, ty: ValType, addr: Addr, src: Reg) {
+        if ty == ValType::V128 {
+            self.vm().v128_store(addr, src);
+        } else {
+            self.masm.store(store_kind(ty), addr, src);
+        }
+    }
+
     /// Loads `slot` (just popped from depth `depth`) into the owned register `dst`.
     pub(crate) fn load_slot_into(&mut self, slot: Slot, depth: usize, dst: Reg) {
         match slot.loc {
@@ -355,12 +401,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 Some(home) => self.masm.mov(dst, home),
                 None => {
                     let addr = self.local_addr(i);
-                    self.masm.load(load_kind(slot.ty), dst, addr)
+                    self.load_typed(slot.ty, dst, addr)
                 }
             },
             Loc::Spilled => {
                 let addr = self.slot_addr(depth);
-                self.masm.load(load_kind(slot.ty), dst, addr)
+                self.load_typed(slot.ty, dst, addr)
             }
             Loc::Flags(c) => self.masm.set_cond(c, dst),
         }
@@ -490,7 +536,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                     // i32 registers always hold a zero-extended value.
                     self.masm.store(StoreKind::I64, dst, r);
                 } else {
-                    self.masm.store(store_kind(slot.ty), dst, r);
+                    self.store_typed(slot.ty, dst, r);
                 }
             }
             Loc::Const(bits) => {
@@ -510,6 +556,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 }
                 if narrow && zext32 {
                     self.masm.copy_slot_zext32(dst, src);
+                } else if slot.ty == ValType::V128 {
+                    self.masm.copy_slot(dst, src);
+                    self.masm.copy_slot(addr_plus(dst, 8), addr_plus(src, 8));
                 } else {
                     self.masm.copy_slot(dst, src);
                 }
@@ -585,8 +634,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     fn check_block_types(&self, params: &[ValType], results: &[ValType]) -> Result<()> {
-        if params.iter().chain(results).any(|t| *t == ValType::V128) {
-            return Err(unsupported("v128 block type", self.offset));
+        if params.iter().chain(results).any(|t| *t == ValType::V128) && self.slot_stride < 16 {
+            return Err(unsupported("v128 block type without SIMD", self.offset));
         }
         Ok(())
     }
@@ -624,12 +673,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 Some(home) => self.masm.mov(dst, home),
                 None => {
                     let addr = self.local_addr(i);
-                    self.masm.load(load_kind(slot.ty), dst, addr)
+                    self.load_typed(slot.ty, dst, addr)
                 }
             },
             Loc::Spilled => {
                 let addr = self.slot_addr(depth);
-                self.masm.load(load_kind(slot.ty), dst, addr)
+                self.load_typed(slot.ty, dst, addr)
             }
             Loc::Flags(c) => self.masm.set_cond(c, dst),
         }
@@ -852,7 +901,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 }
                 self.masm.bind(else_label);
                 let addr = self.slot_addr(frame.height);
-                self.masm.load(load_kind(frame.results[0]), r, addr);
+                self.load_typed(frame.results[0], r, addr);
             } else {
                 self.masm.bind(else_label);
             }
@@ -966,9 +1015,6 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     fn visit_global_get(&mut self, index: u32) -> Result<()> {
         let ty = self.env.info.globals[index as usize].content;
-        if ty == ValType::V128 {
-            return Err(unsupported("v128 global", self.offset));
-        }
         let ptr = self.alloc(RegClass::Int);
         self.masm
             .load(LoadKind::I64, ptr, Addr::Vmctx(self.env.offsets.global(index)));
@@ -977,7 +1023,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.push_reg(ty, ptr);
         } else {
             let dst = self.alloc(RegClass::Float);
-            self.masm.load(load_kind(ty), dst, Addr::Base(ptr, 0));
+            self.load_typed(ty, dst, Addr::Base(ptr, 0));
             self.free(ptr);
             self.push_reg(ty, dst);
         }
@@ -986,14 +1032,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     fn visit_global_set(&mut self, index: u32) -> Result<()> {
         let ty = self.env.info.globals[index as usize].content;
-        if ty == ValType::V128 {
-            return Err(unsupported("v128 global", self.offset));
-        }
         let (_, value) = self.pop_to_reg();
         let ptr = self.alloc(RegClass::Int);
         self.masm
             .load(LoadKind::I64, ptr, Addr::Vmctx(self.env.offsets.global(index)));
-        self.masm.store(store_kind(ty), Addr::Base(ptr, 0), value);
+        self.store_typed(ty, Addr::Base(ptr, 0), value);
         self.free(ptr);
         self.free(value);
         Ok(())
@@ -1056,7 +1099,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             I64Const { value } => self.push_const(ValType::I64, *value as u64),
             F32Const { value } => self.push_const(ValType::F32, value.bits() as u64),
             F64Const { value } => self.push_const(ValType::F64, value.bits()),
-            _ => self.visit_numeric_or_memory(op)?,
+            _ => match self.visit_simd(op) {
+                Some(result) => result?,
+                None => self.visit_numeric_or_memory(op)?,
+            },
         }
         Ok(())
     }

@@ -356,4 +356,11 @@ pub trait MacroAssembler {
     /// The shared exit of builtins that return a trap code: traps with the code held in
     /// `builtin_result_reg`.
     fn trap_stub_dynamic(&mut self);
+
+    // ---- SIMD
+    /// The vector operations of this ISA, if it compiles SIMD (see [`crate::compiler::simd`]).
+    /// Provided: an ISA without SIMD support need not implement anything.
+    fn simd(&mut self) -> Option<&mut dyn crate::compiler::simd::SimdMasm> {
+        None
+    }
 }

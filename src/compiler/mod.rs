@@ -34,9 +34,10 @@
 //!   runtime clears it).
 //! - Traps leave through `VMRuntime::trap_exit` (see [`crate::runtime::entry`]).
 //!
-//! ## Not supported yet (compile error "unsupported: ...")
-//! SIMD (any v128 value). It fits the design: v128 values live in XMM registers and take two
-//! frame slots.
+//! ## SIMD
+//! v128 values live in vector (`Float`-class) registers and take two frame slots; the
+//! vector operations go through [`simd::SimdMasm`], reached with `MacroAssembler::simd` (an
+//! ISA returning `None` rejects SIMD code with "unsupported: SIMD on this ISA").
 
 pub mod control;
 pub mod frontend;
@@ -44,6 +45,7 @@ pub mod isa;
 pub mod masm;
 mod ops;
 pub mod regalloc;
+pub mod simd;
 pub mod value_stack;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -91,7 +93,7 @@ pub fn compile_module(
         });
     }
     let features = CpuFeatures::detect();
-    if !features.sse41 {
+    if !features.sse41 || !features.ssse3 {
         return Err(Error::Compile {
             message: "unsupported: CPU without SSE4.1".into(),
             offset: None,
@@ -148,7 +150,7 @@ fn compile_x64(
         }
         let usage = frontend::LocalUsage::scan(&body);
         fc.pin_memory(&usage);
-        fc.pin_locals(&usage);
+        fc.pin_locals(&usage)?;
         fc.begin();
         let mut ops = body.get_operators_reader()?;
         while !ops.eof() {

@@ -2,7 +2,7 @@
 
 use wasmparser::{MemArg, Operator};
 
-use crate::compiler::frontend::{unsupported, BuiltinArg, FuncCompiler};
+use crate::compiler::frontend::{addr_plus, unsupported, BuiltinArg, FuncCompiler};
 use crate::compiler::masm::*;
 use crate::compiler::value_stack::{class_of, Loc};
 use crate::error::{Result, TrapKind};
@@ -316,6 +316,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                     if b.loc == Loc::Spilled {
                         let (dst, src) = (self.slot_addr(a_depth), self.slot_addr(b_depth));
                         self.masm.copy_slot(dst, src);
+                        if b.ty == ValType::V128 {
+                            self.masm.copy_slot(addr_plus(dst, 8), addr_plus(src, 8));
+                        }
                     }
                     self.stack.push(b.ty, b.loc);
                 }
@@ -329,9 +332,6 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             }
         };
         let (ty, other) = self.pop_to_reg();
-        if ty == ValType::V128 {
-            return Err(unsupported("v128 select", self.offset));
-        }
         let (_, dst) = self.pop_to_reg();
         if let Some(r) = cond_reg {
             self.masm.test(Size::S32, r);
@@ -353,7 +353,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// Bounds-checks an access of `size` bytes at `index + offset` (index popped from the
     /// stack) and returns its address plus the registers the caller owns (and frees) after
     /// the access.
-    fn heap_address(&mut self, offset: u64, size: u32) -> (Addr, [Option<Reg>; 2]) {
+    pub(crate) fn heap_address(&mut self, offset: u64, size: u32) -> (Addr, [Option<Reg>; 2]) {
         let end_offset = offset + size as u64;
         let oob = self.trap(TrapKind::MemoryOutOfBounds);
         let min_bytes = self.env.info.memories.first().map_or(0, |m| m.min as u64 * PAGE_SIZE);

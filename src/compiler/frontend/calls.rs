@@ -1,7 +1,7 @@
 //! Calls: direct, imported and indirect, through the outgoing argument area.
 
 use crate::abi;
-use crate::compiler::frontend::{load_kind, unsupported, FuncCompiler};
+use crate::compiler::frontend::{addr_plus, FuncCompiler};
 use crate::compiler::masm::*;
 use crate::compiler::value_stack::{class_of, Loc};
 use crate::error::{Result, TrapKind};
@@ -11,9 +11,6 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// Stores the top `params.len()` entries into the outgoing argument area and pops them;
     /// then spills every register (the callee clobbers them all).
     fn prepare_call(&mut self, ty: &FuncType) -> Result<()> {
-        if ty.params.iter().chain(&ty.results).any(|t| *t == ValType::V128) {
-            return Err(unsupported("v128 call signature", self.offset));
-        }
         self.max_outgoing_slots = self.max_outgoing_slots.max(abi::arg_area_slots(ty));
         let slots = abi::param_slots(ty);
         let base = self.stack.len() - ty.params.len();
@@ -33,12 +30,15 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             let src = Addr::Outgoing(abi::SLOT_SIZE * slot_index as i32);
             match self.regs.try_alloc(class_of(*ty)) {
                 Some(r) => {
-                    self.masm.load(load_kind(*ty), r, src);
+                    self.load_typed(*ty, r, src);
                     self.push_reg(*ty, r);
                 }
                 None => {
                     let dst = self.slot_addr(self.stack.len());
                     self.masm.copy_slot(dst, src);
+                    if *ty == ValType::V128 {
+                        self.masm.copy_slot(addr_plus(dst, 8), addr_plus(src, 8));
+                    }
                     self.stack.push(*ty, Loc::Spilled);
                 }
             }

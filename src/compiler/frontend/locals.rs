@@ -26,6 +26,8 @@ pub struct LocalUsage {
     pub written: Vec<bool>,
     /// Loop-weighted count of linear-memory loads and stores.
     pub memory_weight: u32,
+    /// Whether the body has SIMD (0xfd-prefixed) operators.
+    pub simd: bool,
 }
 
 impl LocalUsage {
@@ -38,7 +40,12 @@ impl LocalUsage {
         // Nesting of control frames: true for loops.
         let mut frames: Vec<bool> = Vec::new();
         let mut loops = 0u32;
+        let (bytes, start) = (body.as_bytes(), body.range().start);
         while !reader.eof() {
+            let at = reader.original_position().wrapping_sub(start) as usize;
+            if bytes.get(at) == Some(&0xfd) {
+                usage.simd = true;
+            }
             let Ok(op) = reader.read() else { break };
             let (index, write) = match op {
                 Operator::Block { .. } | Operator::If { .. } => {
@@ -106,10 +113,15 @@ impl LocalUsage {
 impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// Gives the most used locals a register of their own for the whole function. Locals
     /// used fewer than twice stay in the frame.
-    pub fn pin_locals(&mut self, usage: &LocalUsage) {
+    ///
+    /// Also sizes the value-stack slots for v128 when the body has SIMD operators.
+    pub fn pin_locals(&mut self, usage: &LocalUsage) -> crate::error::Result<()> {
+        if usage.simd && self.slot_stride < 16 {
+            self.enable_v128()?;
+        }
         let mut hot: Vec<(u32, usize)> = (0..self.locals.len())
             .filter_map(|i| usage.weight.get(i).map(|w| (*w, i)))
-            .filter(|(w, _)| *w >= 2)
+            .filter(|(w, i)| *w >= 2 && self.locals[*i].ty != ValType::V128)
             .collect();
         hot.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut taken = [0usize; 2];
@@ -125,6 +137,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 self.locals[i].written = usage.written.get(i).copied().unwrap_or(false);
             }
         }
+        Ok(())
     }
 
     /// Keeps memory 0's `VMMemoryDef` pointer and base address in registers for the whole

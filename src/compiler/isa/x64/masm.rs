@@ -80,7 +80,7 @@ impl X64Masm {
         self.asm.align(16, 0xcc);
     }
 
-    fn parts(addr: Addr) -> (u8, Option<u8>, i32) {
+    pub(super) fn parts(addr: Addr) -> (u8, Option<u8>, i32) {
         match addr {
             Addr::Frame(d) => (RBP, None, d),
             Addr::Outgoing(d) => (RSP, None, d),
@@ -820,6 +820,10 @@ impl MacroAssembler for X64Masm {
             // registers are kept zero-extended.
             ; mov eax, eax
         );
+    }
+
+    fn simd(&mut self) -> Option<&mut dyn crate::compiler::simd::SimdMasm> {
+        Some(self)
     }
 
     fn trap_stub_dynamic(&mut self) {

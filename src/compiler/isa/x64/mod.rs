@@ -3,6 +3,7 @@
 pub mod float;
 pub mod masm;
 pub mod regs;
+pub mod simd;
 
 /// The assembler all x86-64 code of a module is emitted into.
 pub type Asm = dynasmrt::VecAssembler<dynasmrt::x64::X64Relocation>;
@@ -24,6 +25,10 @@ pub struct CpuFeatures {
     pub bmi1: bool,
     pub popcnt: bool,
     pub sse41: bool,
+    /// `pcmpgtq` (otherwise emulated).
+    pub sse42: bool,
+    /// `pshufb`, `pabs*`, `pmaddubsw`, `pmulhrsw` (required with SSE4.1).
+    pub ssse3: bool,
 }
 
 impl CpuFeatures {
@@ -35,6 +40,8 @@ impl CpuFeatures {
                 bmi1: std::is_x86_feature_detected!("bmi1"),
                 popcnt: std::is_x86_feature_detected!("popcnt"),
                 sse41: std::is_x86_feature_detected!("sse4.1"),
+                sse42: std::is_x86_feature_detected!("sse4.2"),
+                ssse3: std::is_x86_feature_detected!("ssse3"),
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
