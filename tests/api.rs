@@ -178,7 +178,6 @@ fn reference_values_round_trip() {
 }
 
 #[test]
-#[ignore = "SIMD (v128) is not compiled yet: issue #5 turns this on"]
 fn v128_values_round_trip() {
     let store = Store::new();
     let inst = instantiate(
