@@ -15,5 +15,7 @@ mod misc;
 mod numeric;
 #[path = "compiler/random.rs"]
 mod random;
+#[path = "compiler/simd.rs"]
+mod simd;
 #[path = "compiler/spec.rs"]
 mod spec;

@@ -298,3 +298,6 @@ impl SimdMasm for X64Masm {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
