@@ -159,7 +159,8 @@ pub trait SimdMasm {
     /// integer shapes, a float register for float shapes. May clobber `src`.
     fn splat(&mut self, shape: Shape, dst: Reg, src: Reg) -> VResult;
     /// `dst = src[lane]` (`signed` for the `_s` extracts of narrow lanes).
-    fn extract_lane(&mut self, shape: Shape, signed: bool, lane: u8, dst: Reg, src: Reg) -> VResult;
+    fn extract_lane(&mut self, shape: Shape, signed: bool, lane: u8, dst: Reg, src: Reg)
+        -> VResult;
     /// `dst[lane] = value`.
     fn replace_lane(&mut self, shape: Shape, lane: u8, dst: Reg, value: Reg) -> VResult;
     /// `dst = shuffle(dst, rhs, lanes)`.

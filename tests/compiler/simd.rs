@@ -8,7 +8,9 @@ fn v128_spills_under_register_pressure() {
     // 20 live v128 values (more than the allocatable XMM registers), summed at the end.
     let mut body = String::new();
     for i in 0..20 {
-        body.push_str(&format!("(i32x4.splat (i32.add (local.get 0) (i32.const {i})))\n"));
+        body.push_str(&format!(
+            "(i32x4.splat (i32.add (local.get 0) (i32.const {i})))\n"
+        ));
     }
     for _ in 0..19 {
         body.push_str("i32x4.add\n");
@@ -69,4 +71,23 @@ fn v128_across_calls_blocks_and_branches() {
     assert_eq!(inst.call("sel", &[0]), Ok(4));
     assert_eq!(inst.call("if_v128", &[1]), Ok(8));
     assert_eq!(inst.call("if_v128", &[0]), Ok((-8i32) as u32 as u64));
+}
+
+#[test]
+fn v128_types_without_simd_operators() {
+    // No 0xfd opcode in these bodies: the pre-scan must still size the slots for v128.
+    let wat = r#"(module
+      (func (export "blk") (param $c i32) (result i32)
+        (block (result v128) (br_if 1 (i32.const 7) (local.get $c)) unreachable)
+        drop (i32.const 1))
+      (func (export "sel") (param $c i32) (result i32)
+        (block (result i32)
+          (i32.const 9)
+          (br_if 0 (i32.eqz (local.get $c)))
+          drop
+          (select (result v128) (unreachable) (unreachable) (local.get $c))
+          drop (i32.const 2))))"#;
+    let mut inst = Instance::new(wat);
+    assert_eq!(inst.call("blk", &[1]), Ok(7));
+    assert_eq!(inst.call("sel", &[0]), Ok(9));
 }

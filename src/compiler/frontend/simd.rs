@@ -13,7 +13,9 @@ use crate::types::ValType;
 impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// The SIMD interface; only called once `enable_v128` succeeded.
     pub(crate) fn vm(&mut self) -> &mut dyn SimdMasm {
-        self.masm.simd().expect("SIMD checked when v128 was enabled")
+        self.masm
+            .simd()
+            .expect("SIMD checked when v128 was enabled")
     }
 
     fn check(&self, r: VResult, op: &Operator<'_>) -> Result<()> {
@@ -31,9 +33,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     pub(crate) fn visit_simd(&mut self, op: &Operator<'_>) -> Option<Result<()>> {
         let kind = simd_kind(op)?;
         if self.slot_stride < 16 {
-            if let Err(e) = self.enable_v128() {
-                return Some(Err(e));
-            }
+            // The stride cannot change once slots are in use: the pre-scan must have seen
+            // this operator (or the ISA has no SIMD).
+            return Some(self.enable_v128().and(Err(unsupported(
+                "SIMD operator missed by the pre-scan",
+                self.offset,
+            ))));
         }
         Some(self.visit_simd_kind(op, kind))
     }

@@ -16,7 +16,13 @@ const NEQ: i8 = 4;
 
 impl X64Masm {
     /// Float binary operations; `Ok(false)` when `op` is not one.
-    pub(super) fn float_binary(&mut self, op: VOp, d: u8, s: u8, t: u8) -> Result<bool, &'static str> {
+    pub(super) fn float_binary(
+        &mut self,
+        op: VOp,
+        d: u8,
+        s: u8,
+        t: u8,
+    ) -> Result<bool, &'static str> {
         use VOp::*;
         let a = &mut self.asm;
         match op {

@@ -34,29 +34,40 @@ impl X64Masm {
         }
     }
 
-    /// `d = d > s` (signed lanes); may clobber `t` and xmm15 for i64x2.
-    fn pcmpgt(&mut self, shape: Shape, d: u8, s: u8, t: u8) {
+    /// `d = d > s` (signed lanes), or `d = s > d` with `swap`; clobbers `t` and xmm15.
+    fn pcmpgt(&mut self, shape: Shape, d: u8, s: u8, t: u8, swap: bool) {
         let sse42 = self.features.sse42;
         let a = &mut self.asm;
+        if shape == Shape::I64x2 && !sse42 {
+            // x > y: the high dwords decide unless equal; then the borrow of `y - x` does.
+            let (x, y) = if swap { (s, d) } else { (d, s) };
+            asm!(a
+                ; movaps Rx(t), Rx(y)
+                ; psubq Rx(t), Rx(x)
+                ; movaps Rx(X15), Rx(d)
+                ; pcmpeqd Rx(X15), Rx(s)
+                ; pand Rx(t), Rx(X15)
+                ; movaps Rx(X15), Rx(x)
+                ; pcmpgtd Rx(X15), Rx(y)
+                ; por Rx(t), Rx(X15)
+                ; pshufd Rx(d), Rx(t), 0xf5u8 as i8
+            );
+            return;
+        }
+        let (dst, src) = if swap {
+            asm!(a; movaps Rx(t), Rx(s));
+            (t, d)
+        } else {
+            (d, s)
+        };
         match shape {
-            Shape::I8x16 => asm!(a; pcmpgtb Rx(d), Rx(s)),
-            Shape::I16x8 => asm!(a; pcmpgtw Rx(d), Rx(s)),
-            Shape::I32x4 => asm!(a; pcmpgtd Rx(d), Rx(s)),
-            _ if sse42 => asm!(a; pcmpgtq Rx(d), Rx(s)),
-            _ => {
-                // High dwords decide unless equal; then the borrow of `s - d` does.
-                asm!(a
-                    ; movaps Rx(t), Rx(s)
-                    ; psubq Rx(t), Rx(d)
-                    ; movaps Rx(X15), Rx(d)
-                    ; pcmpeqd Rx(X15), Rx(s)
-                    ; pand Rx(t), Rx(X15)
-                    ; movaps Rx(X15), Rx(d)
-                    ; pcmpgtd Rx(X15), Rx(s)
-                    ; por Rx(t), Rx(X15)
-                    ; pshufd Rx(d), Rx(t), 0xf5u8 as i8
-                );
-            }
+            Shape::I8x16 => asm!(a; pcmpgtb Rx(dst), Rx(src)),
+            Shape::I16x8 => asm!(a; pcmpgtw Rx(dst), Rx(src)),
+            Shape::I32x4 => asm!(a; pcmpgtd Rx(dst), Rx(src)),
+            _ => asm!(a; pcmpgtq Rx(dst), Rx(src)),
+        }
+        if swap {
+            asm!(a; movaps Rx(d), Rx(t));
         }
     }
 
@@ -85,19 +96,16 @@ impl X64Masm {
                 self.pcmpeq(shape, d, s);
                 self.vnot(d, t);
             }
-            Cmp::GtS => self.pcmpgt(shape, d, s, t),
+            Cmp::GtS => self.pcmpgt(shape, d, s, t, false),
             Cmp::LeS => {
-                self.pcmpgt(shape, d, s, t);
+                self.pcmpgt(shape, d, s, t, false);
                 self.vnot(d, t);
             }
-            Cmp::LtS | Cmp::GeS => {
-                // a < b  <=>  b > a
-                asm!(self.asm; movaps Rx(t), Rx(s));
-                self.pcmpgt(shape, t, d, X15);
-                asm!(self.asm; movaps Rx(d), Rx(t));
-                if cmp == Cmp::GeS {
-                    self.vnot(d, t);
-                }
+            // a < b  <=>  b > a
+            Cmp::LtS => self.pcmpgt(shape, d, s, t, true),
+            Cmp::GeS => {
+                self.pcmpgt(shape, d, s, t, true);
+                self.vnot(d, t);
             }
             Cmp::GeU | Cmp::LtU => {
                 // a >= b  <=>  max(a, b) == a
@@ -120,7 +128,13 @@ impl X64Masm {
     }
 
     /// Integer binary operations; `Ok(false)` when `op` is not one.
-    pub(super) fn int_binary(&mut self, op: VOp, d: u8, s: u8, t: u8) -> Result<bool, &'static str> {
+    pub(super) fn int_binary(
+        &mut self,
+        op: VOp,
+        d: u8,
+        s: u8,
+        t: u8,
+    ) -> Result<bool, &'static str> {
         use Shape::*;
         use VOp::*;
         let cmp = match op {
@@ -227,24 +241,36 @@ impl X64Masm {
                 ; pmuludq Rx(d), Rx(s)
                 ; paddq Rx(d), Rx(t)
             ),
-            I16x8ExtMulLowI8x16S => asm!(a; pmovsxbw Rx(d), Rx(d); pmovsxbw Rx(t), Rx(s); pmullw Rx(d), Rx(t)),
-            I16x8ExtMulLowI8x16U => asm!(a; pmovzxbw Rx(d), Rx(d); pmovzxbw Rx(t), Rx(s); pmullw Rx(d), Rx(t)),
+            I16x8ExtMulLowI8x16S => {
+                asm!(a; pmovsxbw Rx(d), Rx(d); pmovsxbw Rx(t), Rx(s); pmullw Rx(d), Rx(t))
+            }
+            I16x8ExtMulLowI8x16U => {
+                asm!(a; pmovzxbw Rx(d), Rx(d); pmovzxbw Rx(t), Rx(s); pmullw Rx(d), Rx(t))
+            }
             I16x8ExtMulHighI8x16S => asm!(a
                 ; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pshufd Rx(t), Rx(s), 0xee_u8 as i8
                 ; pmovsxbw Rx(d), Rx(d); pmovsxbw Rx(t), Rx(t); pmullw Rx(d), Rx(t)),
             I16x8ExtMulHighI8x16U => asm!(a
                 ; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pshufd Rx(t), Rx(s), 0xee_u8 as i8
                 ; pmovzxbw Rx(d), Rx(d); pmovzxbw Rx(t), Rx(t); pmullw Rx(d), Rx(t)),
-            I32x4ExtMulLowI16x8S => asm!(a; pmovsxwd Rx(d), Rx(d); pmovsxwd Rx(t), Rx(s); pmulld Rx(d), Rx(t)),
-            I32x4ExtMulLowI16x8U => asm!(a; pmovzxwd Rx(d), Rx(d); pmovzxwd Rx(t), Rx(s); pmulld Rx(d), Rx(t)),
+            I32x4ExtMulLowI16x8S => {
+                asm!(a; pmovsxwd Rx(d), Rx(d); pmovsxwd Rx(t), Rx(s); pmulld Rx(d), Rx(t))
+            }
+            I32x4ExtMulLowI16x8U => {
+                asm!(a; pmovzxwd Rx(d), Rx(d); pmovzxwd Rx(t), Rx(s); pmulld Rx(d), Rx(t))
+            }
             I32x4ExtMulHighI16x8S => asm!(a
                 ; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pshufd Rx(t), Rx(s), 0xee_u8 as i8
                 ; pmovsxwd Rx(d), Rx(d); pmovsxwd Rx(t), Rx(t); pmulld Rx(d), Rx(t)),
             I32x4ExtMulHighI16x8U => asm!(a
                 ; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pshufd Rx(t), Rx(s), 0xee_u8 as i8
                 ; pmovzxwd Rx(d), Rx(d); pmovzxwd Rx(t), Rx(t); pmulld Rx(d), Rx(t)),
-            I64x2ExtMulLowI32x4S => asm!(a; pshufd Rx(d), Rx(d), 0x50; pshufd Rx(t), Rx(s), 0x50; pmuldq Rx(d), Rx(t)),
-            I64x2ExtMulLowI32x4U => asm!(a; pshufd Rx(d), Rx(d), 0x50; pshufd Rx(t), Rx(s), 0x50; pmuludq Rx(d), Rx(t)),
+            I64x2ExtMulLowI32x4S => {
+                asm!(a; pshufd Rx(d), Rx(d), 0x50; pshufd Rx(t), Rx(s), 0x50; pmuldq Rx(d), Rx(t))
+            }
+            I64x2ExtMulLowI32x4U => {
+                asm!(a; pshufd Rx(d), Rx(d), 0x50; pshufd Rx(t), Rx(s), 0x50; pmuludq Rx(d), Rx(t))
+            }
             I64x2ExtMulHighI32x4S => asm!(a
                 ; pshufd Rx(d), Rx(d), 0xfa_u8 as i8; pshufd Rx(t), Rx(s), 0xfa_u8 as i8; pmuldq Rx(d), Rx(t)),
             I64x2ExtMulHighI32x4U => asm!(a
@@ -312,12 +338,24 @@ impl X64Masm {
             I32x4ExtendLowI16x8U => asm!(a; pmovzxwd Rx(d), Rx(d)),
             I64x2ExtendLowI32x4S => asm!(a; pmovsxdq Rx(d), Rx(d)),
             I64x2ExtendLowI32x4U => asm!(a; pmovzxdq Rx(d), Rx(d)),
-            I16x8ExtendHighI8x16S => asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovsxbw Rx(d), Rx(d)),
-            I16x8ExtendHighI8x16U => asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovzxbw Rx(d), Rx(d)),
-            I32x4ExtendHighI16x8S => asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovsxwd Rx(d), Rx(d)),
-            I32x4ExtendHighI16x8U => asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovzxwd Rx(d), Rx(d)),
-            I64x2ExtendHighI32x4S => asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovsxdq Rx(d), Rx(d)),
-            I64x2ExtendHighI32x4U => asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovzxdq Rx(d), Rx(d)),
+            I16x8ExtendHighI8x16S => {
+                asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovsxbw Rx(d), Rx(d))
+            }
+            I16x8ExtendHighI8x16U => {
+                asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovzxbw Rx(d), Rx(d))
+            }
+            I32x4ExtendHighI16x8S => {
+                asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovsxwd Rx(d), Rx(d))
+            }
+            I32x4ExtendHighI16x8U => {
+                asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovzxwd Rx(d), Rx(d))
+            }
+            I64x2ExtendHighI32x4S => {
+                asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovsxdq Rx(d), Rx(d))
+            }
+            I64x2ExtendHighI32x4U => {
+                asm!(a; pshufd Rx(d), Rx(d), 0xee_u8 as i8; pmovzxdq Rx(d), Rx(d))
+            }
             _ => return Ok(false),
         }
         Ok(true)
@@ -341,8 +379,12 @@ impl X64Masm {
                         self.splat16(X15, 0x00ff);
                         asm!(self.asm; pand Rx(t), Rx(X15); pand Rx(d), Rx(X15); packuswb Rx(d), Rx(t));
                     }
-                    VShift::ShrS => asm!(a; psraw Rx(t), Rx(X15); psraw Rx(d), Rx(X15); packsswb Rx(d), Rx(t)),
-                    VShift::ShrU => asm!(a; psrlw Rx(t), Rx(X15); psrlw Rx(d), Rx(X15); packuswb Rx(d), Rx(t)),
+                    VShift::ShrS => {
+                        asm!(a; psraw Rx(t), Rx(X15); psraw Rx(d), Rx(X15); packsswb Rx(d), Rx(t))
+                    }
+                    VShift::ShrU => {
+                        asm!(a; psrlw Rx(t), Rx(X15); psrlw Rx(d), Rx(X15); packuswb Rx(d), Rx(t))
+                    }
                 }
             }
             Shape::I16x8 => {

@@ -175,8 +175,12 @@ impl SimdMasm for X64Masm {
         let (d, s) = (dst.hw, src.hw);
         let a = &mut self.asm;
         match shape {
-            Shape::I8x16 => asm!(a; movd Rx(d), Rd(s); pxor Rx(X15), Rx(X15); pshufb Rx(d), Rx(X15)),
-            Shape::I16x8 => asm!(a; movd Rx(d), Rd(s); pshuflw Rx(d), Rx(d), 0; pshufd Rx(d), Rx(d), 0),
+            Shape::I8x16 => {
+                asm!(a; movd Rx(d), Rd(s); pxor Rx(X15), Rx(X15); pshufb Rx(d), Rx(X15))
+            }
+            Shape::I16x8 => {
+                asm!(a; movd Rx(d), Rd(s); pshuflw Rx(d), Rx(d), 0; pshufd Rx(d), Rx(d), 0)
+            }
             Shape::I32x4 => asm!(a; movd Rx(d), Rd(s); pshufd Rx(d), Rx(d), 0),
             Shape::I64x2 => asm!(a; movq Rx(d), Rq(s); punpcklqdq Rx(d), Rx(d)),
             Shape::F32x4 => asm!(a; movaps Rx(d), Rx(s); shufps Rx(d), Rx(d), 0),
@@ -185,7 +189,14 @@ impl SimdMasm for X64Masm {
         Ok(())
     }
 
-    fn extract_lane(&mut self, shape: Shape, signed: bool, lane: u8, dst: Reg, src: Reg) -> VResult {
+    fn extract_lane(
+        &mut self,
+        shape: Shape,
+        signed: bool,
+        lane: u8,
+        dst: Reg,
+        src: Reg,
+    ) -> VResult {
         let (d, s) = (dst.hw, src.hw);
         let l = lane as i8;
         let a = &mut self.asm;
@@ -205,7 +216,9 @@ impl SimdMasm for X64Masm {
             Shape::I32x4 => asm!(a; pextrd Rd(d), Rx(s), l),
             Shape::I64x2 => asm!(a; pextrq Rq(d), Rx(s), l),
             Shape::F32x4 => asm!(a; pshufd Rx(d), Rx(s), l),
-            Shape::F64x2 => asm!(a; pshufd Rx(d), Rx(s), if lane == 0 { 0x44 } else { 0xee_u8 as i8 }),
+            Shape::F64x2 => {
+                asm!(a; pshufd Rx(d), Rx(s), if lane == 0 { 0x44 } else { 0xee_u8 as i8 })
+            }
         }
         Ok(())
     }

@@ -15,7 +15,8 @@ type BinFn = unsafe extern "sysv64" fn(*const u128, *const u128, *mut u128);
 fn compile(op: VOp, features: CpuFeatures) -> CodeMemory {
     let mut m = X64Masm::new(features);
     asm!(m.asm; movdqu xmm0, [rdi]; movdqu xmm1, [rsi]);
-    m.binary(op, Reg::float(0), Reg::float(1), Reg::float(2)).unwrap();
+    m.binary(op, Reg::float(0), Reg::float(1), Reg::float(2))
+        .unwrap();
     asm!(m.asm; movdqu [rdx], xmm0; ret);
     let bytes = m.asm.finalize().unwrap();
     CodeMemory::new(&bytes).unwrap()
@@ -34,8 +35,22 @@ fn i64x2_compares_without_sse42_match_pcmpgtq() {
     if !native.sse42 {
         return;
     }
-    let emulated = CpuFeatures { sse42: false, ..native };
-    let edge = [0u64, 1, 2, u64::MAX, u64::MAX - 1, 1 << 63, (1 << 63) - 1, 1 << 32, (1 << 32) - 1, 0xffff_ffff_0000_0000];
+    let emulated = CpuFeatures {
+        sse42: false,
+        ..native
+    };
+    let edge = [
+        0u64,
+        1,
+        2,
+        u64::MAX,
+        u64::MAX - 1,
+        1 << 63,
+        (1 << 63) - 1,
+        1 << 32,
+        (1 << 32) - 1,
+        0xffff_ffff_0000_0000,
+    ];
     let mut values: Vec<u64> = edge.to_vec();
     let mut x = 0x9e37_79b9_7f4a_7c15u64;
     for _ in 0..64 {
@@ -50,7 +65,11 @@ fn i64x2_compares_without_sse42_match_pcmpgtq() {
         for &a in &values {
             for &b in values.iter().step_by(3) {
                 let (va, vb) = (a as u128 | (b as u128) << 64, b as u128 | (a as u128) << 64);
-                assert_eq!(run(&fast, va, vb), run(&slow, va, vb), "{op:?} {a:#x} {b:#x}");
+                assert_eq!(
+                    run(&fast, va, vb),
+                    run(&slow, va, vb),
+                    "{op:?} {a:#x} {b:#x}"
+                );
             }
         }
     }
