@@ -122,7 +122,7 @@ impl fmt::Display for Trap {
 pub enum Error {
     /// The module bytes are malformed or invalid; `offset` is the byte offset in the binary.
     Compile { message: String, offset: Option<usize> },
-    /// Instantiation failed: an import is missing or has the wrong type, or a segment does not fit.
+    /// Instantiation failed: an import is missing or has the wrong type.
     Link(String),
     /// Wasm code trapped.
     Trap(Trap),

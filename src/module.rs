@@ -159,6 +159,10 @@ impl Module {
             if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
                 bodies.push((func, body));
             }
+            if let Payload::MemorySection(reader) = &payload {
+                let range = reader.range();
+                check_memory_limit_encoding(&bytes[range.start as usize..range.end as usize], range.start as usize)?;
+            }
             read_payload(&mut info, payload)?;
         }
         let code = compiler::compile_module(&info, bodies)?;
@@ -269,6 +273,47 @@ fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
         Operator::End => Ok(value),
         _ => Err(unsupported("extended constant expression", offset)),
     }
+}
+
+/// Reads one unsigned LEB128 of at most `max_bytes` bytes; returns the value and its length.
+fn read_leb_u64(bytes: &[u8], max_bytes: usize) -> Option<(u64, usize)> {
+    let mut value = 0u64;
+    for (i, &b) in bytes.iter().enumerate().take(max_bytes) {
+        value |= u64::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+/// wasmparser reads memory limits as 64-bit LEB128 for every memory; a 32-bit memory's limits
+/// must be at most 5 bytes long ("integer representation too long" otherwise).
+fn check_memory_limit_encoding(section: &[u8], start: usize) -> Result<()> {
+    let malformed = |at: usize| Error::Compile {
+        message: "integer representation too long".into(),
+        offset: Some(start + at),
+    };
+    let Some((count, mut at)) = read_leb_u64(section, 5) else { return Ok(()) };
+    for _ in 0..count {
+        let Some(&flags) = section.get(at) else { return Ok(()) };
+        at += 1;
+        if flags & 0x04 != 0 {
+            return Ok(()); // memory64: 64-bit limits are legitimate (and rejected elsewhere)
+        }
+        let fields = if flags & 0x01 != 0 { 2 } else { 1 };
+        for _ in 0..fields {
+            match read_leb_u64(&section[at..], 5) {
+                Some((_, len)) => at += len,
+                None if section.len() > at => return Err(malformed(at)),
+                None => return Ok(()),
+            }
+        }
+        if flags & 0x08 != 0 {
+            return Ok(()); // custom page size: not ours to decode further
+        }
+    }
+    Ok(())
 }
 
 fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {

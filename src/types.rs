@@ -131,7 +131,8 @@ pub enum Val {
     V128(u128),
     /// A function reference; `None` is `ref.null func`.
     FuncRef(Option<Func>),
-    /// An external reference as an opaque non-null host handle; `None` is `ref.null extern`.
+    /// An external reference as an opaque host handle (any value but `u64::MAX`);
+    /// `None` is `ref.null extern`.
     ExternRef(Option<u64>),
 }
 

@@ -187,10 +187,9 @@ impl Store {
                 out[..8].copy_from_slice(&(p as u64).to_le_bytes());
             }
             Val::ExternRef(Some(h)) => {
-                if h == 0 {
-                    return Err(Error::usage("externref handle 0 is reserved for null"));
-                }
-                out[..8].copy_from_slice(&h.to_le_bytes());
+                // Stored shifted by one so that 0 can stay the null reference.
+                let word = h.checked_add(1).ok_or_else(|| Error::usage("externref handle u64::MAX is reserved"))?;
+                out[..8].copy_from_slice(&word.to_le_bytes());
             }
         }
         Ok(out)
@@ -206,7 +205,7 @@ impl Store {
             ValType::F32 => Val::F32(w32),
             ValType::F64 => Val::F64(w64),
             ValType::V128 => Val::V128(u128::from_le_bytes(*b)),
-            ValType::ExternRef => Val::ExternRef(if w64 == 0 { None } else { Some(w64) }),
+            ValType::ExternRef => Val::ExternRef(w64.checked_sub(1)),
             ValType::FuncRef => Val::FuncRef(if w64 == 0 {
                 None
             } else {
