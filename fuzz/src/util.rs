@@ -49,7 +49,7 @@ pub fn describe_module(wasm: &[u8]) -> String {
     match WAT_PRINTER.get().and_then(|p| if wasm.len() <= 4096 { p(wasm) } else { None }) {
         Some(wat) => format!("module ({} bytes):\n{wat}", wasm.len()),
         None => format!(
-            "module: {} bytes (print it with `cargo run --manifest-path fuzz/Cargo.toml --bin print_case -- <target> <input>`)",
+            "module: {} bytes (print it with `cargo run --manifest-path fuzz/Cargo.toml --example print_case -- <target> <input>`)",
             wasm.len()
         ),
     }

@@ -1,7 +1,7 @@
 //! Shows what a fuzz input does: the generated module as WAT, then a trace of every call on
 //! both engines (the check itself runs with `WAZERO_FUZZ_VERBOSE=1`).
 //!
-//! cargo run --manifest-path fuzz/Cargo.toml --no-default-features --bin print_case -- <target> <file>...
+//! cargo run --manifest-path fuzz/Cargo.toml --example print_case -- <target> <file>...
 
 use arbitrary::Unstructured;
 use wazero_fuzz::{differential, single_inst, validate};
