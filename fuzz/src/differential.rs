@@ -125,7 +125,7 @@ pub fn check(u: &mut Unstructured<'_>) -> Result<()> {
             let b = wi.call(&export.name, &args);
             if trace {
                 eprintln!(
-                    "call `{}` #{k} {}: wazero {} / wasmi {}",
+                    "call {:?} #{k} {}: wazero {} / wasmi {}",
                     export.name,
                     list(&args),
                     super::engines::show(&a),
@@ -133,15 +133,15 @@ pub fn check(u: &mut Unstructured<'_>) -> Result<()> {
                 );
             }
             if let Err(Failure::Error(e)) = &a {
-                fail(format!("call of export `{}` with args {}: wazero error: {e}", export.name, list(&args)));
+                fail(format!("call of export {:?} with args {}: wazero error: {e}", export.name, list(&args)));
             }
             match compare_call(&a, &b, &|_, x, y| x == y) {
                 Ok(CallVerdict::Same) => {}
                 Ok(CallVerdict::Stop) => return Ok(()),
-                Err(d) => fail(format!("call #{k} of export `{}` with args {}: {d}", export.name, list(&args))),
+                Err(d) => fail(format!("call #{k} of export {:?} with args {}: {d}", export.name, list(&args))),
             }
             if let Err(d) = compare_state(&wz, &wi) {
-                fail(format!("after call #{k} of export `{}` with args {}: {d}", export.name, list(&args)));
+                fail(format!("after call #{k} of export {:?} with args {}: {d}", export.name, list(&args)));
             }
         }
     }

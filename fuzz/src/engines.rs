@@ -278,7 +278,7 @@ pub fn compare_state(wz: &WazeroInstance, wi: &WasmiInstance) -> Result<(), Stri
                     (Some(a), Some(b)) if a == b => {}
                     (a, b) => {
                         return Err(format!(
-                            "exported global `{name}` differs: wazero {} vs wasmi {}",
+                            "exported global {name:?} differs: wazero {} vs wasmi {}",
                             a.map_or("<missing>".into(), |v| v.to_string()),
                             b.map_or("<missing>".into(), |v| v.to_string())
                         ))
@@ -290,7 +290,7 @@ pub fn compare_state(wz: &WazeroInstance, wi: &WasmiInstance) -> Result<(), Stri
                 let b = wi.memory(&name).unwrap_or_default();
                 if a.len() != b.len() {
                     return Err(format!(
-                        "exported memory `{name}` size differs: wazero {} bytes vs wasmi {} bytes",
+                        "exported memory {name:?} size differs: wazero {} bytes vs wasmi {} bytes",
                         a.len(),
                         b.len()
                     ));
@@ -301,7 +301,7 @@ pub fn compare_state(wz: &WazeroInstance, wi: &WasmiInstance) -> Result<(), Stri
                     let lo = first & !7;
                     let hi = (lo + 16).min(a.len());
                     return Err(format!(
-                        "exported memory `{name}` differs at {n} byte(s), first at offset {first:#x}: \
+                        "exported memory {name:?} differs at {n} byte(s), first at offset {first:#x}: \
                          wazero[{lo:#x}..{hi:#x}] = {:02x?} vs wasmi {:02x?}",
                         &a[lo..hi],
                         &b[lo..hi]
