@@ -2,6 +2,7 @@
 //! both engines (the check itself runs with `WAZERO_FUZZ_VERBOSE=1`).
 //!
 //! cargo run --manifest-path fuzz/Cargo.toml --example print_case -- <target> <file>...
+//! (`DUMP_WASM=out.wasm` also writes the differential module's binary.)
 
 use arbitrary::Unstructured;
 use wazero_fuzz::{differential, single_inst, validate};
@@ -26,7 +27,12 @@ fn main() {
         let mut u = Unstructured::new(&data);
         match target.as_str() {
             "differential" => match differential::module(&mut u) {
-                Ok(wasm) => println!("{}", wat(&wasm)),
+                Ok(wasm) => {
+                    if let Some(path) = std::env::var_os("DUMP_WASM") {
+                        std::fs::write(path, &wasm).unwrap();
+                    }
+                    println!("{}", wat(&wasm))
+                }
                 Err(e) => println!(";; input too short: {e}"),
             },
             "single_inst" => loop {
