@@ -7,6 +7,7 @@
 //! libFuzzer) replays the committed regressions and a fixed-seed smoke pass. Keep this file
 //! free of crate-level attributes and refer to sibling modules with `super::`.
 
+pub mod crash_dump;
 pub mod differential;
 pub mod engines;
 pub mod features;
