@@ -112,17 +112,17 @@ fn smoke(target: &'static str, seed: u64, n: usize, max_len: usize) {
 
 #[test]
 fn smoke_differential() {
-    smoke("differential", 0x5eed_0001, 200, 8192);
+    smoke("differential", 0x5eed_0001, 400, 8192);
 }
 
 #[test]
 fn smoke_single_inst() {
-    smoke("single_inst", 0x5eed_0002, 1000, 256);
+    smoke("single_inst", 0x5eed_0002, 2000, 256);
 }
 
 #[test]
 fn smoke_validate() {
-    smoke("validate", 0x5eed_0003, 300, 4096);
+    smoke("validate", 0x5eed_0003, 600, 4096);
 }
 
 /// The harness itself, independent of the compiler: every generated module is valid for the
