@@ -1,11 +1,57 @@
 //! The single-pass compiler: validates and compiles every function body of a module in one
 //! pass over its operators.
+//!
+//! Layout: [`frontend`] (Wasm semantics, driven per operator; numeric and memory operators
+//! in `ops`) over a lazy [`value_stack`], [`control`] frames and a [`regalloc`] free list; it
+//! emits through the ISA-neutral [`masm::MacroAssembler`], implemented per ISA under [`isa`].
+//!
+//! ## What generated code expects from the runtime
+//! Besides the calling convention of [`crate::abi`] and the layouts of
+//! [`crate::runtime::vmctx`]:
+//! - Every `VMContext` slot is filled before any code runs: runtime pointer, memory 0 (its
+//!   `VMMemoryDef`), global and table pointers, canonical type ids
+//!   ([`crate::runtime::typeids::type_id`]) and one `VMFuncRef` per function, imports first;
+//!   a local function's entry is `code.as_ptr() + func_offsets[i - num_imported_funcs]` with
+//!   its own instance's vmctx.
+//! - A funcref value (table element, `ref.func`, funcref global/local) is a
+//!   `*const VMFuncRef`, 0 = null; `ref.func` yields the address of the `VMFuncRef` inside the
+//!   instance's own vmctx, so a vmctx must outlive every table/global holding such pointers.
+//!   An externref is an opaque non-zero word (0 = null).
+//! - `VMMemoryDef::base` never moves; `len` is the byte size. An imported memory has at least
+//!   the declared minimum size (accesses below it skip the bounds check).
+//! - `memory.grow`, `table.grow/fill/copy` call the Rust builtins of `runtime::builtins`
+//!   (absolute addresses embedded in the code, SysV arguments: vmctx, the Wasm operands, then
+//!   table pointers read from the vmctx). `memory.grow` relies on the runtime's
+//!   `memory::grow_from_wasm`, `table.grow` on `TableInstance` keeping its `VMTableDef` first;
+//!   trapping builtins return 0 or a trap code.
+//! - `VMRuntime::stack_limit` bounds the frames (each prologue checks its whole frame);
+//!   `VMRuntime::interrupt != 0` makes the next loop header trap with `Interrupted` (the
+//!   runtime clears it).
+//! - Traps leave through `VMRuntime::trap_exit` (see [`crate::runtime::entry`]).
+//!
+//! ## Not supported yet (compile error "unsupported: ...")
+//! SIMD (any v128 value), `memory.init`, `data.drop`, `table.init`, `elem.drop`. They fit the design: v128 values live in XMM registers and take two frame
+//! slots; the bulk/table operations become builtin calls like `memory.grow`.
 
-use wasmparser::{FuncToValidate, FunctionBody, ValidatorResources};
+pub mod control;
+pub mod frontend;
+pub mod isa;
+pub mod masm;
+mod ops;
+pub mod regalloc;
+pub mod value_stack;
 
-use crate::error::Result;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use wasmparser::{FuncToValidate, FuncValidatorAllocations, FunctionBody, ValidatorResources};
+
+use crate::error::{Error, Result};
 use crate::module::ModuleInfo;
 use crate::runtime::code::CodeMemory;
+use frontend::{FuncCompiler, ModuleEnv};
+use isa::x64::masm::X64Masm;
+use isa::x64::CpuFeatures;
+use masm::MacroAssembler;
 
 /// Native code of a whole module.
 pub struct CompiledCode {
@@ -15,11 +61,108 @@ pub struct CompiledCode {
     pub func_offsets: Vec<usize>,
 }
 
+/// Without multi-memory, the memory index of `memory.size`/`memory.grow` is a reserved single
+/// zero byte; wasmparser reads it as a LEB128, so a long-form zero must be rejected here.
+fn check_reserved_byte(op: &wasmparser::Operator<'_>, start: usize, end: usize) -> Result<()> {
+    use wasmparser::Operator::{MemoryGrow, MemorySize};
+    if matches!(op, MemorySize { .. } | MemoryGrow { .. }) && end - start != 2 {
+        return Err(Error::Compile {
+            message: "zero byte expected".into(),
+            offset: Some(start + 1),
+        });
+    }
+    Ok(())
+}
+
 /// Validates and compiles each function body (in order) of a module described by `info`.
 pub fn compile_module(
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
 ) -> Result<CompiledCode> {
-    let _ = (info, bodies);
-    todo!("compiler")
+    if !cfg!(target_arch = "x86_64") {
+        return Err(Error::Compile {
+            message: "unsupported: host architecture".into(),
+            offset: None,
+        });
+    }
+    let features = CpuFeatures::detect();
+    if !features.sse41 {
+        return Err(Error::Compile {
+            message: "unsupported: CPU without SSE4.1".into(),
+            offset: None,
+        });
+    }
+    // A panic here is a compiler bug; it must never unwind into the caller (possibly Python).
+    match catch_unwind(AssertUnwindSafe(|| compile_x64(info, bodies, features))) {
+        Ok(result) => result,
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            Err(Error::Compile {
+                message: format!("internal compiler error: {what}"),
+                offset: None,
+            })
+        }
+    }
+}
+
+fn compile_x64(
+    info: &ModuleInfo,
+    bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    features: CpuFeatures,
+) -> Result<CompiledCode> {
+    let mut masm = X64Masm::new(features);
+    let func_labels = (0..bodies.len()).map(|_| masm.new_label()).collect();
+    let env = ModuleEnv {
+        info,
+        offsets: info.vm_offsets(),
+        func_labels,
+        builtins: crate::runtime::builtins::Builtins::get(),
+    };
+    let regs = regalloc::RegAlloc::new(isa::x64::regs::ALLOCATABLE_GPRS, isa::x64::regs::ALLOCATABLE_XMMS);
+    let mut func_offsets = Vec::with_capacity(bodies.len());
+    let mut allocs = FuncValidatorAllocations::default();
+    for (i, (func, body)) in bodies.into_iter().enumerate() {
+        let func_index = info.num_imported_funcs + i as u32;
+        let mut validator = func.into_validator(allocs);
+        // Functions start 16-byte aligned (better decoding, stable benchmarks).
+        masm.align16();
+        masm.bind(env.func_labels[i]);
+        func_offsets.push(masm.offset());
+
+        let mut fc = FuncCompiler::new(&mut masm, &env, regs.clone(), func_index)?;
+        let mut locals = body.get_locals_reader()?;
+        for _ in 0..locals.get_count() {
+            let offset = locals.original_position();
+            let (count, ty) = locals.read()?;
+            validator.define_locals(offset, count, ty)?;
+            fc.add_locals(count, ty, offset as usize)?;
+        }
+        let usage = frontend::LocalUsage::scan(&body);
+        fc.pin_memory(&usage);
+        fc.pin_locals(&usage);
+        fc.begin();
+        let mut ops = body.get_operators_reader()?;
+        while !ops.eof() {
+            let offset = ops.original_position();
+            let op = ops.read()?;
+            check_reserved_byte(&op, offset as usize, ops.original_position() as usize)?;
+            validator.op(offset, &op)?;
+            fc.visit(offset as usize, &op)?;
+        }
+        ops.finish()?;
+        fc.finish()?;
+        allocs = validator.into_allocations();
+    }
+    let bytes = masm.asm.finalize().map_err(|e| Error::Compile {
+        message: format!("internal compiler error: {e}"),
+        offset: None,
+    })?;
+    Ok(CompiledCode {
+        code: CodeMemory::new(&bytes)?,
+        func_offsets,
+    })
 }

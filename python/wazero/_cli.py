@@ -1,0 +1,125 @@
+"""The ``python -m wazero`` (or ``wazero``) command line.
+
+Commands::
+
+    python -m wazero call FILE FUNC [ARGS...]   # prints the results, space-separated
+    python -m wazero inspect FILE               # lists imports and exports with their types
+    python -m wazero --version
+
+``FILE`` is a ``.wasm`` binary or ``.wat`` text file (decided by content). Arguments are
+parsed according to the function's parameter types: integers in decimal or ``0x`` hex
+(i32/i64, signed or unsigned range), floats as Python ``float()`` accepts them (``1.5``,
+``-inf``, ``nan``) or as C99 hex floats (``0x1.8p1``). Errors go to stderr with exit
+status 1; a trap prints ``trap: <message>``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import List, Optional, Sequence, Union
+
+from ._errors import Trap, WazeroError
+from ._wazero import CompiledModule, FuncType, Runtime, version
+
+__all__ = ["main"]
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parse_arg(text: str, ty: str, index: int) -> Union[int, float, None]:
+    try:
+        if ty in ("i32", "i64", "v128"):
+            return int(text, 0)
+        if ty in ("f32", "f64"):
+            try:
+                return float(text)
+            except ValueError:
+                return float.fromhex(text)
+        if ty in ("funcref", "externref") and text in ("null", "None"):
+            return None
+    except ValueError:
+        pass
+    raise _UsageError(f"argument {index + 1}: cannot parse {text!r} as {ty}")
+
+
+def _format_result(value: Union[int, float, None]) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        if math.isnan(value):
+            return "nan" if math.copysign(1.0, value) > 0 else "-nan"
+        return repr(value)
+    return str(value)
+
+
+def _cmd_call(path: str, func: str, raw_args: Sequence[str]) -> int:
+    with Runtime() as runtime:
+        with runtime.instantiate_file(path) as module:
+            types = dict(module.exports)
+            if func not in types:
+                raise WazeroError(f"no export named '{func}'")
+            ty = types[func]
+            if not isinstance(ty, FuncType):
+                raise WazeroError(f"export '{func}' is not a function ({ty})")
+            if len(raw_args) != len(ty.params):
+                raise _UsageError(
+                    f"'{func}' takes {len(ty.params)} argument(s) ({ty}), {len(raw_args)} given"
+                )
+            args = [_parse_arg(a, t, i) for i, (a, t) in enumerate(zip(raw_args, ty.params))]
+            results = module.call(func, *args)
+    print(" ".join(_format_result(r) for r in results))
+    return 0
+
+
+def _cmd_inspect(path: str) -> int:
+    compiled = CompiledModule.from_file(path)
+    imports = compiled.imports
+    exports = compiled.exports
+    print(f"imports ({len(imports)}):")
+    for module, name, ty in imports:
+        print(f"  {module}.{name}: {ty}")
+    print(f"exports ({len(exports)}):")
+    for name, ty in exports:
+        print(f"  {name}: {ty}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m wazero",
+        description="Run and inspect WebAssembly modules with wazero.",
+    )
+    p.add_argument("--version", action="version", version=f"wazero {version()}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+    c = sub.add_parser("call", help="call an exported function and print its results")
+    c.add_argument("file", metavar="FILE", help=".wasm or .wat file")
+    c.add_argument("func", metavar="FUNC", help="name of the exported function")
+    c.add_argument(
+        "args",
+        metavar="ARGS",
+        nargs=argparse.REMAINDER,
+        help="arguments, parsed according to the parameter types",
+    )
+    i = sub.add_parser("inspect", help="list imports and exports with their types")
+    i.add_argument("file", metavar="FILE", help=".wasm or .wat file")
+    return p
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    """Runs the command line with ``argv`` (default ``sys.argv[1:]``); returns the exit status."""
+    ns = _parser().parse_args(argv)
+    try:
+        if ns.command == "call":
+            return _cmd_call(ns.file, ns.func, ns.args)
+        return _cmd_inspect(ns.file)
+    except Trap as e:
+        print(f"trap: {e}", file=sys.stderr)
+        return 1
+    except (WazeroError, _UsageError, OSError) as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1

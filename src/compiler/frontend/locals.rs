@@ -1,0 +1,199 @@
+//! Locals: usage scan, registers for hot locals, `local.set/tee`.
+
+use wasmparser::Operator;
+
+use crate::compiler::frontend::{load_kind, store_kind, FuncCompiler};
+use crate::compiler::masm::*;
+use crate::compiler::value_stack::{class_of, Loc, Slot};
+use crate::runtime::vmctx::{MEMORY_BASE_OFFSET, VMCTX_MEMORY_OFFSET};
+use crate::types::ValType;
+
+/// A local variable: its type, its frame home and, when it is hot, the register that holds
+/// it for the whole function (the frame home then only serves across calls).
+#[derive(Copy, Clone, Debug)]
+pub(super) struct Local {
+    pub(super) ty: ValType,
+    pub(super) offset: i32,
+    pub(super) reg: Option<Reg>,
+    /// Written somewhere in the function (a pinned local must then be saved before calls).
+    pub(super) written: bool,
+}
+
+/// How often (loop-weighted) and whether each local is written, from a quick pre-pass.
+#[derive(Default, Debug)]
+pub struct LocalUsage {
+    pub weight: Vec<u32>,
+    pub written: Vec<bool>,
+    /// Loop-weighted count of linear-memory loads and stores.
+    pub memory_weight: u32,
+}
+
+impl LocalUsage {
+    /// Counts local accesses of a body without validating it (validation comes later).
+    pub fn scan(body: &wasmparser::FunctionBody<'_>) -> LocalUsage {
+        let mut usage = LocalUsage::default();
+        let Ok(mut reader) = body.get_operators_reader() else {
+            return usage;
+        };
+        // Nesting of control frames: true for loops.
+        let mut frames: Vec<bool> = Vec::new();
+        let mut loops = 0u32;
+        while !reader.eof() {
+            let Ok(op) = reader.read() else { break };
+            let (index, write) = match op {
+                Operator::Block { .. } | Operator::If { .. } => {
+                    frames.push(false);
+                    continue;
+                }
+                Operator::Loop { .. } => {
+                    frames.push(true);
+                    loops += 1;
+                    continue;
+                }
+                Operator::End => {
+                    if frames.pop() == Some(true) {
+                        loops -= 1;
+                    }
+                    continue;
+                }
+                Operator::I32Load { .. }
+                | Operator::I64Load { .. }
+                | Operator::F32Load { .. }
+                | Operator::F64Load { .. }
+                | Operator::I32Load8S { .. }
+                | Operator::I32Load8U { .. }
+                | Operator::I32Load16S { .. }
+                | Operator::I32Load16U { .. }
+                | Operator::I64Load8S { .. }
+                | Operator::I64Load8U { .. }
+                | Operator::I64Load16S { .. }
+                | Operator::I64Load16U { .. }
+                | Operator::I64Load32S { .. }
+                | Operator::I64Load32U { .. }
+                | Operator::I32Store { .. }
+                | Operator::I64Store { .. }
+                | Operator::F32Store { .. }
+                | Operator::F64Store { .. }
+                | Operator::I32Store8 { .. }
+                | Operator::I32Store16 { .. }
+                | Operator::I64Store8 { .. }
+                | Operator::I64Store16 { .. }
+                | Operator::I64Store32 { .. } => {
+                    usage.memory_weight = usage.memory_weight.saturating_add(10u32.pow(loops.min(3)));
+                    continue;
+                }
+                Operator::LocalGet { local_index } => (local_index, false),
+                Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
+                    (local_index, true)
+                }
+                _ => continue,
+            };
+            let i = index as usize;
+            if i >= usage.weight.len() {
+                if i > 100_000 {
+                    continue;
+                }
+                usage.weight.resize(i + 1, 0);
+                usage.written.resize(i + 1, false);
+            }
+            usage.weight[i] = usage.weight[i].saturating_add(10u32.pow(loops.min(3)));
+            usage.written[i] |= write;
+        }
+        usage
+    }
+}
+
+impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
+    /// Gives the most used locals a register of their own for the whole function. Locals
+    /// used fewer than twice stay in the frame.
+    pub fn pin_locals(&mut self, usage: &LocalUsage) {
+        let mut hot: Vec<(u32, usize)> = (0..self.locals.len())
+            .filter_map(|i| usage.weight.get(i).map(|w| (*w, i)))
+            .filter(|(w, _)| *w >= 2)
+            .collect();
+        hot.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut taken = [0usize; 2];
+        for (_, i) in hot {
+            let class = class_of(self.locals[i].ty);
+            let candidates = self.masm.local_regs(class);
+            let k = class as usize;
+            if let Some(&hw) = candidates.get(taken[k]) {
+                taken[k] += 1;
+                let reg = Reg { class, hw };
+                self.regs.pin(reg);
+                self.locals[i].reg = Some(reg);
+                self.locals[i].written = usage.written.get(i).copied().unwrap_or(false);
+            }
+        }
+    }
+
+    /// Keeps memory 0's `VMMemoryDef` pointer and base address in registers for the whole
+    /// function when it accesses memory often (the base never moves; the length is still
+    /// read at each bounds check).
+    pub fn pin_memory(&mut self, usage: &LocalUsage) {
+        if self.env.info.memories.is_empty() || usage.memory_weight < 4 {
+            return;
+        }
+        if let Some((def, base)) = self.masm.memory_regs() {
+            let (def, base) = (Reg::int(def), Reg::int(base));
+            self.regs.pin(def);
+            self.regs.pin(base);
+            self.memory_regs = Some((def, base));
+        }
+    }
+
+    /// Before a call: pinned locals that may have changed go back to their frame homes.
+    pub(crate) fn save_pinned_locals(&mut self) {
+        for l in &self.locals {
+            if let (Some(reg), true) = (l.reg, l.written) {
+                self.masm.store(store_kind(l.ty), Addr::Frame(l.offset), reg);
+            }
+        }
+    }
+
+    /// After a call (which clobbers every register): pinned locals and memory registers are
+    /// reloaded.
+    pub(crate) fn reload_pinned_locals(&mut self) {
+        for l in &self.locals {
+            if let Some(reg) = l.reg {
+                self.masm.load(load_kind(l.ty), reg, Addr::Frame(l.offset));
+            }
+        }
+        if let Some((def, base)) = self.memory_regs {
+            self.masm.load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
+            self.masm.load(LoadKind::I64, base, Addr::Base(def, MEMORY_BASE_OFFSET));
+        }
+    }
+
+    pub(super) fn visit_local_set(&mut self, index: u32, tee: bool) {
+        self.materialize_local(index);
+        let slot = self.stack.pop();
+        let depth = self.stack.len();
+        let ty = self.locals[index as usize].ty;
+        match self.local_reg(index) {
+            Some(home) => match slot.loc {
+                Loc::Reg(r) => {
+                    self.masm.mov(home, r);
+                    self.free(r);
+                }
+                loc => self.load_slot_into(Slot { ty, loc }, depth, home),
+            },
+            None => {
+                let addr = self.local_addr(index);
+                self.write_value(slot, depth, addr, false);
+                if let Loc::Reg(r) = slot.loc {
+                    if !tee {
+                        self.free(r);
+                    }
+                }
+            }
+        }
+        if tee {
+            match slot.loc {
+                Loc::Const(_) => self.stack.push(ty, slot.loc),
+                Loc::Reg(_) if self.local_reg(index).is_none() => self.stack.push(ty, slot.loc),
+                _ => self.stack.push(ty, Loc::Local(index)),
+            }
+        }
+    }
+}

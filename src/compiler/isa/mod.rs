@@ -1,0 +1,4 @@
+//! Instruction selection, one module per ISA. Only instruction choice lives here; every
+//! Wasm-level decision is made by the frontend.
+
+pub mod x64;
