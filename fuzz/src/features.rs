@@ -14,23 +14,22 @@ pub struct FeatureSet {
     pub simd: bool,
 }
 
-/// The proposals the JIT compiles *today*: Wasm 1.0 + sign-extension + saturating
-/// float-to-int + multi-value + mutable globals + reference types (the compiler passes the
-/// reference-types spec tests since the compiler landed; set it to `false` to go back to
-/// the Wasm 1.0-based set).
+/// The proposals the JIT compiles *today*: Wasm 2.0 without SIMD, i.e. Wasm 1.0 +
+/// sign-extension + saturating float-to-int + multi-value + mutable globals + bulk memory +
+/// reference types (bulk memory and reference types were turned on once main's compiler
+/// passed their spec tests; set them to `false` to fuzz the Wasm 1.0-based set only).
 ///
 /// Enabling a proposal for fuzzing is a one-line change here: flip its toggle when the
-/// compiler supports it. Bulk memory waits for memory.init/data.drop/table.init/elem.drop
-/// (wasm-smith generates them all under one switch). Everything not listed in
-/// `FeatureSet` (exceptions, GC, memory64, relaxed SIMD, tail calls, threads, wide
-/// arithmetic, extended-const, custom page sizes, multi-memory) is always off.
+/// compiler supports it (SIMD next). Everything not listed in `FeatureSet` (exceptions, GC,
+/// memory64, relaxed SIMD, tail calls, threads, wide arithmetic, extended-const, custom page
+/// sizes, multi-memory) is always off.
 pub fn supported() -> FeatureSet {
     FeatureSet {
         mutable_global: true,
         sign_extension: true,
         saturating_float_to_int: true,
         multi_value: true,
-        bulk_memory: false,     // memory.copy/fill/init, data.drop, table.copy/init, elem.drop
+        bulk_memory: true,      // memory.copy/fill/init, data.drop, table.copy/init, elem.drop
         reference_types: true,  // funcref/externref values, table.get/set/grow/size/fill, several tables
         simd: false,            // v128 and its operators (never relaxed SIMD)
     }
