@@ -153,7 +153,7 @@ fn compile_x64(
         }
         let usage = frontend::LocalUsage::scan(&body);
         fc.pin_memory(&usage);
-        fc.pin_locals(&usage)?;
+        fc.pin_locals(&usage);
         fc.begin();
         let mut ops = body.get_operators_reader()?;
         while !ops.eof() {

@@ -134,9 +134,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// used fewer than twice stay in the frame.
     ///
     /// Also sizes the value-stack slots for v128 when the body has SIMD operators.
-    pub fn pin_locals(&mut self, usage: &LocalUsage) -> crate::error::Result<()> {
+    /// (Without SIMD support in the ISA the first SIMD operator reports the error.)
+    pub fn pin_locals(&mut self, usage: &LocalUsage) {
         if usage.simd && self.slot_stride < 16 {
-            self.enable_v128()?;
+            let _ = self.enable_v128();
         }
         let mut hot: Vec<(u32, usize)> = (0..self.locals.len())
             .filter_map(|i| usage.weight.get(i).map(|w| (*w, i)))
@@ -156,7 +157,6 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 self.locals[i].written = usage.written.get(i).copied().unwrap_or(false);
             }
         }
-        Ok(())
     }
 
     /// Keeps memory 0's `VMMemoryDef` pointer and base address in registers for the whole

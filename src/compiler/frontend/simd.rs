@@ -33,8 +33,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     pub(crate) fn visit_simd(&mut self, op: &Operator<'_>) -> Option<Result<()>> {
         let kind = simd_kind(op)?;
         if self.slot_stride < 16 {
-            // The stride cannot change once slots are in use: the pre-scan must have seen
-            // this operator (or the ISA has no SIMD).
+            // The stride cannot change once slots are in use: either the ISA has no SIMD
+            // (`enable_v128` says so) or the pre-scan missed this operator (a bug).
             return Some(self.enable_v128().and(Err(unsupported(
                 "SIMD operator missed by the pre-scan",
                 self.offset,
