@@ -45,12 +45,8 @@ pub const ARGS_OFFSET: i32 = 16;
 pub const VMCTX_SLOT: i32 = -8;
 
 /// Signature of the entry trampoline.
-pub type EntryTrampoline = unsafe extern "sysv64" fn(
-    vmctx: *mut u8,
-    code: *const u8,
-    args: *mut u64,
-    nslots: usize,
-) -> u32;
+pub type EntryTrampoline =
+    unsafe extern "sysv64" fn(vmctx: *mut u8, code: *const u8, args: *mut u64, nslots: usize) -> u32;
 
 /// Signature of the Rust side of a host function (called by the host stub).
 pub type HostCallback = unsafe extern "sysv64" fn(ctx: *mut u8, args: *mut u64) -> u32;

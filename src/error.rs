@@ -121,10 +121,7 @@ impl fmt::Display for Trap {
 #[derive(Debug)]
 pub enum Error {
     /// The module bytes are malformed or invalid; `offset` is the byte offset in the binary.
-    Compile {
-        message: String,
-        offset: Option<usize>,
-    },
+    Compile { message: String, offset: Option<usize> },
     /// Instantiation failed: an import is missing or has the wrong type.
     Link(String),
     /// Wasm code trapped.
@@ -148,10 +145,7 @@ impl Error {
     }
     /// Shorthand for a trap without context.
     pub fn trap(kind: TrapKind) -> Error {
-        Error::Trap(Trap {
-            kind,
-            context: String::new(),
-        })
+        Error::Trap(Trap { kind, context: String::new() })
     }
     /// The trap kind, if this error is a trap.
     pub fn trap_kind(&self) -> Option<TrapKind> {
@@ -165,16 +159,10 @@ impl Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Compile {
-                message,
-                offset: Some(o),
-            } => {
+            Error::Compile { message, offset: Some(o) } => {
                 write!(f, "invalid module at byte offset {o:#x}: {message}")
             }
-            Error::Compile {
-                message,
-                offset: None,
-            } => write!(f, "invalid module: {message}"),
+            Error::Compile { message, offset: None } => write!(f, "invalid module: {message}"),
             Error::Link(m) => write!(f, "link error: {m}"),
             Error::Trap(t) => t.fmt(f),
             Error::Host(_) => write!(f, "host function error"),
@@ -188,9 +176,6 @@ impl std::error::Error for Error {}
 
 impl From<wasmparser::BinaryReaderError> for Error {
     fn from(e: wasmparser::BinaryReaderError) -> Error {
-        Error::Compile {
-            message: e.message().to_string(),
-            offset: Some(e.offset() as usize),
-        }
+        Error::Compile { message: e.message().to_string(), offset: Some(e.offset() as usize) }
     }
 }

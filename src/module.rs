@@ -162,25 +162,18 @@ impl Module {
             }
             if let Payload::MemorySection(reader) = &payload {
                 let range = reader.range();
-                check_memory_limit_encoding(
-                    &bytes[range.start as usize..range.end as usize],
-                    range.start as usize,
-                )?;
+                check_memory_limit_encoding(&bytes[range.start as usize..range.end as usize], range.start as usize)?;
             }
             read_payload(&mut info, payload)?;
         }
         let code = compiler::compile_module(&info, bodies)?;
-        Ok(Module {
-            inner: Arc::new(ModuleInner { info, code }),
-        })
+        Ok(Module { inner: Arc::new(ModuleInner { info, code }) })
     }
 
     /// Parses WebAssembly text (or binary bytes passed as text) and compiles it.
     pub fn from_wat(text: &str) -> Result<Module> {
-        let bytes = wat::parse_str(text).map_err(|e| Error::Compile {
-            message: e.to_string(),
-            offset: None,
-        })?;
+        let bytes = wat::parse_str(text)
+            .map_err(|e| Error::Compile { message: e.to_string(), offset: None })?;
         Module::new(&bytes)
     }
 
@@ -226,15 +219,11 @@ impl Module {
 }
 
 fn unsupported(what: &str, offset: u64) -> Error {
-    Error::Compile {
-        message: format!("unsupported: {what}"),
-        offset: Some(offset as usize),
-    }
+    Error::Compile { message: format!("unsupported: {what}"), offset: Some(offset as usize) }
 }
 
 fn val_type(t: wasmparser::ValType, offset: u64) -> Result<ValType> {
-    ValType::from_wasmparser(t)
-        .ok_or_else(|| unsupported("reference type outside Wasm 2.0", offset))
+    ValType::from_wasmparser(t).ok_or_else(|| unsupported("reference type outside Wasm 2.0", offset))
 }
 
 fn ref_type(t: wasmparser::RefType, offset: u64) -> Result<ValType> {
@@ -254,22 +243,13 @@ fn table_type(t: &wasmparser::TableType, offset: u64) -> Result<TableType> {
 
 fn memory_type(m: &wasmparser::MemoryType, offset: u64) -> Result<MemoryType> {
     if m.memory64 || m.shared || m.page_size_log2.is_some() {
-        return Err(unsupported(
-            "64-bit, shared or custom-page-size memory",
-            offset,
-        ));
+        return Err(unsupported("64-bit, shared or custom-page-size memory", offset));
     }
-    Ok(MemoryType {
-        min: m.initial as u32,
-        max: m.maximum.map(|m| m as u32),
-    })
+    Ok(MemoryType { min: m.initial as u32, max: m.maximum.map(|m| m as u32) })
 }
 
 fn global_type(g: &wasmparser::GlobalType, offset: u64) -> Result<GlobalType> {
-    Ok(GlobalType {
-        content: val_type(g.content_type, offset)?,
-        mutable: g.mutable,
-    })
+    Ok(GlobalType { content: val_type(g.content_type, offset)?, mutable: g.mutable })
 }
 
 fn const_expr(expr: &wasmparser::ConstExpr<'_>) -> Result<ConstExpr> {
@@ -315,13 +295,9 @@ fn check_memory_limit_encoding(section: &[u8], start: usize) -> Result<()> {
         message: "integer representation too long".into(),
         offset: Some(start + at),
     };
-    let Some((count, mut at)) = read_leb_u64(section, 5) else {
-        return Ok(());
-    };
+    let Some((count, mut at)) = read_leb_u64(section, 5) else { return Ok(()) };
     for _ in 0..count {
-        let Some(&flags) = section.get(at) else {
-            return Ok(());
-        };
+        let Some(&flags) = section.get(at) else { return Ok(()) };
         at += 1;
         if flags & 0x04 != 0 {
             return Ok(()); // memory64: 64-bit limits are legitimate (and rejected elsewhere)
@@ -351,16 +327,8 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                         wasmparser::CompositeInnerType::Func(f) => f,
                         _ => return Err(unsupported("non-function type", offset)),
                     };
-                    let params = f
-                        .params()
-                        .iter()
-                        .map(|t| val_type(*t, offset))
-                        .collect::<Result<Vec<_>>>()?;
-                    let results = f
-                        .results()
-                        .iter()
-                        .map(|t| val_type(*t, offset))
-                        .collect::<Result<Vec<_>>>()?;
+                    let params = f.params().iter().map(|t| val_type(*t, offset)).collect::<Result<Vec<_>>>()?;
+                    let results = f.results().iter().map(|t| val_type(*t, offset)).collect::<Result<Vec<_>>>()?;
                     info.types.push(FuncType::new(params, results));
                 }
             }
@@ -394,11 +362,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                     }
                     _ => return Err(unsupported("import kind", offset)),
                 };
-                info.imports.push(Import {
-                    module: imp.module.to_string(),
-                    name: imp.name.to_string(),
-                    kind,
-                });
+                info.imports.push(Import { module: imp.module.to_string(), name: imp.name.to_string(), kind });
             }
         }
         Payload::FunctionSection(reader) => {
@@ -445,11 +409,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                     ExternalKind::Global => ExportKind::Global,
                     _ => return Err(unsupported("export kind", offset)),
                 };
-                info.exports.push(Export {
-                    name: e.name.to_string(),
-                    kind,
-                    index: e.index,
-                });
+                info.exports.push(Export { name: e.name.to_string(), kind, index: e.index });
             }
         }
         Payload::StartSection { func, .. } => info.start = Some(func),
@@ -459,10 +419,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                 let mode = match e.kind {
                     ElementKind::Passive => ElemMode::Passive,
                     ElementKind::Declared => ElemMode::Declared,
-                    ElementKind::Active {
-                        table_index,
-                        offset_expr,
-                    } => ElemMode::Active {
+                    ElementKind::Active { table_index, offset_expr } => ElemMode::Active {
                         table: table_index.unwrap_or(0),
                         offset: const_expr(&offset_expr)?,
                     },
@@ -497,18 +454,11 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                 let d = d?;
                 let mode = match d.kind {
                     DataKind::Passive => DataMode::Passive,
-                    DataKind::Active {
-                        memory_index,
-                        offset_expr,
-                    } => DataMode::Active {
-                        memory: memory_index,
-                        offset: const_expr(&offset_expr)?,
-                    },
+                    DataKind::Active { memory_index, offset_expr } => {
+                        DataMode::Active { memory: memory_index, offset: const_expr(&offset_expr)? }
+                    }
                 };
-                info.data.push(DataSegment {
-                    mode,
-                    bytes: d.data.to_vec(),
-                });
+                info.data.push(DataSegment { mode, bytes: d.data.to_vec() });
             }
         }
         _ => {}

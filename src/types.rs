@@ -32,11 +32,7 @@ impl ValType {
 
     /// Number of 8-byte slots a value of this type takes in argument/result arrays.
     pub fn slots(self) -> usize {
-        if self == ValType::V128 {
-            2
-        } else {
-            1
-        }
+        if self == ValType::V128 { 2 } else { 1 }
     }
 
     /// Converts from wasmparser's type; `None` for types outside Wasm 2.0.
@@ -48,9 +44,7 @@ impl ValType {
             wasmparser::ValType::F64 => ValType::F64,
             wasmparser::ValType::V128 => ValType::V128,
             wasmparser::ValType::Ref(r) if r == wasmparser::RefType::FUNCREF => ValType::FuncRef,
-            wasmparser::ValType::Ref(r) if r == wasmparser::RefType::EXTERNREF => {
-                ValType::ExternRef
-            }
+            wasmparser::ValType::Ref(r) if r == wasmparser::RefType::EXTERNREF => ValType::ExternRef,
             wasmparser::ValType::Ref(_) => return None,
         })
     }
@@ -71,10 +65,7 @@ pub struct FuncType {
 
 impl FuncType {
     pub fn new(params: impl Into<Vec<ValType>>, results: impl Into<Vec<ValType>>) -> FuncType {
-        FuncType {
-            params: params.into(),
-            results: results.into(),
-        }
+        FuncType { params: params.into(), results: results.into() }
     }
 }
 

@@ -156,24 +156,14 @@ fn reference_values_round_trip() {
             (func (export "fref") (result funcref) (ref.func $f)))"#,
         &[],
     );
-    for handle in [
-        Some(0),
-        Some(1),
-        Some(u64::from(u32::MAX) + 1),
-        Some(u64::MAX - 1),
-        None,
-    ] {
+    for handle in [Some(0), Some(1), Some(u64::from(u32::MAX) + 1), Some(u64::MAX - 1), None] {
         assert_eq!(
             call(&store, func(&store, inst, "ext"), &[Val::ExternRef(handle)]),
             [Val::ExternRef(handle)]
         );
         let null = i32::from(handle.is_none());
         assert_eq!(
-            call(
-                &store,
-                func(&store, inst, "is_null"),
-                &[Val::ExternRef(handle)]
-            ),
+            call(&store, func(&store, inst, "is_null"), &[Val::ExternRef(handle)]),
             [Val::I32(null)]
         );
     }
@@ -196,19 +186,9 @@ fn v128_values_round_trip() {
             (func (export "v") (param v128) (result v128) (i32x4.add (local.get 0) (local.get 0))))"#,
         &[],
     );
-    let lanes = |l: [u32; 4]| {
-        Val::V128(
-            l.iter()
-                .rev()
-                .fold(0u128, |acc, x| (acc << 32) | u128::from(*x)),
-        )
-    };
+    let lanes = |l: [u32; 4]| Val::V128(l.iter().rev().fold(0u128, |acc, x| (acc << 32) | u128::from(*x)));
     assert_eq!(
-        call(
-            &store,
-            func(&store, inst, "v"),
-            &[lanes([1, 2, 3, u32::MAX])]
-        ),
+        call(&store, func(&store, inst, "v"), &[lanes([1, 2, 3, u32::MAX])]),
         [lanes([2, 4, 6, u32::MAX - 1])]
     );
 }

@@ -112,12 +112,7 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
 }
 
 impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
-    pub fn new(
-        masm: &'a mut M,
-        env: &'a ModuleEnv<'a>,
-        regs: RegAlloc,
-        func_index: u32,
-    ) -> Result<Self> {
+    pub fn new(masm: &'a mut M, env: &'a ModuleEnv<'a>, regs: RegAlloc, func_index: u32) -> Result<Self> {
         let func_type = env.info.func_type(func_index).clone();
         let mut locals = Vec::new();
         for (ty, slot) in func_type.params.iter().zip(abi::param_slots(&func_type)) {
@@ -131,12 +126,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         // Any v128 type in the module (signatures, block types, globals) may put v128 values
         // on this function's stack; SIMD operators are found by the usage scan.
-        let uses_v128 = env.info.types.iter().any(|t| {
-            t.params
-                .iter()
-                .chain(&t.results)
-                .any(|t| *t == ValType::V128)
-        }) || env.info.globals.iter().any(|g| g.content == ValType::V128);
+        let uses_v128 = env.info.types.iter().any(|t| t.params.iter().chain(&t.results).any(|t| *t == ValType::V128))
+            || env.info.globals.iter().any(|g| g.content == ValType::V128);
         let mut regs = regs;
         regs.reset();
         let mut fc = FuncCompiler {
@@ -209,9 +200,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Frame slot of value-stack depth `depth`.
     pub(crate) fn slot_addr(&self, depth: usize) -> Addr {
-        Addr::Frame(
-            -abi::SLOT_SIZE * (1 + self.local_slots as i32) - self.slot_stride * (1 + depth as i32),
-        )
+        Addr::Frame(-abi::SLOT_SIZE * (1 + self.local_slots as i32) - self.slot_stride * (1 + depth as i32))
     }
 
     /// The out-of-line stub of a trap kind (emitted after the body).
@@ -237,45 +226,25 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Calls a builtin with the top `n_stack` values followed by the pointers read from the
     /// vmctx at `vmctx_words` as arguments; returns the (taken) result register.
-    pub(crate) fn call_builtin(
-        &mut self,
-        address: usize,
-        n_stack: usize,
-        vmctx_words: &[i32],
-    ) -> Reg {
-        let extra: Vec<BuiltinArg> = vmctx_words
-            .iter()
-            .map(|&o| BuiltinArg::VmctxWord(o))
-            .collect();
+    pub(crate) fn call_builtin(&mut self, address: usize, n_stack: usize, vmctx_words: &[i32]) -> Reg {
+        let extra: Vec<BuiltinArg> = vmctx_words.iter().map(|&o| BuiltinArg::VmctxWord(o)).collect();
         self.call_builtin_with(address, n_stack, &extra)
     }
 
     /// Calls a builtin with the top `n_stack` values followed by `extra` as arguments;
     /// returns the (taken) result register.
-    pub(crate) fn call_builtin_with(
-        &mut self,
-        address: usize,
-        n_stack: usize,
-        extra: &[BuiltinArg],
-    ) -> Reg {
+    pub(crate) fn call_builtin_with(&mut self, address: usize, n_stack: usize, extra: &[BuiltinArg]) -> Reg {
         let base = self.stack.len() - n_stack;
         for j in 0..n_stack {
             let slot = self.stack.get(base + j);
-            self.write_value(
-                slot,
-                base + j,
-                Addr::Outgoing(abi::SLOT_SIZE * j as i32),
-                true,
-            );
+            self.write_value(slot, base + j, Addr::Outgoing(abi::SLOT_SIZE * j as i32), true);
         }
         self.truncate_stack(base);
         self.spill_registers();
         for (k, arg) in extra.iter().enumerate() {
             let tmp = self.alloc(RegClass::Int);
             match *arg {
-                BuiltinArg::VmctxWord(offset) => {
-                    self.masm.load(LoadKind::I64, tmp, Addr::Vmctx(offset))
-                }
+                BuiltinArg::VmctxWord(offset) => self.masm.load(LoadKind::I64, tmp, Addr::Vmctx(offset)),
                 BuiltinArg::VmctxAddress(offset) => self.masm.address_of(tmp, Addr::Vmctx(offset)),
             }
             let dst = Addr::Outgoing(abi::SLOT_SIZE * (n_stack + k) as i32);
@@ -296,10 +265,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     pub fn begin(&mut self) {
         let overflow = self.trap(TrapKind::StackOverflow);
         self.frame_patch = Some(self.masm.prologue(overflow));
-        self.masm.zero_frame_slots(
-            -abi::SLOT_SIZE * (1 + self.local_slots as i32),
-            self.local_slots,
-        );
+        self.masm
+            .zero_frame_slots(-abi::SLOT_SIZE * (1 + self.local_slots as i32), self.local_slots);
         // Parameters and zeroed locals alike: load from the frame home.
         self.reload_pinned_locals();
         let label = self.masm.new_label();
@@ -397,11 +364,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     pub(crate) fn push_const(&mut self, ty: ValType, bits: u64) {
-        let bits = if is_wide(ty) {
-            bits
-        } else {
-            bits as u32 as u64
-        };
+        let bits = if is_wide(ty) { bits } else { bits as u32 as u64 };
         self.stack.push(ty, Loc::Const(bits));
     }
 
@@ -434,9 +397,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             }
             Loc::Const(bits) => self.masm.load_const(dst, bits, is_wide(slot.ty)),
             Loc::Local(i) => match self.local_reg(i) {
-                Some(home) if slot.ty == ValType::I32 => {
-                    self.masm.extend(ExtendKind::ZeroUpper32, dst, home)
-                }
+                Some(home) if slot.ty == ValType::I32 => self.masm.extend(ExtendKind::ZeroUpper32, dst, home),
                 Some(home) => self.masm.mov(dst, home),
                 None => {
                     let addr = self.local_addr(i);
@@ -664,10 +625,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     fn block_type(&self, bt: BlockType) -> (Vec<ValType>, Vec<ValType>) {
         match bt {
             BlockType::Empty => (vec![], vec![]),
-            BlockType::Type(t) => (
-                vec![],
-                vec![ValType::from_wasmparser(t).unwrap_or(ValType::I32)],
-            ),
+            BlockType::Type(t) => (vec![], vec![ValType::from_wasmparser(t).unwrap_or(ValType::I32)]),
             BlockType::FuncType(i) => {
                 let ty = &self.env.info.types[i as usize];
                 (ty.params.clone(), ty.results.clone())
@@ -679,21 +637,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         if params.iter().chain(results).any(|t| *t == ValType::V128) && self.slot_stride < 16 {
             // The pre-scan sizes the slots for v128 block types; reaching here is a bug.
             self.enable_v128()?;
-            return Err(unsupported(
-                "v128 block type missed by the pre-scan",
-                self.offset,
-            ));
+            return Err(unsupported("v128 block type missed by the pre-scan", self.offset));
         }
         Ok(())
     }
 
-    fn push_frame(
-        &mut self,
-        kind: FrameKind,
-        params: Vec<ValType>,
-        results: Vec<ValType>,
-        label: Label,
-    ) {
+    fn push_frame(&mut self, kind: FrameKind, params: Vec<ValType>, results: Vec<ValType>, label: Label) {
         let height = self.stack.len() - params.len();
         self.control.push(ControlFrame {
             kind,
@@ -722,9 +671,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             Loc::Reg(r) => self.masm.mov(dst, r),
             Loc::Const(bits) => self.masm.load_const(dst, bits, is_wide(slot.ty)),
             Loc::Local(i) => match self.local_reg(i) {
-                Some(home) if slot.ty == ValType::I32 => {
-                    self.masm.extend(ExtendKind::ZeroUpper32, dst, home)
-                }
+                Some(home) if slot.ty == ValType::I32 => self.masm.extend(ExtendKind::ZeroUpper32, dst, home),
                 Some(home) => self.masm.mov(dst, home),
                 None => {
                     let addr = self.local_addr(i);
@@ -770,9 +717,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         if let Some(r) = self.result_reg(target) {
             return self.stack.get(len - 1).loc != Loc::Reg(r);
         }
-        (0..n).any(|j| {
-            !(len - n + j == target.height + j && self.stack.get(len - n + j).loc == Loc::Spilled)
-        })
+        (0..n).any(|j| !(len - n + j == target.height + j && self.stack.get(len - n + j).loc == Loc::Spilled))
     }
 
     /// Emits the transfer of the branch values and the jump to control frame `index`.
@@ -782,12 +727,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         let (height, n, label, reg) = {
             let t = &self.control[index];
-            (
-                t.height,
-                t.branch_types().len(),
-                t.label,
-                self.result_reg(t),
-            )
+            (t.height, t.branch_types().len(), t.label, self.result_reg(t))
         };
         self.write_branch_values(height, n, reg);
         self.masm.jmp(label);
@@ -1078,11 +1018,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     fn visit_global_get(&mut self, index: u32) -> Result<()> {
         let ty = self.env.info.globals[index as usize].content;
         let ptr = self.alloc(RegClass::Int);
-        self.masm.load(
-            LoadKind::I64,
-            ptr,
-            Addr::Vmctx(self.env.offsets.global(index)),
-        );
+        self.masm
+            .load(LoadKind::I64, ptr, Addr::Vmctx(self.env.offsets.global(index)));
         if class_of(ty) == RegClass::Int {
             self.masm.load(load_kind(ty), ptr, Addr::Base(ptr, 0));
             self.push_reg(ty, ptr);
@@ -1099,11 +1036,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let ty = self.env.info.globals[index as usize].content;
         let (_, value) = self.pop_to_reg();
         let ptr = self.alloc(RegClass::Int);
-        self.masm.load(
-            LoadKind::I64,
-            ptr,
-            Addr::Vmctx(self.env.offsets.global(index)),
-        );
+        self.masm
+            .load(LoadKind::I64, ptr, Addr::Vmctx(self.env.offsets.global(index)));
         self.store_typed(ty, Addr::Base(ptr, 0), value);
         self.free(ptr);
         self.free(value);
@@ -1120,10 +1054,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         if !matches!(
             op,
-            Operator::BrIf { .. }
-                | Operator::If { .. }
-                | Operator::Select
-                | Operator::TypedSelect { .. }
+            Operator::BrIf { .. } | Operator::If { .. } | Operator::Select | Operator::TypedSelect { .. }
         ) {
             self.materialize_flags();
         }
@@ -1181,9 +1112,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// In unreachable code only the nesting of control frames matters.
     fn visit_unreachable(&mut self, op: &Operator<'_>) -> Result<()> {
         match op {
-            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => {
-                self.dead_depth += 1
-            }
+            Operator::Block { .. } | Operator::Loop { .. } | Operator::If { .. } => self.dead_depth += 1,
             Operator::Else if self.dead_depth == 0 => self.visit_else(),
             Operator::End if self.dead_depth > 0 => self.dead_depth -= 1,
             Operator::End => self.visit_end()?,

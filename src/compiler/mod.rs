@@ -129,10 +129,7 @@ fn compile_x64(
         func_labels,
         builtins: crate::runtime::builtins::Builtins::get(),
     };
-    let regs = regalloc::RegAlloc::new(
-        isa::x64::regs::ALLOCATABLE_GPRS,
-        isa::x64::regs::ALLOCATABLE_XMMS,
-    );
+    let regs = regalloc::RegAlloc::new(isa::x64::regs::ALLOCATABLE_GPRS, isa::x64::regs::ALLOCATABLE_XMMS);
     let mut func_offsets = Vec::with_capacity(bodies.len());
     let mut allocs = FuncValidatorAllocations::default();
     for (i, (func, body)) in bodies.into_iter().enumerate() {

@@ -87,11 +87,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     fn int_compare(&mut self, size: Size, cond: Cond) {
-        let cond = if self.swap_const_left() {
-            cond.swap()
-        } else {
-            cond
-        };
+        let cond = if self.swap_const_left() { cond.swap() } else { cond };
         let rhs = self.pop_operand(size);
         let (_, lhs, owned) = self.pop_readonly();
         self.masm.cmp(size, lhs, rhs);
@@ -165,8 +161,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             None => lhs,
         };
         // Allocated up front: nothing may spill inside conditionally executed code.
-        let min_reg = (op == DivOp::DivS && divisor.is_none_or(|d| d == all_ones))
-            .then(|| self.alloc(RegClass::Int));
+        let min_reg =
+            (op == DivOp::DivS && divisor.is_none_or(|d| d == all_ones)).then(|| self.alloc(RegClass::Int));
         if divisor.is_none_or(|d| d == 0) {
             let zero = self.trap(TrapKind::IntegerDivideByZero);
             self.masm.test(size, rhs);
@@ -256,9 +252,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             Loc::Local(_) | Loc::Spilled | Loc::Const(_) => {
                 self.stack.pop();
                 let loc = match slot.loc {
-                    Loc::Const(c) if ty == ValType::I32 || ty == ValType::F32 => {
-                        Loc::Const(c as u32 as u64)
-                    }
+                    Loc::Const(c) if ty == ValType::I32 || ty == ValType::F32 => Loc::Const(c as u32 as u64),
                     l => l,
                 };
                 self.stack.push(ty, loc);
@@ -362,19 +356,13 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     pub(crate) fn heap_address(&mut self, offset: u64, size: u32) -> (Addr, [Option<Reg>; 2]) {
         let end_offset = offset + size as u64;
         let oob = self.trap(TrapKind::MemoryOutOfBounds);
-        let min_bytes = self
-            .env
-            .info
-            .memories
-            .first()
-            .map_or(0, |m| m.min as u64 * PAGE_SIZE);
+        let min_bytes = self.env.info.memories.first().map_or(0, |m| m.min as u64 * PAGE_SIZE);
         // The memory definition: pinned for the function, or loaded now (then owned).
         let (def, owned_def) = match self.memory_regs {
             Some((def, _)) => (def, None),
             None => {
                 let def = self.alloc(RegClass::Int);
-                self.masm
-                    .load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
+                self.masm.load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
                 (def, Some(def))
             }
         };
@@ -382,8 +370,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let base_after_check = |this: &mut Self| match this.memory_regs {
             Some((_, base)) => base,
             None => {
-                this.masm
-                    .load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
+                this.masm.load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
                 def
             }
         };
@@ -395,11 +382,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             if end > min_bytes {
                 let tmp = self.alloc(RegClass::Int);
                 self.masm.load_const(tmp, end, true);
-                self.masm.cmp(
-                    Size::S64,
-                    tmp,
-                    Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)),
-                );
+                self.masm.cmp(Size::S64, tmp, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
                 self.masm.branch(Cond::GtU, false, oob);
                 self.free(tmp);
             }
@@ -413,32 +396,15 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         // i32 registers are zero-extended, so `index + end_offset` cannot wrap in 64 bits.
         let (_, source, owned) = self.pop_readonly();
-        let index = if owned {
-            source
-        } else {
-            self.alloc(RegClass::Int)
-        };
+        let index = if owned { source } else { self.alloc(RegClass::Int) };
         self.masm.add_imm64(index, source, end_offset);
-        self.masm.cmp(
-            Size::S64,
-            index,
-            Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)),
-        );
+        self.masm.cmp(Size::S64, index, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
         self.masm.branch(Cond::GtU, false, oob);
         let base = base_after_check(self);
-        (
-            Addr::Indexed(base, index, -(size as i32)),
-            [owned_def, Some(index)],
-        )
+        (Addr::Indexed(base, index, -(size as i32)), [owned_def, Some(index)])
     }
 
-    fn visit_load(
-        &mut self,
-        memarg: &MemArg,
-        kind: LoadKind,
-        ty: ValType,
-        size: u32,
-    ) -> Result<()> {
+    fn visit_load(&mut self, memarg: &MemArg, kind: LoadKind, ty: ValType, size: u32) -> Result<()> {
         if memarg.target != wasmparser::MemArgTarget::Memory(0) {
             return Err(unsupported("multiple memories", self.offset));
         }
@@ -462,9 +428,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         let imm = match self.top_loc(0) {
             Loc::Const(c) => match kind {
-                StoreKind::I64 | StoreKind::F64 => {
-                    (c as i64 == c as i32 as i64).then_some(c as i32)
-                }
+                StoreKind::I64 | StoreKind::F64 => (c as i64 == c as i32 as i64).then_some(c as i32),
                 _ => Some(c as i32),
             },
             _ => None,
@@ -490,12 +454,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     fn visit_memory_size(&mut self) {
         let r = self.alloc(RegClass::Int);
-        self.masm
-            .load(LoadKind::I64, r, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
-        self.masm
-            .load(LoadKind::I64, r, Addr::Base(r, MEMORY_LEN_OFFSET));
-        self.masm
-            .shift(ShiftOp::ShrU, Size::S64, r, Operand::Imm(16));
+        self.masm.load(LoadKind::I64, r, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
+        self.masm.load(LoadKind::I64, r, Addr::Base(r, MEMORY_LEN_OFFSET));
+        self.masm.shift(ShiftOp::ShrU, Size::S64, r, Operand::Imm(16));
         self.push_reg(ValType::I32, r);
     }
 
@@ -505,11 +466,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     fn visit_table_grow(&mut self, table: u32) {
-        let result = self.call_builtin(
-            self.env.builtins.table_grow,
-            2,
-            &[self.env.offsets.table(table)],
-        );
+        let result = self.call_builtin(self.env.builtins.table_grow, 2, &[self.env.offsets.table(table)]);
         self.push_reg(ValType::I32, result);
     }
 
@@ -549,11 +506,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// `data.drop` / `elem.drop`: the segment's length becomes 0 (its storage stays with the
     /// module or instance, so nothing needs freeing while code may still run).
     fn visit_segment_drop(&mut self, descriptor: i32) {
-        self.masm.store_imm(
-            StoreKind::I64,
-            Addr::Vmctx(descriptor + SEGMENT_LEN_OFFSET),
-            0,
-        );
+        self.masm
+            .store_imm(StoreKind::I64, Addr::Vmctx(descriptor + SEGMENT_LEN_OFFSET), 0);
     }
 
     /// `memory.copy` (`fill = false`) and `memory.fill` on memory 0: both ranges are checked
@@ -585,20 +539,15 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let ranges: &[Reg] = if fill { &[dst] } else { &[dst, src] };
         for &start in ranges {
             self.masm.mov(end, start);
+            self.masm.alu(AluOp::Add, Size::S64, end, Operand::Reg(count));
             self.masm
-                .alu(AluOp::Add, Size::S64, end, Operand::Reg(count));
-            self.masm.cmp(
-                Size::S64,
-                end,
-                Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)),
-            );
+                .cmp(Size::S64, end, Operand::Mem(Addr::Base(def, MEMORY_LEN_OFFSET)));
             self.masm.branch(Cond::GtU, false, oob);
         }
         self.masm
             .load(LoadKind::I64, def, Addr::Base(def, MEMORY_BASE_OFFSET));
         for &start in ranges {
-            self.masm
-                .alu(AluOp::Add, Size::S64, start, Operand::Reg(def));
+            self.masm.alu(AluOp::Add, Size::S64, start, Operand::Reg(def));
         }
         if fill {
             self.masm.fill_bytes(dst, src, count);
@@ -618,21 +567,14 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let (_, index) = self.pop_to_reg();
         let def = self.alloc(RegClass::Int);
         let oob = self.trap(TrapKind::TableOutOfBounds);
-        self.masm.load(
-            LoadKind::I64,
-            def,
-            Addr::Vmctx(self.env.offsets.table(table)),
-        );
-        self.masm.cmp(
-            Size::S64,
-            index,
-            Operand::Mem(Addr::Base(def, TABLE_LEN_OFFSET)),
-        );
+        self.masm
+            .load(LoadKind::I64, def, Addr::Vmctx(self.env.offsets.table(table)));
+        self.masm
+            .cmp(Size::S64, index, Operand::Mem(Addr::Base(def, TABLE_LEN_OFFSET)));
         self.masm.branch(Cond::GeU, false, oob);
         self.masm
             .load(LoadKind::I64, def, Addr::Base(def, TABLE_BASE_OFFSET));
-        self.masm
-            .shift(ShiftOp::Shl, Size::S64, index, Operand::Imm(3));
+        self.masm.shift(ShiftOp::Shl, Size::S64, index, Operand::Imm(3));
         (Addr::Indexed(def, index, 0), [def, index])
     }
 
@@ -658,8 +600,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         self.masm
             .load(LoadKind::I64, r, Addr::Vmctx(self.env.offsets.table(table)));
         // Table lengths fit in 32 bits: the low half of the little-endian u64.
-        self.masm
-            .load(LoadKind::I32, r, Addr::Base(r, TABLE_LEN_OFFSET));
+        self.masm.load(LoadKind::I32, r, Addr::Base(r, TABLE_LEN_OFFSET));
         self.push_reg(ValType::I32, r);
     }
 
@@ -735,24 +676,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             I64RemS => self.int_divrem(S64, DivOp::RemS),
             I64RemU => self.int_divrem(S64, DivOp::RemU),
 
-            I32Clz => {
-                self.int_unop_in_place(T::I32, |m, r| m.bit_count(BitCountOp::Clz, S32, r, r))
-            }
-            I32Ctz => {
-                self.int_unop_in_place(T::I32, |m, r| m.bit_count(BitCountOp::Ctz, S32, r, r))
-            }
-            I32Popcnt => {
-                self.int_unop_in_place(T::I32, |m, r| m.bit_count(BitCountOp::Popcnt, S32, r, r))
-            }
-            I64Clz => {
-                self.int_unop_in_place(T::I64, |m, r| m.bit_count(BitCountOp::Clz, S64, r, r))
-            }
-            I64Ctz => {
-                self.int_unop_in_place(T::I64, |m, r| m.bit_count(BitCountOp::Ctz, S64, r, r))
-            }
-            I64Popcnt => {
-                self.int_unop_in_place(T::I64, |m, r| m.bit_count(BitCountOp::Popcnt, S64, r, r))
-            }
+            I32Clz => self.int_unop_in_place(T::I32, |m, r| m.bit_count(BitCountOp::Clz, S32, r, r)),
+            I32Ctz => self.int_unop_in_place(T::I32, |m, r| m.bit_count(BitCountOp::Ctz, S32, r, r)),
+            I32Popcnt => self.int_unop_in_place(T::I32, |m, r| m.bit_count(BitCountOp::Popcnt, S32, r, r)),
+            I64Clz => self.int_unop_in_place(T::I64, |m, r| m.bit_count(BitCountOp::Clz, S64, r, r)),
+            I64Ctz => self.int_unop_in_place(T::I64, |m, r| m.bit_count(BitCountOp::Ctz, S64, r, r)),
+            I64Popcnt => self.int_unop_in_place(T::I64, |m, r| m.bit_count(BitCountOp::Popcnt, S64, r, r)),
 
             I32Extend8S => self.extend(ExtendKind::I32From8S, T::I32),
             I32Extend16S => self.extend(ExtendKind::I32From16S, T::I32),
@@ -813,9 +742,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             I32Load8S { memarg } => self.visit_load(memarg, narrow(8, true, false), T::I32, 1)?,
             I32Load8U { memarg } => self.visit_load(memarg, narrow(8, false, false), T::I32, 1)?,
             I32Load16S { memarg } => self.visit_load(memarg, narrow(16, true, false), T::I32, 2)?,
-            I32Load16U { memarg } => {
-                self.visit_load(memarg, narrow(16, false, false), T::I32, 2)?
-            }
+            I32Load16U { memarg } => self.visit_load(memarg, narrow(16, false, false), T::I32, 2)?,
             I64Load8S { memarg } => self.visit_load(memarg, narrow(8, true, true), T::I64, 1)?,
             I64Load8U { memarg } => self.visit_load(memarg, narrow(8, false, true), T::I64, 1)?,
             I64Load16S { memarg } => self.visit_load(memarg, narrow(16, true, true), T::I64, 2)?,
@@ -826,12 +753,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             I64Store { memarg } => self.visit_store(memarg, StoreKind::I64, 8)?,
             F32Store { memarg } => self.visit_store(memarg, StoreKind::F32, 4)?,
             F64Store { memarg } => self.visit_store(memarg, StoreKind::F64, 8)?,
-            I32Store8 { memarg } | I64Store8 { memarg } => {
-                self.visit_store(memarg, StoreKind::I8, 1)?
-            }
-            I32Store16 { memarg } | I64Store16 { memarg } => {
-                self.visit_store(memarg, StoreKind::I16, 2)?
-            }
+            I32Store8 { memarg } | I64Store8 { memarg } => self.visit_store(memarg, StoreKind::I8, 1)?,
+            I32Store16 { memarg } | I64Store16 { memarg } => self.visit_store(memarg, StoreKind::I16, 2)?,
             I64Store32 { memarg } => self.visit_store(memarg, StoreKind::I32, 4)?,
             MemorySize { mem: 0 } => self.visit_memory_size(),
             MemoryGrow { mem: 0 } => self.visit_memory_grow(),
@@ -852,23 +775,18 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             TableSize { table } => self.visit_table_size(*table),
             TableGrow { table } => self.visit_table_grow(*table),
             TableFill { table } => self.visit_table_bulk(self.env.builtins.table_fill, &[*table]),
-            TableCopy {
-                dst_table,
-                src_table,
-            } => self.visit_table_bulk(self.env.builtins.table_copy, &[*dst_table, *src_table]),
+            TableCopy { dst_table, src_table } => {
+                self.visit_table_bulk(self.env.builtins.table_copy, &[*dst_table, *src_table])
+            }
             MemoryCopy {
                 dst_mem: 0,
                 src_mem: 0,
             } => self.visit_memory_bulk(false),
             MemoryFill { mem: 0 } => self.visit_memory_bulk(true),
             MemoryInit { data_index, mem: 0 } => self.visit_memory_init(*data_index),
-            DataDrop { data_index } => {
-                self.visit_segment_drop(self.env.offsets.data_segment(*data_index))
-            }
+            DataDrop { data_index } => self.visit_segment_drop(self.env.offsets.data_segment(*data_index)),
             TableInit { elem_index, table } => self.visit_table_init(*elem_index, *table),
-            ElemDrop { elem_index } => {
-                self.visit_segment_drop(self.env.offsets.elem_segment(*elem_index))
-            }
+            ElemDrop { elem_index } => self.visit_segment_drop(self.env.offsets.elem_segment(*elem_index)),
 
             _ => {
                 return self
@@ -959,12 +877,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             F64Floor => self.float_unop(ValType::F64, |m, r| m.fround(RoundMode::Floor, F64, r, r)),
             F32Trunc => self.float_unop(ValType::F32, |m, r| m.fround(RoundMode::Trunc, F32, r, r)),
             F64Trunc => self.float_unop(ValType::F64, |m, r| m.fround(RoundMode::Trunc, F64, r, r)),
-            F32Nearest => {
-                self.float_unop(ValType::F32, |m, r| m.fround(RoundMode::Nearest, F32, r, r))
-            }
-            F64Nearest => {
-                self.float_unop(ValType::F64, |m, r| m.fround(RoundMode::Nearest, F64, r, r))
-            }
+            F32Nearest => self.float_unop(ValType::F32, |m, r| m.fround(RoundMode::Nearest, F32, r, r)),
+            F64Nearest => self.float_unop(ValType::F64, |m, r| m.fround(RoundMode::Nearest, F64, r, r)),
 
             I32TruncF32S => self.trunc(F32, S32, true, false),
             I32TruncF32U => self.trunc(F32, S32, false, false),

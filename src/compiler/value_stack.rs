@@ -73,9 +73,7 @@ impl ValueStack {
     }
 
     pub fn pop(&mut self) -> Slot {
-        self.slots
-            .pop()
-            .expect("value stack underflow (validated code)")
+        self.slots.pop().expect("value stack underflow (validated code)")
     }
 
     pub fn peek(&self) -> Option<&Slot> {

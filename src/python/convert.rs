@@ -9,19 +9,11 @@ use crate::types::{Val, ValType};
 
 /// Describes argument `index` (0-based) of export `name` for error messages.
 fn arg_desc(name: &Bound<'_, PyString>, index: usize, ty: ValType) -> String {
-    format!(
-        "argument {} of '{}' ({})",
-        index + 1,
-        name.to_string_lossy(),
-        ty.name()
-    )
+    format!("argument {} of '{}' ({})", index + 1, name.to_string_lossy(), ty.name())
 }
 
 fn type_name(obj: &Bound<'_, PyAny>) -> String {
-    obj.get_type()
-        .name()
-        .map(|n| n.to_string())
-        .unwrap_or_else(|_| "?".into())
+    obj.get_type().name().map(|n| n.to_string()).unwrap_or_else(|_| "?".into())
 }
 
 /// Extracts an integer for an integer parameter: `int` (not `bool`), or an object with
@@ -39,66 +31,38 @@ fn as_int<'py>(
     if obj.is_instance_of::<PyBool>() || obj.is_instance_of::<PyFloat>() {
         return Err(type_err(
             py,
-            format!(
-                "{}: expected int, got {}",
-                arg_desc(name, index, ty),
-                type_name(obj)
-            ),
+            format!("{}: expected int, got {}", arg_desc(name, index, ty), type_name(obj)),
         ));
     }
     if let Ok(i) = obj.cast::<PyInt>() {
         return Ok(i.clone());
     }
     // SAFETY: PyNumber_Index returns a new reference or NULL with an exception set.
-    let idx = unsafe { Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyNumber_Index(obj.as_ptr())) };
+    let idx = unsafe {
+        Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyNumber_Index(obj.as_ptr()))
+    };
     match idx {
         Ok(i) => Ok(i.cast_into::<PyInt>().map_err(PyErr::from)?),
         Err(e) if e.is_instance_of::<PyTypeError>(py) => Err(type_err(
             py,
-            format!(
-                "{}: expected int, got {}",
-                arg_desc(name, index, ty),
-                type_name(obj)
-            ),
+            format!("{}: expected int, got {}", arg_desc(name, index, ty), type_name(obj)),
         )),
         Err(e) => Err(e),
     }
 }
 
-fn out_of_range(
-    py: Python<'_>,
-    name: &Bound<'_, PyString>,
-    index: usize,
-    ty: ValType,
-    v: &Bound<'_, PyAny>,
-) -> PyErr {
+fn out_of_range(py: Python<'_>, name: &Bound<'_, PyString>, index: usize, ty: ValType, v: &Bound<'_, PyAny>) -> PyErr {
     let range = match ty {
         ValType::I32 => "[-2**31, 2**32-1]",
         ValType::I64 => "[-2**63, 2**64-1]",
         ValType::V128 => "[-2**127, 2**128-1]",
         _ => "range",
     };
-    let shown = v
-        .str()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    overflow_err(
-        py,
-        format!(
-            "{}: {} out of range {}",
-            arg_desc(name, index, ty),
-            shown,
-            range
-        ),
-    )
+    let shown = v.str().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    overflow_err(py, format!("{}: {} out of range {}", arg_desc(name, index, ty), shown, range))
 }
 
-fn as_float(
-    obj: &Bound<'_, PyAny>,
-    name: &Bound<'_, PyString>,
-    index: usize,
-    ty: ValType,
-) -> PyResult<f64> {
+fn as_float(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyString>, index: usize, ty: ValType) -> PyResult<f64> {
     if let Ok(f) = obj.cast_exact::<PyFloat>() {
         return Ok(f.value());
     }
@@ -106,29 +70,18 @@ fn as_float(
     if obj.is_instance_of::<PyBool>() || obj.is_instance_of::<PyString>() {
         return Err(type_err(
             py,
-            format!(
-                "{}: expected float or int, got {}",
-                arg_desc(name, index, ty),
-                type_name(obj)
-            ),
+            format!("{}: expected float or int, got {}", arg_desc(name, index, ty), type_name(obj)),
         ));
     }
     match obj.extract::<f64>() {
         Ok(v) => Ok(v),
         Err(e) if e.is_instance_of::<PyOverflowError>(py) => Err(overflow_err(
             py,
-            format!(
-                "{}: int too large to convert to float",
-                arg_desc(name, index, ty)
-            ),
+            format!("{}: int too large to convert to float", arg_desc(name, index, ty)),
         )),
         Err(e) if e.is_instance_of::<PyTypeError>(py) => Err(type_err(
             py,
-            format!(
-                "{}: expected float or int, got {}",
-                arg_desc(name, index, ty),
-                type_name(obj)
-            ),
+            format!("{}: expected float or int, got {}", arg_desc(name, index, ty), type_name(obj)),
         )),
         Err(e) => Err(e),
     }
@@ -153,13 +106,9 @@ pub(crate) fn to_val(
         ValType::I32 => {
             let i = as_int(obj, name, index, ty)?;
             match i.extract::<i64>() {
-                Ok(v) if (-(1i64 << 31)..=(1i64 << 32) - 1).contains(&v) => {
-                    Ok(Val::I32(v as u32 as i32))
-                }
+                Ok(v) if (-(1i64 << 31)..=(1i64 << 32) - 1).contains(&v) => Ok(Val::I32(v as u32 as i32)),
                 Ok(_) => Err(out_of_range(py, name, index, ty, obj)),
-                Err(e) if e.is_instance_of::<PyOverflowError>(py) => {
-                    Err(out_of_range(py, name, index, ty, obj))
-                }
+                Err(e) if e.is_instance_of::<PyOverflowError>(py) => Err(out_of_range(py, name, index, ty, obj)),
                 Err(e) => Err(e),
             }
         }
@@ -213,17 +162,9 @@ pub(crate) fn from_val<'py>(py: Python<'py>, v: &Val) -> PyResult<Bound<'py, PyA
         Val::F64(b) => PyFloat::new(py, f64::from_bits(b)).into_any(),
         Val::V128(x) => x.into_pyobject(py)?.into_any(),
         Val::FuncRef(None) | Val::ExternRef(None) => py.None().into_bound(py),
-        Val::FuncRef(Some(_)) => {
-            return Err(err(
-                py,
-                "returning a non-null funcref to Python is not supported yet",
-            ))
-        }
+        Val::FuncRef(Some(_)) => return Err(err(py, "returning a non-null funcref to Python is not supported yet")),
         Val::ExternRef(Some(_)) => {
-            return Err(err(
-                py,
-                "returning a non-null externref to Python is not supported yet",
-            ))
+            return Err(err(py, "returning a non-null externref to Python is not supported yet"))
         }
     })
 }

@@ -50,10 +50,7 @@ unsafe impl<T> Sync for ThreadBound<T> {}
 
 impl<T> ThreadBound<T> {
     fn new(value: T) -> Self {
-        ThreadBound {
-            owner: thread_token(),
-            value: ManuallyDrop::new(value),
-        }
+        ThreadBound { owner: thread_token(), value: ManuallyDrop::new(value) }
     }
 
     #[inline]
@@ -120,11 +117,7 @@ fn compile_source(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<crate::
         let bytes = b.as_bytes();
         py.detach(|| compile_bytes(bytes))
     } else {
-        let tn = source
-            .get_type()
-            .name()
-            .map(|n| n.to_string())
-            .unwrap_or_default();
+        let tn = source.get_type().name().map(|n| n.to_string()).unwrap_or_default();
         return Err(type_err(
             py,
             format!("expected bytes, bytearray, memoryview, str or CompiledModule, got {tn}"),
@@ -158,8 +151,7 @@ fn compile_path(py: Python<'_>, path: &PathBuf) -> PyResult<crate::Module> {
         let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
         pyo3::exceptions::PyOSError::new_err((errno, msg, path.to_string_lossy().into_owned()))
     })?;
-    py.detach(|| compile_bytes(&bytes))
-        .map_err(|e| map_error(py, e, Site::Instantiate))
+    py.detach(|| compile_bytes(&bytes)).map_err(|e| map_error(py, e, Site::Instantiate))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -199,17 +191,9 @@ pub struct FuncType {
 impl FuncType {
     #[new]
     fn py_new(py: Python<'_>, params: Vec<String>, results: Vec<String>) -> PyResult<Self> {
-        let params = params
-            .iter()
-            .map(|s| parse_valtype(py, s))
-            .collect::<PyResult<Vec<_>>>()?;
-        let results = results
-            .iter()
-            .map(|s| parse_valtype(py, s))
-            .collect::<PyResult<Vec<_>>>()?;
-        Ok(FuncType {
-            ty: crate::FuncType::new(params, results),
-        })
+        let params = params.iter().map(|s| parse_valtype(py, s)).collect::<PyResult<Vec<_>>>()?;
+        let results = results.iter().map(|s| parse_valtype(py, s)).collect::<PyResult<Vec<_>>>()?;
+        Ok(FuncType { ty: crate::FuncType::new(params, results) })
     }
     /// Parameter types, e.g. `("i32", "i32")`.
     #[getter]
@@ -233,23 +217,11 @@ impl FuncType {
         s
     }
     fn __repr__(&self) -> String {
-        let q = |v: &[ValType]| {
-            v.iter()
-                .map(|t| format!("'{}'", t.name()))
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        format!(
-            "FuncType([{}], [{}])",
-            q(&self.ty.params),
-            q(&self.ty.results)
-        )
+        let q = |v: &[ValType]| v.iter().map(|t| format!("'{}'", t.name())).collect::<Vec<_>>().join(", ");
+        format!("FuncType([{}], [{}])", q(&self.ty.params), q(&self.ty.results))
     }
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<FuncType>()
-            .map(|o| o.get().ty == self.ty)
-            .unwrap_or(false)
+        other.cast::<FuncType>().map(|o| o.get().ty == self.ty).unwrap_or(false)
     }
     fn __hash__(&self) -> u64 {
         use std::hash::{Hash, Hasher};
@@ -274,17 +246,10 @@ impl MemoryType {
         format!("memory {}", limits(self.min, self.max))
     }
     fn __repr__(&self) -> String {
-        format!(
-            "MemoryType(min={}, max={})",
-            self.min,
-            self.max.map_or("None".into(), |m| m.to_string())
-        )
+        format!("MemoryType(min={}, max={})", self.min, self.max.map_or("None".into(), |m| m.to_string()))
     }
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<MemoryType>()
-            .map(|o| (o.get().min, o.get().max) == (self.min, self.max))
-            .unwrap_or(false)
+        other.cast::<MemoryType>().map(|o| (o.get().min, o.get().max) == (self.min, self.max)).unwrap_or(false)
     }
     fn __hash__(&self) -> u64 {
         ((self.min as u64) << 33) ^ self.max.map_or(1, |m| (m as u64) << 1)
@@ -318,15 +283,11 @@ impl TableType {
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         other
             .cast::<TableType>()
-            .map(|o| {
-                (o.get().element, o.get().min, o.get().max) == (self.element, self.min, self.max)
-            })
+            .map(|o| (o.get().element, o.get().min, o.get().max) == (self.element, self.min, self.max))
             .unwrap_or(false)
     }
     fn __hash__(&self) -> u64 {
-        ((self.min as u64) << 33)
-            ^ self.max.map_or(1, |m| (m as u64) << 1)
-            ^ self.element.len() as u64
+        ((self.min as u64) << 33) ^ self.max.map_or(1, |m| (m as u64) << 1) ^ self.element.len() as u64
     }
 }
 
@@ -349,17 +310,10 @@ impl GlobalType {
         }
     }
     fn __repr__(&self) -> String {
-        format!(
-            "GlobalType(content='{}', mutable={})",
-            self.content,
-            if self.mutable { "True" } else { "False" }
-        )
+        format!("GlobalType(content='{}', mutable={})", self.content, if self.mutable { "True" } else { "False" })
     }
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other
-            .cast::<GlobalType>()
-            .map(|o| (o.get().content, o.get().mutable) == (self.content, self.mutable))
-            .unwrap_or(false)
+        other.cast::<GlobalType>().map(|o| (o.get().content, o.get().mutable) == (self.content, self.mutable)).unwrap_or(false)
     }
     fn __hash__(&self) -> u64 {
         self.content.len() as u64 * 2 + self.mutable as u64
@@ -369,31 +323,13 @@ impl GlobalType {
 fn extern_type(py: Python<'_>, t: &ExternType) -> PyResult<Py<PyAny>> {
     Ok(match t {
         ExternType::Func(f) => Py::new(py, FuncType { ty: f.clone() })?.into_any(),
-        ExternType::Memory(m) => Py::new(
-            py,
-            MemoryType {
-                min: m.min,
-                max: m.max,
-            },
-        )?
-        .into_any(),
-        ExternType::Table(t) => Py::new(
-            py,
-            TableType {
-                element: t.element.name(),
-                min: t.min,
-                max: t.max,
-            },
-        )?
-        .into_any(),
-        ExternType::Global(g) => Py::new(
-            py,
-            GlobalType {
-                content: g.content.name(),
-                mutable: g.mutable,
-            },
-        )?
-        .into_any(),
+        ExternType::Memory(m) => Py::new(py, MemoryType { min: m.min, max: m.max })?.into_any(),
+        ExternType::Table(t) => {
+            Py::new(py, TableType { element: t.element.name(), min: t.min, max: t.max })?.into_any()
+        }
+        ExternType::Global(g) => {
+            Py::new(py, GlobalType { content: g.content.name(), mutable: g.mutable })?.into_any()
+        }
     })
 }
 
@@ -429,17 +365,13 @@ pub struct CompiledModule {
 impl CompiledModule {
     #[new]
     fn py_new(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(CompiledModule {
-            module: compile_source(py, source)?,
-        })
+        Ok(CompiledModule { module: compile_source(py, source)? })
     }
 
     /// Compiles a `.wasm` (binary) or `.wat` (text) file; the format is decided by content.
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        Ok(CompiledModule {
-            module: compile_path(py, &path)?,
-        })
+        Ok(CompiledModule { module: compile_path(py, &path)? })
     }
 
     /// `(module, name, type)` of every import, in order.
@@ -478,32 +410,21 @@ pub struct Runtime {
 impl Runtime {
     fn instantiate_module(&self, py: Python<'_>, module: crate::Module) -> PyResult<Module> {
         let shared = self.shared.get(py, "runtime")?;
-        let store_ref = shared
-            .store
-            .try_borrow()
-            .map_err(|_| err(py, "runtime is busy"))?;
+        let store_ref = shared.store.try_borrow().map_err(|_| err(py, "runtime is busy"))?;
         let store = store_ref.as_ref().ok_or_else(|| runtime_closed(py))?;
         let imports = module.imports();
         if let Some((m, n, ty)) = imports.first() {
-            let more = if imports.len() > 1 {
-                format!(" (and {} more)", imports.len() - 1)
-            } else {
-                String::new()
-            };
+            let more = if imports.len() > 1 { format!(" (and {} more)", imports.len() - 1) } else { String::new() };
             let kind = match ty {
                 ExternType::Func(f) => format!("func {f}"),
                 other => other.kind_name().to_string(),
             };
             return Err(link_err(
                 py,
-                format!(
-                    "unresolved import '{m}.{n}' ({kind}){more}: imports are not supported yet"
-                ),
+                format!("unresolved import '{m}.{n}' ({kind}){more}: imports are not supported yet"),
             ));
         }
-        let instance = store
-            .instantiate(&module, &[])
-            .map_err(|e| map_error(py, e, Site::Instantiate))?;
+        let instance = store.instantiate(&module, &[]).map_err(|e| map_error(py, e, Site::Instantiate))?;
         Ok(Module {
             state: ThreadBound::new(ModuleState {
                 shared: RefCell::new(Some(Rc::clone(shared))),
@@ -525,13 +446,11 @@ impl Runtime {
         if let Some(bytes) = max_wasm_stack {
             store.set_max_wasm_stack(bytes);
         }
-        Ok(Runtime {
-            shared: ThreadBound::new(Rc::new(Shared {
-                store: RefCell::new(Some(store)),
-                active_calls: Cell::new(0),
-                externs: RefCell::new(refs::ExternSlab::default()),
-            })),
-        })
+        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared {
+            store: RefCell::new(Some(store)),
+            active_calls: Cell::new(0),
+            externs: RefCell::new(refs::ExternSlab::default()),
+        })) })
     }
 
     /// Compiles and instantiates a module.
@@ -555,12 +474,10 @@ impl Runtime {
     /// Frees the runtime and all its modules. Idempotent.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let shared = self.shared.get(py, "runtime")?;
-        let mut slot = shared.store.try_borrow_mut().map_err(|_| {
-            err(
-                py,
-                "cannot close a runtime while one of its functions is running",
-            )
-        })?;
+        let mut slot = shared
+            .store
+            .try_borrow_mut()
+            .map_err(|_| err(py, "cannot close a runtime while one of its functions is running"))?;
         let store = slot.take();
         drop(slot);
         drop(store);
@@ -573,11 +490,7 @@ impl Runtime {
     #[getter]
     fn closed(&self, py: Python<'_>) -> PyResult<bool> {
         let shared = self.shared.get(py, "runtime")?;
-        Ok(shared
-            .store
-            .try_borrow()
-            .map(|s| s.is_none())
-            .unwrap_or(false))
+        Ok(shared.store.try_borrow().map(|s| s.is_none()).unwrap_or(false))
     }
 
     fn __enter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
@@ -647,10 +560,7 @@ pub struct Module {
 const INLINE_SLOTS: usize = 16;
 
 fn is_numeric(t: &ValType) -> bool {
-    matches!(
-        t,
-        ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64 | ValType::V128
-    )
+    matches!(t, ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64 | ValType::V128)
 }
 
 /// Writes a numeric value into argument-area slots (`crate::abi`: i32/f32 in the low 4 bytes,
@@ -666,9 +576,7 @@ fn encode_slot(v: crate::Val, slots: &mut [u64], at: usize) {
             slots[at] = x as u64;
             slots[at + 1] = (x >> 64) as u64;
         }
-        crate::Val::FuncRef(_) | crate::Val::ExternRef(_) => {
-            unreachable!("raw path is numeric only")
-        }
+        crate::Val::FuncRef(_) | crate::Val::ExternRef(_) => unreachable!("raw path is numeric only"),
     }
 }
 
@@ -680,10 +588,7 @@ fn decode_slot<'py>(py: Python<'py>, ty: ValType, slots: &[u64], at: usize) -> B
         ValType::I64 => (s as i64).into_pyobject(py).unwrap().into_any(),
         ValType::F32 => PyFloat::new(py, f32::from_bits(s as u32) as f64).into_any(),
         ValType::F64 => PyFloat::new(py, f64::from_bits(s)).into_any(),
-        ValType::V128 => ((s as u128) | ((slots[at + 1] as u128) << 64))
-            .into_pyobject(py)
-            .unwrap()
-            .into_any(),
+        ValType::V128 => ((s as u128) | ((slots[at + 1] as u128) << 64)).into_pyobject(py).unwrap().into_any(),
         ValType::FuncRef | ValType::ExternRef => unreachable!("raw path is numeric only"),
     }
 }
@@ -710,11 +615,7 @@ impl Module {
 
     /// Resolves (and caches) the exported function `name`.
     #[cold]
-    fn resolve<'py>(
-        &self,
-        py: Python<'py>,
-        name: &Bound<'py, PyString>,
-    ) -> PyResult<Bound<'py, ExportedFunc>> {
+    fn resolve<'py>(&self, py: Python<'py>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, ExportedFunc>> {
         let st = self.state.get(py, "module")?;
         let shared = self.shared(py)?;
         let store_ref = shared.store.borrow();
@@ -733,9 +634,7 @@ impl Module {
             }
             None => return Err(err(py, format!("no export named '{n}'"))),
         };
-        let ty = func
-            .ty(store)
-            .map_err(|e| map_error(py, e, Site::Export(&n)))?;
+        let ty = func.ty(store).map_err(|e| map_error(py, e, Site::Export(&n)))?;
         let raw = ty.params.iter().chain(ty.results.iter()).all(is_numeric);
         let entry = ExportedFunc {
             func,
@@ -797,11 +696,7 @@ impl Module {
             };
             for i in 0..n {
                 let arg = args.get_borrowed_item(i)?;
-                encode_slot(
-                    convert::to_val(&arg, ef.params[i], name, i)?,
-                    slots,
-                    ef.param_slots[i],
-                );
+                encode_slot(convert::to_val(&arg, ef.params[i], name, i)?, slots, ef.param_slots[i]);
             }
             // SAFETY: `slots` is the function's argument area (`abi::arg_area_slots`) with every
             // argument encoded for its declared (numeric) type.
@@ -809,10 +704,7 @@ impl Module {
                 Ok(()) => {
                     return PyList::new(
                         py,
-                        ef.results
-                            .iter()
-                            .zip(ef.result_slots.iter())
-                            .map(|(t, at)| decode_slot(py, *t, slots, *at)),
+                        ef.results.iter().zip(ef.result_slots.iter()).map(|(t, at)| decode_slot(py, *t, slots, *at)),
                     );
                 }
                 Err(e) => e,
@@ -856,9 +748,7 @@ impl Module {
             if shared.active_calls.get() == 0 {
                 if let Ok(store_ref) = shared.store.try_borrow() {
                     if let Some(store) = store_ref.as_ref() {
-                        store
-                            .release_instance(st.instance)
-                            .map_err(|e| map_error(py, e, Site::Instantiate))?;
+                        store.release_instance(st.instance).map_err(|e| map_error(py, e, Site::Instantiate))?;
                     }
                 }
             }
@@ -877,11 +767,7 @@ impl Module {
         let s = st.shared.borrow();
         Ok(match s.as_ref() {
             None => true,
-            Some(shared) => shared
-                .store
-                .try_borrow()
-                .map(|s| s.is_none())
-                .unwrap_or(false),
+            Some(shared) => shared.store.try_borrow().map(|s| s.is_none()).unwrap_or(false),
         })
     }
 
@@ -899,18 +785,8 @@ impl Module {
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
-        let names: Vec<String> = self
-            .compiled
-            .info()
-            .exports
-            .iter()
-            .map(|e| format!("'{}'", e.name))
-            .collect();
-        let closed = if self.closed(py).unwrap_or(false) {
-            " (closed)"
-        } else {
-            ""
-        };
+        let names: Vec<String> = self.compiled.info().exports.iter().map(|e| format!("'{}'", e.name)).collect();
+        let closed = if self.closed(py).unwrap_or(false) { " (closed)" } else { "" };
         format!("<wazero.Module exports=[{}]{closed}>", names.join(", "))
     }
 }
@@ -928,7 +804,5 @@ mod _wazero {
     #[pymodule_export]
     use super::refs::Function;
     #[pymodule_export]
-    use super::{
-        version, CompiledModule, FuncType, GlobalType, MemoryType, Module, Runtime, TableType,
-    };
+    use super::{version, CompiledModule, FuncType, GlobalType, MemoryType, Module, Runtime, TableType};
 }

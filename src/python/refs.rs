@@ -40,9 +40,7 @@ impl ExternSlab {
     }
 
     fn get<'py>(&self, py: Python<'py>, handle: u64) -> Option<Bound<'py, PyAny>> {
-        self.objects
-            .get(handle as usize)
-            .map(|o| o.bind(py).clone())
+        self.objects.get(handle as usize).map(|o| o.bind(py).clone())
     }
 
     /// Drops every reference (the GIL is held: the objects are released right away).
@@ -70,20 +68,10 @@ pub(crate) fn to_val(
 ) -> PyResult<Val> {
     let py = obj.py();
     match ty {
-        _ if obj.is_none() && matches!(ty, ValType::FuncRef | ValType::ExternRef) => {
-            Ok(Val::default_for(ty))
-        }
-        ValType::ExternRef => Ok(Val::ExternRef(Some(
-            shared.externs.borrow_mut().handle(obj),
-        ))),
+        _ if obj.is_none() && matches!(ty, ValType::FuncRef | ValType::ExternRef) => Ok(Val::default_for(ty)),
+        ValType::ExternRef => Ok(Val::ExternRef(Some(shared.externs.borrow_mut().handle(obj)))),
         ValType::FuncRef => {
-            let what = || {
-                format!(
-                    "argument {} of '{}' (funcref)",
-                    index + 1,
-                    name.to_string_lossy()
-                )
-            };
+            let what = || format!("argument {} of '{}' (funcref)", index + 1, name.to_string_lossy());
             let f = obj.cast::<Function>().map_err(|_| {
                 type_err(
                     py,
@@ -109,11 +97,7 @@ pub(crate) fn to_val(
 
 /// Converts a Wasm result to Python: numbers through `convert::from_val`, an externref to
 /// the very object that was passed in, a funcref to a callable `Function`.
-pub(crate) fn from_val<'py>(
-    py: Python<'py>,
-    shared: &Rc<Shared>,
-    v: &Val,
-) -> PyResult<Bound<'py, PyAny>> {
+pub(crate) fn from_val<'py>(py: Python<'py>, shared: &Rc<Shared>, v: &Val) -> PyResult<Bound<'py, PyAny>> {
     match *v {
         Val::ExternRef(Some(h)) => shared
             .externs
@@ -124,8 +108,7 @@ pub(crate) fn from_val<'py>(
             let ty = {
                 let store_ref = shared.store.borrow();
                 let store = store_ref.as_ref().ok_or_else(|| runtime_closed(py))?;
-                func.ty(store)
-                    .map_err(|e| map_error(py, e, Site::Instantiate))?
+                func.ty(store).map_err(|e| map_error(py, e, Site::Instantiate))?
             };
             let f = Function {
                 state: ThreadBound::new(FunctionState {
@@ -158,11 +141,7 @@ pub struct Function {
 #[pymethods]
 impl Function {
     #[pyo3(signature = (*args))]
-    fn __call__<'py>(
-        &self,
-        py: Python<'py>,
-        args: &Bound<'py, PyTuple>,
-    ) -> PyResult<Bound<'py, PyList>> {
+    fn __call__<'py>(&self, py: Python<'py>, args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyList>> {
         let st = self.state.get(py, "function")?;
         let name = PyString::new(py, "function");
         if args.len() != self.ty.params.len() {
@@ -180,11 +159,7 @@ impl Function {
             vals.push(to_val(&st.shared, &arg, *ty, &name, i)?);
         }
         let result = {
-            let store_ref = st
-                .shared
-                .store
-                .try_borrow()
-                .map_err(|_| runtime_closed(py))?;
+            let store_ref = st.shared.store.try_borrow().map_err(|_| runtime_closed(py))?;
             let store = store_ref.as_ref().ok_or_else(|| runtime_closed(py))?;
             st.shared.active_calls.set(st.shared.active_calls.get() + 1);
             let r = st.func.call(store, &vals);
@@ -203,12 +178,7 @@ impl Function {
     #[getter]
     #[pyo3(name = "type")]
     fn func_type(&self, py: Python<'_>) -> PyResult<Py<super::FuncType>> {
-        Py::new(
-            py,
-            super::FuncType {
-                ty: self.ty.clone(),
-            },
-        )
+        Py::new(py, super::FuncType { ty: self.ty.clone() })
     }
 
     fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {

@@ -6,9 +6,7 @@
 //! vmctx (tables). Builtins that can trap return 0 or a `TrapKind` code.
 
 use crate::error::TrapKind;
-use crate::runtime::vmctx::{
-    VMDataSegment, VMElemSegment, VMMemoryDef, VMTableDef, VMCTX_MEMORY_OFFSET,
-};
+use crate::runtime::vmctx::{VMDataSegment, VMElemSegment, VMMemoryDef, VMTableDef, VMCTX_MEMORY_OFFSET};
 
 /// Addresses of every builtin, as the compiler embeds them.
 #[derive(Copy, Clone, Debug)]
@@ -100,11 +98,7 @@ pub unsafe extern "sysv64" fn wazero_memory_init(
         if len == 0 {
             return 0;
         }
-        std::ptr::copy_nonoverlapping(
-            seg.base.add(src as usize),
-            mem.base.add(dst as usize),
-            len as usize,
-        );
+        std::ptr::copy_nonoverlapping(seg.base.add(src as usize), mem.base.add(dst as usize), len as usize);
     }
     0
 }
@@ -133,11 +127,7 @@ pub unsafe extern "sysv64" fn wazero_table_init(
         if len == 0 {
             return 0;
         }
-        std::ptr::copy_nonoverlapping(
-            seg.base.add(src as usize),
-            t.base.add(dst as usize),
-            len as usize,
-        );
+        std::ptr::copy_nonoverlapping(seg.base.add(src as usize), t.base.add(dst as usize), len as usize);
     }
     0
 }
@@ -184,11 +174,7 @@ pub unsafe extern "sysv64" fn wazero_table_copy(
         if !in_bounds(src, len, s.len) || !in_bounds(dst, len, d.len) {
             return TrapKind::TableOutOfBounds as u32;
         }
-        std::ptr::copy(
-            s.base.add(src as usize),
-            d.base.add(dst as usize),
-            len as usize,
-        );
+        std::ptr::copy(s.base.add(src as usize), d.base.add(dst as usize), len as usize);
     }
     0
 }
@@ -202,18 +188,11 @@ mod tests {
     fn memory_init(dst: u32, src: u32, len: u32, seg_len: u64) -> (u32, Vec<u8>) {
         let mut mem = vec![0u8; 16];
         let data = [1u8, 2, 3, 4];
-        let def = VMMemoryDef {
-            base: mem.as_mut_ptr(),
-            len: mem.len() as u64,
-        };
-        let seg = VMDataSegment {
-            base: data.as_ptr(),
-            len: seg_len,
-        };
+        let def = VMMemoryDef { base: mem.as_mut_ptr(), len: mem.len() as u64 };
+        let seg = VMDataSegment { base: data.as_ptr(), len: seg_len };
         let mut vmctx = [0u64, &def as *const VMMemoryDef as u64];
         // SAFETY: a vmctx whose memory slot points to a live definition, and a live segment.
-        let code =
-            unsafe { wazero_memory_init(vmctx.as_mut_ptr() as *mut u8, dst, src, len, &seg) };
+        let code = unsafe { wazero_memory_init(vmctx.as_mut_ptr() as *mut u8, dst, src, len, &seg) };
         (code, mem)
     }
 
@@ -238,19 +217,11 @@ mod tests {
     fn table_init_checks_both_ranges_before_writing() {
         let words = [7u64, 8, 9];
         let mut elems = vec![0u64; 4];
-        let mut table = VMTableDef {
-            base: elems.as_mut_ptr(),
-            len: 4,
-        };
-        let seg = VMElemSegment {
-            base: words.as_ptr(),
-            len: 3,
-        };
+        let mut table = VMTableDef { base: elems.as_mut_ptr(), len: 4 };
+        let seg = VMElemSegment { base: words.as_ptr(), len: 3 };
         let oob = TrapKind::TableOutOfBounds as u32;
         // SAFETY: live table and segment; the vmctx is unused by this builtin.
-        let init = |t: &mut VMTableDef, d, s, n| unsafe {
-            wazero_table_init(std::ptr::null_mut(), d, s, n, t, &seg)
-        };
+        let init = |t: &mut VMTableDef, d, s, n| unsafe { wazero_table_init(std::ptr::null_mut(), d, s, n, t, &seg) };
         assert_eq!(init(&mut table, 2, 1, 3), oob);
         assert_eq!(init(&mut table, 0, 2, 2), oob);
         assert_eq!(init(&mut table, 4, 3, 0), 0);

@@ -18,10 +18,7 @@ impl CodeMemory {
     /// Copies `code` into fresh pages and makes them executable.
     pub fn new(code: &[u8]) -> Result<CodeMemory> {
         if code.is_empty() {
-            return Ok(CodeMemory {
-                alloc: None,
-                len: 0,
-            });
+            return Ok(CodeMemory { alloc: None, len: 0 });
         }
         let mut alloc = region::alloc(code.len(), region::Protection::READ_WRITE)
             .map_err(|e| Error::Resource(format!("cannot map code memory: {e}")))?;
@@ -29,12 +26,8 @@ impl CodeMemory {
         // nothing else references.
         unsafe {
             std::ptr::copy_nonoverlapping(code.as_ptr(), alloc.as_mut_ptr::<u8>(), code.len());
-            region::protect(
-                alloc.as_ptr::<u8>(),
-                alloc.len(),
-                region::Protection::READ_EXECUTE,
-            )
-            .map_err(|e| Error::Resource(format!("cannot make code executable: {e}")))?;
+            region::protect(alloc.as_ptr::<u8>(), alloc.len(), region::Protection::READ_EXECUTE)
+                .map_err(|e| Error::Resource(format!("cannot make code executable: {e}")))?;
         }
         #[cfg(target_arch = "aarch64")]
         {
@@ -43,17 +36,12 @@ impl CodeMemory {
                 std::slice::from_raw_parts(alloc.as_ptr::<u8>(), code.len())
             });
         }
-        Ok(CodeMemory {
-            alloc: Some(alloc),
-            len: code.len(),
-        })
+        Ok(CodeMemory { alloc: Some(alloc), len: code.len() })
     }
 
     /// Address of the first byte (null when empty).
     pub fn as_ptr(&self) -> *const u8 {
-        self.alloc
-            .as_ref()
-            .map_or(std::ptr::null(), |a| a.as_ptr::<u8>())
+        self.alloc.as_ref().map_or(std::ptr::null(), |a| a.as_ptr::<u8>())
     }
 
     /// Number of code bytes.

@@ -19,9 +19,7 @@ use dynasmrt::{DynasmApi, DynasmLabelApi};
 use crate::abi::{EntryTrampoline, ARGS_OFFSET};
 use crate::error::{Error, Result};
 use crate::runtime::code::CodeMemory;
-use crate::runtime::vmctx::{
-    HOSTCTX_CALLBACK_OFFSET, RUNTIME_ENTRY_SP_OFFSET, RUNTIME_TRAP_CODE_OFFSET,
-};
+use crate::runtime::vmctx::{HOSTCTX_CALLBACK_OFFSET, RUNTIME_ENTRY_SP_OFFSET, RUNTIME_TRAP_CODE_OFFSET};
 use crate::x64_asm as asm;
 
 /// Offset of the saved-state area below the trampoline's rbp (see the module docs).

@@ -63,20 +63,11 @@ unsafe extern "sysv64" fn host_callback(ctx: *mut u8, args: *mut u64) -> u32 {
             .zip(&data.ty.params)
             .map(|(s, &t)| store.decode_slots(t, &slots[s..]))
             .collect();
-        let mut results: Vec<Val> = data
-            .ty
-            .results
-            .iter()
-            .map(|&t| Val::default_for(t))
-            .collect();
+        let mut results: Vec<Val> = data.ty.results.iter().map(|&t| Val::default_for(t)).collect();
         (data.func)(store, &params, &mut results)?;
         for (r, &t) in results.iter().zip(&data.ty.results) {
             if r.ty() != t {
-                return Err(Error::usage(format!(
-                    "host function returned a {} where {} was declared",
-                    r.ty(),
-                    t
-                )));
+                return Err(Error::usage(format!("host function returned a {} where {} was declared", r.ty(), t)));
             }
         }
         for (s, r) in abi::result_slots(&data.ty).into_iter().zip(&results) {
@@ -121,25 +112,15 @@ impl Func {
         data.funcref.vmctx = &mut data.ctx as *mut VMHostCtx as *mut u8;
         let funcref = &data.funcref as *const VMFuncRef;
         let mut objects = store.objects.borrow_mut();
-        let index = objects.funcs.push(Box::new(FuncData {
-            ty,
-            funcref,
-            kind: FuncKind::Host(data),
-        }));
+        let index = objects.funcs.push(Box::new(FuncData { ty, funcref, kind: FuncKind::Host(data) }));
         objects.funcref_index.insert(funcref as usize, index);
-        Func {
-            store_id: store.id,
-            index,
-        }
+        Func { store_id: store.id, index }
     }
 
     pub(crate) fn data<R>(&self, store: &Store, f: impl FnOnce(&FuncData) -> R) -> Result<R> {
         store.check(self.store_id)?;
         let objects = store.objects.borrow();
-        let d = objects
-            .funcs
-            .get(self.index)
-            .ok_or_else(|| Error::usage("function was released"))?;
+        let d = objects.funcs.get(self.index).ok_or_else(|| Error::usage("function was released"))?;
         Ok(f(d))
     }
 
@@ -161,17 +142,9 @@ impl Func {
             )));
         }
         let mut slots = vec![0u64; abi::arg_area_slots(&ty).max(1)];
-        for (i, ((a, &t), s)) in args
-            .iter()
-            .zip(&ty.params)
-            .zip(abi::param_slots(&ty))
-            .enumerate()
-        {
+        for (i, ((a, &t), s)) in args.iter().zip(&ty.params).zip(abi::param_slots(&ty)).enumerate() {
             if a.ty() != t {
-                return Err(Error::usage(format!(
-                    "argument {i} must be {t}, got {}",
-                    a.ty()
-                )));
+                return Err(Error::usage(format!("argument {i} must be {t}, got {}", a.ty())));
             }
             store.encode_slots(a, &mut slots[s..])?;
         }
@@ -215,9 +188,7 @@ impl Store {
             }
             Val::ExternRef(Some(h)) => {
                 // Stored shifted by one so that 0 can stay the null reference.
-                let word = h
-                    .checked_add(1)
-                    .ok_or_else(|| Error::usage("externref handle u64::MAX is reserved"))?;
+                let word = h.checked_add(1).ok_or_else(|| Error::usage("externref handle u64::MAX is reserved"))?;
                 out[..8].copy_from_slice(&word.to_le_bytes());
             }
         }
@@ -242,10 +213,7 @@ impl Store {
                     .borrow()
                     .funcref_index
                     .get(&(w64 as usize))
-                    .map(|&index| Func {
-                        store_id: self.id,
-                        index,
-                    })
+                    .map(|&index| Func { store_id: self.id, index })
             }),
         }
     }

@@ -17,32 +17,19 @@ impl Global {
     fn check(&self, store: &Store) -> Result<*mut GlobalInstance> {
         store.check(self.store_id)?;
         let mut objects = store.objects.borrow_mut();
-        let g = objects
-            .globals
-            .get_mut(self.index)
-            .ok_or_else(|| Error::usage("global was released"))?;
+        let g = objects.globals.get_mut(self.index).ok_or_else(|| Error::usage("global was released"))?;
         Ok(g as *mut GlobalInstance)
     }
 
     /// A new global holding `init` (which must match `ty.content`).
     pub fn new(store: &Store, ty: GlobalType, init: Val) -> Result<Global> {
         if init.ty() != ty.content {
-            return Err(Error::usage(format!(
-                "global of type {} cannot hold a {} value",
-                ty.content,
-                init.ty()
-            )));
+            return Err(Error::usage(format!("global of type {} cannot hold a {} value", ty.content, init.ty())));
         }
-        let mut g = Box::new(GlobalInstance {
-            cell: VMGlobal::default(),
-            ty,
-        });
+        let mut g = Box::new(GlobalInstance { cell: VMGlobal::default(), ty });
         g.cell.bytes = store.encode_val(&init)?;
         let index = store.objects.borrow_mut().globals.push(g);
-        Ok(Global {
-            store_id: store.id,
-            index,
-        })
+        Ok(Global { store_id: store.id, index })
     }
     /// The global's type.
     pub fn ty(&self, store: &Store) -> Result<GlobalType> {
@@ -65,11 +52,7 @@ impl Global {
             return Err(Error::usage("cannot set an immutable global"));
         }
         if val.ty() != ty.content {
-            return Err(Error::usage(format!(
-                "global of type {} cannot hold a {} value",
-                ty.content,
-                val.ty()
-            )));
+            return Err(Error::usage(format!("global of type {} cannot hold a {} value", ty.content, val.ty())));
         }
         let bytes = store.encode_val(&val)?;
         // SAFETY: as in `get`.

@@ -10,8 +10,7 @@ use crate::runtime::memory::MemoryInstance;
 use crate::runtime::store::Store;
 use crate::runtime::table::TableInstance;
 use crate::runtime::vmctx::{
-    VMDataSegment, VMElemSegment, VMFuncRef, VMGlobal, VMOffsets, VMCTX_MEMORY_OFFSET,
-    VMCTX_RUNTIME_OFFSET,
+    VMDataSegment, VMElemSegment, VMFuncRef, VMGlobal, VMOffsets, VMCTX_MEMORY_OFFSET, VMCTX_RUNTIME_OFFSET,
 };
 use crate::runtime::{typeids, Extern, Func, Global, Instance, Memory, Table};
 use crate::types::{Val, ValType};
@@ -51,18 +50,13 @@ impl Instance {
     fn with<R>(&self, store: &Store, f: impl FnOnce(&InstanceData) -> R) -> Result<R> {
         store.check(self.store_id)?;
         let objects = store.objects.borrow();
-        let inst = objects
-            .instances
-            .get(self.index)
-            .ok_or_else(|| Error::usage("instance was released"))?;
+        let inst = objects.instances.get(self.index).ok_or_else(|| Error::usage("instance was released"))?;
         Ok(f(inst))
     }
 
     /// The export called `name`, if any (`None` also for a released instance).
     pub fn export(&self, store: &Store, name: &str) -> Option<Extern> {
-        self.with(store, |i| i.export_index.get(name).map(|&k| i.exports[k].1))
-            .ok()
-            .flatten()
+        self.with(store, |i| i.export_index.get(name).map(|&k| i.exports[k].1)).ok().flatten()
     }
 
     /// Every export with its name, in declaration order.
@@ -88,9 +82,7 @@ fn check_import(store: &Store, module: &Module, idx: usize, ext: &Extern) -> Res
     let imp = &module.info().imports[idx];
     let what = describe(&imp.module, &imp.name);
     let mismatch = |expected: String, got: String| {
-        Error::link(format!(
-            "{what}: incompatible import type: expected {expected}, got {got}"
-        ))
+        Error::link(format!("{what}: incompatible import type: expected {expected}, got {got}"))
     };
     let kind_name = |e: &Extern| match e {
         Extern::Func(_) => "func",
@@ -103,10 +95,7 @@ fn check_import(store: &Store, module: &Module, idx: usize, ext: &Extern) -> Res
             let expected = &module.info().types[*t as usize];
             let actual = f.ty(store)?;
             if &actual != expected {
-                return Err(mismatch(
-                    format!("func {expected}"),
-                    format!("func {actual}"),
-                ));
+                return Err(mismatch(format!("func {expected}"), format!("func {actual}")));
             }
         }
         (ImportKind::Memory(m), Extern::Memory(mem)) => {
@@ -233,17 +222,8 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
             import_funcref_copies: Vec::new(),
         }))
     };
-    let instance = Instance {
-        store_id: store.id,
-        index,
-    };
-    let vmctx_ptr = store
-        .objects
-        .borrow_mut()
-        .instances
-        .get_mut(index)
-        .unwrap()
-        .vmctx_ptr();
+    let instance = Instance { store_id: store.id, index };
+    let vmctx_ptr = store.objects.borrow_mut().instances.get_mut(index).unwrap().vmctx_ptr();
 
     // Own functions: their VMFuncRefs live inside the vmctx.
     let code_base = module.inner.code.code.as_ptr();
@@ -265,23 +245,13 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
                 });
                 p as *const VMFuncRef
             };
-            let fi = objects.funcs.push(Box::new(FuncData {
-                ty,
-                funcref,
-                kind: FuncKind::Wasm { instance: index },
-            }));
+            let fi = objects.funcs.push(Box::new(FuncData { ty, funcref, kind: FuncKind::Wasm { instance: index } }));
             objects.funcref_index.insert(funcref as usize, fi);
-            funcs.push(Func {
-                store_id: store.id,
-                index: fi,
-            });
+            funcs.push(Func { store_id: store.id, index: fi });
         }
     }
 
-    for (k, g) in info.globals[info.num_imported_globals as usize..]
-        .iter()
-        .enumerate()
-    {
+    for (k, g) in info.globals[info.num_imported_globals as usize..].iter().enumerate() {
         let init = eval_const(store, &info.global_inits[k], &globals, &funcs)?;
         globals.push(Global::new(store, *g, init)?);
     }
@@ -296,43 +266,27 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
         };
         put(VMCTX_RUNTIME_OFFSET, store.runtime_ptr() as u64);
         if let Some(m) = memories.first() {
-            let mem: &MemoryInstance = objects
-                .memories
-                .get(m.index)
-                .ok_or_else(|| Error::usage("memory was released"))?;
+            let mem: &MemoryInstance = objects.memories.get(m.index).ok_or_else(|| Error::usage("memory was released"))?;
             put(VMCTX_MEMORY_OFFSET, &mem.def as *const _ as u64);
         }
         for (i, g) in globals.iter().enumerate() {
-            let gi: &GlobalInstance = objects
-                .globals
-                .get(g.index)
-                .ok_or_else(|| Error::usage("global was released"))?;
+            let gi: &GlobalInstance = objects.globals.get(g.index).ok_or_else(|| Error::usage("global was released"))?;
             put(offsets.global(i as u32), &gi.cell as *const VMGlobal as u64);
         }
         for (i, t) in tables.iter().enumerate() {
-            let ti: &TableInstance = objects
-                .tables
-                .get(t.index)
-                .ok_or_else(|| Error::usage("table was released"))?;
+            let ti: &TableInstance = objects.tables.get(t.index).ok_or_else(|| Error::usage("table was released"))?;
             put(offsets.table(i as u32), &ti.def as *const _ as u64);
         }
         for (i, ty) in info.types.iter().enumerate() {
             // SAFETY: as for `put`; type ids are 4-byte aligned u32s.
-            unsafe {
-                (vmctx_ptr.add(offsets.type_id(i as u32) as usize) as *mut u32)
-                    .write(typeids::type_id(ty))
-            }
+            unsafe { (vmctx_ptr.add(offsets.type_id(i as u32) as usize) as *mut u32).write(typeids::type_id(ty)) }
         }
         for (i, f) in funcs.iter().take(n_imported).enumerate() {
-            let fd = objects
-                .funcs
-                .get(f.index)
-                .ok_or_else(|| Error::usage("function was released"))?;
+            let fd = objects.funcs.get(f.index).ok_or_else(|| Error::usage("function was released"))?;
             // SAFETY: `fd.funcref` points to a live VMFuncRef (owned by its instance or host
             // function); the destination lies inside our vmctx.
             unsafe {
-                (vmctx_ptr.add(offsets.func(i as u32) as usize) as *mut VMFuncRef)
-                    .write(*fd.funcref);
+                (vmctx_ptr.add(offsets.func(i as u32) as usize) as *mut VMFuncRef).write(*fd.funcref);
             }
         }
     }
@@ -345,11 +299,7 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
         for (&addr, f) in import_copies.iter().zip(&funcs) {
             objects.funcref_index.entry(addr).or_insert(f.index);
         }
-        objects
-            .instances
-            .get_mut(index)
-            .unwrap()
-            .import_funcref_copies = import_copies;
+        objects.instances.get_mut(index).unwrap().import_funcref_copies = import_copies;
     }
 
     // Element segments are evaluated once; `table.init` copies their words.
@@ -363,25 +313,15 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
         elem_words.push(words.into_boxed_slice());
     }
     for (i, seg) in info.data.iter().enumerate() {
-        let d = VMDataSegment {
-            base: seg.bytes.as_ptr(),
-            len: seg.bytes.len() as u64,
-        };
+        let d = VMDataSegment { base: seg.bytes.as_ptr(), len: seg.bytes.len() as u64 };
         // SAFETY: the descriptor lies inside our vmctx (8-aligned); the bytes belong to the
         // module, which the instance keeps alive.
-        unsafe {
-            (vmctx_ptr.add(offsets.data_segment(i as u32) as usize) as *mut VMDataSegment).write(d)
-        }
+        unsafe { (vmctx_ptr.add(offsets.data_segment(i as u32) as usize) as *mut VMDataSegment).write(d) }
     }
     for (i, words) in elem_words.iter().enumerate() {
-        let e = VMElemSegment {
-            base: words.as_ptr(),
-            len: words.len() as u64,
-        };
+        let e = VMElemSegment { base: words.as_ptr(), len: words.len() as u64 };
         // SAFETY: as above; the boxed words move into the instance without reallocation.
-        unsafe {
-            (vmctx_ptr.add(offsets.elem_segment(i as u32) as usize) as *mut VMElemSegment).write(e)
-        }
+        unsafe { (vmctx_ptr.add(offsets.elem_segment(i as u32) as usize) as *mut VMElemSegment).write(e) }
     }
 
     let exports: Vec<(String, Extern)> = info
@@ -401,11 +341,7 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
     {
         let mut objects = store.objects.borrow_mut();
         let inst = objects.instances.get_mut(index).unwrap();
-        inst.export_index = exports
-            .iter()
-            .enumerate()
-            .map(|(k, (n, _))| (n.clone(), k))
-            .collect();
+        inst.export_index = exports.iter().enumerate().map(|(k, (n, _))| (n.clone(), k)).collect();
         inst.exports = exports;
         inst.own_funcs = funcs.len() - n_imported;
         inst.funcs = funcs.clone();
@@ -414,34 +350,15 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
         inst.globals = globals.clone();
     }
 
-    initialize_segments(
-        store,
-        module,
-        &elem_words,
-        &funcs,
-        &memories,
-        &tables,
-        &globals,
-    )?;
-    store
-        .objects
-        .borrow_mut()
-        .instances
-        .get_mut(index)
-        .unwrap()
-        .elem_words = elem_words;
+    initialize_segments(store, module, &elem_words, &funcs, &memories, &tables, &globals)?;
+    store.objects.borrow_mut().instances.get_mut(index).unwrap().elem_words = elem_words;
     drop_used_segments(module, vmctx_ptr, &offsets);
 
     if let Some(start) = info.start {
-        funcs[start as usize]
-            .call(store, &[])
-            .map_err(|e| match e {
-                Error::Trap(t) => Error::Trap(Trap {
-                    kind: t.kind,
-                    context: "start function".into(),
-                }),
-                e => e,
-            })?;
+        funcs[start as usize].call(store, &[]).map_err(|e| match e {
+            Error::Trap(t) => Error::Trap(Trap { kind: t.kind, context: "start function".into() }),
+            e => e,
+        })?;
     }
     Ok(instance)
 }
@@ -464,10 +381,7 @@ fn initialize_segments(
             let t = tables[*table as usize];
             store.check(t.store_id)?;
             let mut objects = store.objects.borrow_mut();
-            let ti = objects
-                .tables
-                .get_mut(t.index)
-                .ok_or_else(|| Error::usage("table was released"))?;
+            let ti = objects.tables.get_mut(t.index).ok_or_else(|| Error::usage("table was released"))?;
             let dst = ti
                 .elements_mut()
                 .get_mut(start..)
@@ -526,9 +440,7 @@ fn pin_sources(store: &Store, imports: &[Extern]) {
         })
         .collect();
     for idx in 0..objects.instances.len() as u32 {
-        let Some(inst) = objects.instances.get_mut(idx) else {
-            continue;
-        };
+        let Some(inst) = objects.instances.get_mut(idx) else { continue };
         let defines = |e: &Extern| match e {
             Extern::Memory(m) => inst.memories.contains(m),
             Extern::Table(t) => inst.tables.contains(t),
@@ -573,3 +485,4 @@ pub(crate) fn release(store: &Store, index: u32) -> Result<bool> {
     }
     Ok(true)
 }
+

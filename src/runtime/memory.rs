@@ -27,26 +27,15 @@ impl MemoryInstance {
     pub fn new(ty: MemoryType) -> Result<Box<MemoryInstance>> {
         let max_pages = ty.max.unwrap_or(MAX_PAGES).min(MAX_PAGES);
         if ty.min > max_pages {
-            return Err(Error::Resource(format!(
-                "memory minimum {} exceeds maximum {max_pages}",
-                ty.min
-            )));
+            return Err(Error::Resource(format!("memory minimum {} exceeds maximum {max_pages}", ty.min)));
         }
         let reserve = (max_pages as u64 * PAGE_SIZE).max(region::page::size() as u64) as usize;
-        let mut reservation = region::alloc(reserve, region::Protection::NONE).map_err(|e| {
-            Error::Resource(format!("cannot reserve {reserve} bytes for a memory: {e}"))
-        })?;
+        let mut reservation = region::alloc(reserve, region::Protection::NONE)
+            .map_err(|e| Error::Resource(format!("cannot reserve {reserve} bytes for a memory: {e}")))?;
         let base = reservation.as_mut_ptr::<u8>();
-        let mut mem = Box::new(MemoryInstance {
-            def: VMMemoryDef { base, len: 0 },
-            ty,
-            reservation,
-        });
+        let mut mem = Box::new(MemoryInstance { def: VMMemoryDef { base, len: 0 }, ty, reservation });
         if mem.grow(ty.min).is_none() {
-            return Err(Error::Resource(format!(
-                "cannot allocate {} pages of memory",
-                ty.min
-            )));
+            return Err(Error::Resource(format!("cannot allocate {} pages of memory", ty.min)));
         }
         Ok(mem)
     }
@@ -68,12 +57,8 @@ impl MemoryInstance {
             // SAFETY: [old_len, new_len) lies inside our reservation (new <= max pages) and
             // nothing else maps it; making it read+write exposes fresh zero pages.
             unsafe {
-                region::protect(
-                    self.def.base.add(old_len),
-                    new_len - old_len,
-                    region::Protection::READ_WRITE,
-                )
-                .ok()?;
+                region::protect(self.def.base.add(old_len), new_len - old_len, region::Protection::READ_WRITE)
+                    .ok()?;
             }
             self.def.len = new_len as u64;
         }
@@ -114,10 +99,7 @@ impl Memory {
     fn with<R>(&self, store: &Store, f: impl FnOnce(&mut MemoryInstance) -> R) -> Result<R> {
         store.check(self.store_id)?;
         let mut objects = store.objects.borrow_mut();
-        let mem = objects
-            .memories
-            .get_mut(self.index)
-            .ok_or_else(|| Error::usage("memory was released"))?;
+        let mem = objects.memories.get_mut(self.index).ok_or_else(|| Error::usage("memory was released"))?;
         Ok(f(mem))
     }
 
@@ -125,17 +107,11 @@ impl Memory {
     pub fn new(store: &Store, ty: MemoryType) -> Result<Memory> {
         let mem = MemoryInstance::new(ty)?;
         let index = store.objects.borrow_mut().memories.push(mem);
-        Ok(Memory {
-            store_id: store.id,
-            index,
-        })
+        Ok(Memory { store_id: store.id, index })
     }
     /// The memory's type: current size as minimum, declared maximum.
     pub fn ty(&self, store: &Store) -> Result<MemoryType> {
-        self.with(store, |m| MemoryType {
-            min: m.pages(),
-            max: m.ty.max,
-        })
+        self.with(store, |m| MemoryType { min: m.pages(), max: m.ty.max })
     }
     /// Current size in pages.
     pub fn size(&self, store: &Store) -> Result<u32> {
@@ -157,36 +133,26 @@ impl Memory {
     /// Copies `buf.len()` bytes at `offset` into `buf`.
     pub fn read(&self, store: &Store, offset: usize, buf: &mut [u8]) -> Result<()> {
         self.with(store, |m| {
-            let src = offset
-                .checked_add(buf.len())
-                .and_then(|end| m.data().get(offset..end));
+            let src = offset.checked_add(buf.len()).and_then(|end| m.data().get(offset..end));
             match src {
                 Some(src) => {
                     buf.copy_from_slice(src);
                     Ok(())
                 }
-                None => Err(Error::usage(format!(
-                    "read of {} bytes at {offset} is out of bounds",
-                    buf.len()
-                ))),
+                None => Err(Error::usage(format!("read of {} bytes at {offset} is out of bounds", buf.len()))),
             }
         })?
     }
     /// Copies `data` into memory at `offset`.
     pub fn write(&self, store: &Store, offset: usize, data: &[u8]) -> Result<()> {
         self.with(store, |m| {
-            let dst = offset
-                .checked_add(data.len())
-                .and_then(|end| m.data_mut().get_mut(offset..end));
+            let dst = offset.checked_add(data.len()).and_then(|end| m.data_mut().get_mut(offset..end));
             match dst {
                 Some(dst) => {
                     dst.copy_from_slice(data);
                     Ok(())
                 }
-                None => Err(Error::usage(format!(
-                    "write of {} bytes at {offset} is out of bounds",
-                    data.len()
-                ))),
+                None => Err(Error::usage(format!("write of {} bytes at {offset} is out of bounds", data.len()))),
             }
         })?
     }
@@ -198,11 +164,7 @@ mod tests {
 
     #[test]
     fn grows_to_max_and_no_further() {
-        let mut m = MemoryInstance::new(MemoryType {
-            min: 1,
-            max: Some(3),
-        })
-        .unwrap();
+        let mut m = MemoryInstance::new(MemoryType { min: 1, max: Some(3) }).unwrap();
         assert_eq!(m.pages(), 1);
         assert_eq!(m.grow(2), Some(1));
         assert_eq!(m.grow(1), None);
@@ -213,11 +175,7 @@ mod tests {
 
     #[test]
     fn zero_page_memory_has_a_valid_base() {
-        let m = MemoryInstance::new(MemoryType {
-            min: 0,
-            max: Some(0),
-        })
-        .unwrap();
+        let m = MemoryInstance::new(MemoryType { min: 0, max: Some(0) }).unwrap();
         assert!(!m.def.base.is_null());
         assert_eq!(m.data().len(), 0);
     }

@@ -24,11 +24,7 @@ fn thread_stack_low() -> usize {
         let mut size: libc::size_t = 0;
         let ok = libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0;
         libc::pthread_attr_destroy(&mut attr);
-        if ok {
-            addr as usize
-        } else {
-            0
-        }
+        if ok { addr as usize } else { 0 }
     }
 }
 

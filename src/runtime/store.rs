@@ -37,9 +37,7 @@ impl<T> Arena<T> {
         self.items.get(index as usize).and_then(|i| i.as_deref())
     }
     pub(crate) fn get_mut(&mut self, index: u32) -> Option<&mut T> {
-        self.items
-            .get_mut(index as usize)
-            .and_then(|i| i.as_deref_mut())
+        self.items.get_mut(index as usize).and_then(|i| i.as_deref_mut())
     }
     pub(crate) fn len(&self) -> usize {
         self.items.len()
@@ -175,10 +173,7 @@ impl Store {
                 return Err(err);
             }
         }
-        Err(Error::Trap(Trap {
-            kind,
-            context: String::new(),
-        }))
+        Err(Error::Trap(Trap { kind, context: String::new() }))
     }
 }
 

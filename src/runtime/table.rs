@@ -22,16 +22,10 @@ pub(crate) struct TableInstance {
 impl TableInstance {
     pub fn new(ty: TableType, init: u64) -> Result<Box<TableInstance>> {
         if ty.min > MAX_TABLE_ELEMENTS {
-            return Err(Error::Resource(format!(
-                "table of {} elements is too large",
-                ty.min
-            )));
+            return Err(Error::Resource(format!("table of {} elements is too large", ty.min)));
         }
         let mut elements = vec![init; ty.min as usize];
-        let def = VMTableDef {
-            base: elements.as_mut_ptr(),
-            len: ty.min as u64,
-        };
+        let def = VMTableDef { base: elements.as_mut_ptr(), len: ty.min as u64 };
         Ok(Box::new(TableInstance { def, ty, elements }))
     }
 
@@ -53,10 +47,7 @@ impl TableInstance {
         let max = self.ty.max.unwrap_or(u32::MAX).min(MAX_TABLE_ELEMENTS);
         let new = old.checked_add(delta).filter(|&n| n <= max)?;
         self.elements.resize(new as usize, init);
-        self.def = VMTableDef {
-            base: self.elements.as_mut_ptr(),
-            len: new as u64,
-        };
+        self.def = VMTableDef { base: self.elements.as_mut_ptr(), len: new as u64 };
         Some(old)
     }
 }
@@ -65,20 +56,13 @@ impl Table {
     fn with<R>(&self, store: &Store, f: impl FnOnce(&mut TableInstance) -> R) -> Result<R> {
         store.check(self.store_id)?;
         let mut objects = store.objects.borrow_mut();
-        let t = objects
-            .tables
-            .get_mut(self.index)
-            .ok_or_else(|| Error::usage("table was released"))?;
+        let t = objects.tables.get_mut(self.index).ok_or_else(|| Error::usage("table was released"))?;
         Ok(f(t))
     }
 
     fn encode(&self, store: &Store, ty: TableType, val: &Val) -> Result<u64> {
         if val.ty() != ty.element {
-            return Err(Error::usage(format!(
-                "table of {} cannot hold a {} value",
-                ty.element,
-                val.ty()
-            )));
+            return Err(Error::usage(format!("table of {} cannot hold a {} value", ty.element, val.ty())));
         }
         let bytes = store.encode_val(val)?;
         Ok(u64::from_le_bytes(bytes[..8].try_into().unwrap()))
@@ -86,25 +70,15 @@ impl Table {
 
     /// A new table of type `ty` with every element set to `init`.
     pub fn new(store: &Store, ty: TableType, init: Val) -> Result<Table> {
-        let probe = Table {
-            store_id: store.id,
-            index: u32::MAX,
-        };
+        let probe = Table { store_id: store.id, index: u32::MAX };
         let word = probe.encode(store, ty, &init)?;
         let t = TableInstance::new(ty, word)?;
         let index = store.objects.borrow_mut().tables.push(t);
-        Ok(Table {
-            store_id: store.id,
-            index,
-        })
+        Ok(Table { store_id: store.id, index })
     }
     /// The table's type: current size as minimum, declared maximum.
     pub fn ty(&self, store: &Store) -> Result<TableType> {
-        self.with(store, |t| TableType {
-            element: t.ty.element,
-            min: t.len(),
-            max: t.ty.max,
-        })
+        self.with(store, |t| TableType { element: t.ty.element, min: t.len(), max: t.ty.max })
     }
     /// Current number of elements.
     pub fn size(&self, store: &Store) -> Result<u32> {
@@ -112,11 +86,8 @@ impl Table {
     }
     /// Element `index` (`Error::Usage` when out of bounds).
     pub fn get(&self, store: &Store, index: u32) -> Result<Val> {
-        let (ty, word) = self.with(store, |t| {
-            (t.ty.element, t.elements().get(index as usize).copied())
-        })?;
-        let word =
-            word.ok_or_else(|| Error::usage(format!("table index {index} is out of bounds")))?;
+        let (ty, word) = self.with(store, |t| (t.ty.element, t.elements().get(index as usize).copied()))?;
+        let word = word.ok_or_else(|| Error::usage(format!("table index {index} is out of bounds")))?;
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&word.to_le_bytes());
         Ok(store.decode_val(ty, &bytes))
@@ -130,9 +101,7 @@ impl Table {
                 *slot = word;
                 Ok(())
             }
-            None => Err(Error::usage(format!(
-                "table index {index} is out of bounds"
-            ))),
+            None => Err(Error::usage(format!("table index {index} is out of bounds"))),
         })?
     }
     /// Grows by `delta` elements set to `init`; returns the old size.

@@ -143,22 +143,11 @@ pub const VMCTX_MEMORY_OFFSET: i32 = 8;
 
 impl VMOffsets {
     pub fn new(n_globals: u32, n_tables: u32, n_types: u32, n_funcs: u32) -> VMOffsets {
-        VMOffsets {
-            n_globals,
-            n_tables,
-            n_types,
-            n_funcs,
-            n_data: 0,
-            n_elems: 0,
-        }
+        VMOffsets { n_globals, n_tables, n_types, n_funcs, n_data: 0, n_elems: 0 }
     }
     /// The same layout with room for `n_data` data and `n_elems` element segments.
     pub fn with_segments(self, n_data: u32, n_elems: u32) -> VMOffsets {
-        VMOffsets {
-            n_data,
-            n_elems,
-            ..self
-        }
+        VMOffsets { n_data, n_elems, ..self }
     }
     /// Offset of the pointer to global `i`'s `VMGlobal`.
     pub fn global(&self, i: u32) -> i32 {

@@ -209,10 +209,7 @@ fn calls_recursion_and_register_pressure() {
     let want: u32 = (1..=16).map(|k| x + k).sum::<u32>() + 1000 / x + (1 << x);
     assert_eq!(inst.call("pressure", &[x as u64]), Ok(want as u64));
     let want: f64 = (1..=17).map(|k| 0.5 + k as f64).sum();
-    assert_eq!(
-        inst.call("fpressure", &[0.5f64.to_bits()]),
-        Ok(want.to_bits())
-    );
+    assert_eq!(inst.call("fpressure", &[0.5f64.to_bits()]), Ok(want.to_bits()));
 }
 
 #[test]
@@ -239,10 +236,7 @@ fn call_indirect_and_its_traps() {
         inst.call("dispatch", &[3, 7]),
         Err(TrapKind::UninitializedElement)
     );
-    assert_eq!(
-        inst.call("dispatch", &[4, 7]),
-        Err(TrapKind::UndefinedElement)
-    );
+    assert_eq!(inst.call("dispatch", &[4, 7]), Err(TrapKind::UndefinedElement));
     assert_eq!(
         inst.call("dispatch", &[u32::MAX as u64, 7]),
         Err(TrapKind::UndefinedElement)
@@ -295,17 +289,11 @@ fn every_trap_kind_then_successful_call() {
       (func (export "ok") (result i32) (i32.const 77))
     )"#;
     let mut inst = Instance::new(wat);
-    assert_eq!(
-        inst.call_raw("unreachable", &[]),
-        Err(TrapKind::Unreachable)
-    );
+    assert_eq!(inst.call_raw("unreachable", &[]), Err(TrapKind::Unreachable));
     assert_eq!(inst.call("ok", &[]), Ok(77));
     assert_eq!(inst.call("div0", &[0]), Err(TrapKind::IntegerDivideByZero));
     assert_eq!(inst.call("div0", &[1]), Ok(1));
-    assert_eq!(
-        inst.call("overflow", &[u64::MAX]),
-        Err(TrapKind::IntegerOverflow)
-    );
+    assert_eq!(inst.call("overflow", &[u64::MAX]), Err(TrapKind::IntegerOverflow));
     assert_eq!(inst.call("overflow", &[2]), Ok(0xc000_0000_0000_0000));
     assert_eq!(inst.call("rem_min", &[u64::MAX]), Ok(0));
     assert_eq!(inst.call("oob", &[65533]), Err(TrapKind::MemoryOutOfBounds));
@@ -376,14 +364,8 @@ fn memory_loads_stores_and_bounds() {
     assert_eq!(inst.call("i64.load32_s", &[25]), Ok(0xffff_ffff_80ff_ffff));
     assert_eq!(inst.call("i64.load32_u", &[25]), Ok(0x80ff_ffff));
     assert_eq!(inst.call("const_addr", &[]), Ok(0x0403_0201));
-    assert_eq!(
-        inst.call("const_oob", &[]),
-        Err(TrapKind::MemoryOutOfBounds)
-    );
-    assert_eq!(
-        inst.call("huge_offset", &[0]),
-        Err(TrapKind::MemoryOutOfBounds)
-    );
+    assert_eq!(inst.call("const_oob", &[]), Err(TrapKind::MemoryOutOfBounds));
+    assert_eq!(inst.call("huge_offset", &[0]), Err(TrapKind::MemoryOutOfBounds));
     assert_eq!(
         inst.call("huge_offset", &[0x20]),
         Err(TrapKind::MemoryOutOfBounds)
@@ -396,10 +378,7 @@ fn memory_loads_stores_and_bounds() {
         ("i32.load16_u", 2),
         ("f64.load", 8),
     ] {
-        assert!(
-            inst.call(f, &[65536 - size]).is_ok(),
-            "{f} at last valid address"
-        );
+        assert!(inst.call(f, &[65536 - size]).is_ok(), "{f} at last valid address");
         assert_eq!(
             inst.call(f, &[65536 - size + 1]),
             Err(TrapKind::MemoryOutOfBounds),
@@ -416,8 +395,7 @@ fn memory_loads_stores_and_bounds() {
     assert_eq!(inst.call("i32.load", &[100]), Ok(0x2345_00ff));
     inst.call_raw("store32", &[104, 0xdead_beef]).unwrap();
     assert_eq!(inst.call("i32.load", &[104]), Ok(0xdead_beef));
-    inst.call_raw("store64", &[200, 0x0102_0304_0506_0708])
-        .unwrap();
+    inst.call_raw("store64", &[200, 0x0102_0304_0506_0708]).unwrap();
     assert_eq!(inst.call("i64.load", &[200]), Ok(0x0102_0304_0506_0708));
     inst.call_raw("store64_32", &[200, 0xffff_ffff_aaaa_bbbb])
         .unwrap();
@@ -425,8 +403,7 @@ fn memory_loads_stores_and_bounds() {
     inst.call_raw("storef32", &[300, 2.5f32.to_bits() as u64])
         .unwrap();
     assert_eq!(inst.call("f32.load", &[300]), Ok(2.5f32.to_bits() as u64));
-    inst.call_raw("storef64", &[304, (-0.125f64).to_bits()])
-        .unwrap();
+    inst.call_raw("storef64", &[304, (-0.125f64).to_bits()]).unwrap();
     assert_eq!(inst.call("f64.load", &[304]), Ok((-0.125f64).to_bits()));
     inst.call_raw("store_imm", &[400]).unwrap();
     assert_eq!(inst.call("i64.load", &[400]), Ok(-2i64 as u64));
@@ -463,16 +440,12 @@ fn globals_read_and_write() {
 fn invalid_and_unsupported_modules_are_errors() {
     let bad = wat::parse_str("(module (func (result i32) (i64.const 1)))").unwrap();
     match compile(&bad) {
-        Err(wazero::Error::Compile {
-            offset: Some(_), ..
-        }) => {}
+        Err(wazero::Error::Compile { offset: Some(_), .. }) => {}
         Err(e) => panic!("unexpected error {e}"),
         Ok(_) => panic!("invalid module accepted"),
     }
-    let simd = wat::parse_str(
-        "(module (func (result i32) (i32x4.extract_lane 0 (v128.const i64x2 0 0))))",
-    )
-    .unwrap();
+    let simd =
+        wat::parse_str("(module (func (result i32) (i32x4.extract_lane 0 (v128.const i64x2 0 0))))").unwrap();
     // SIMD compiles on x86-64 (tests/compiler/simd.rs).
     assert!(compile(&simd).is_ok());
 }
@@ -543,13 +516,7 @@ fn pinned_memory_registers_survive_calls_and_check_bounds() {
     let want = 0x0102030405060708u64 + 0x8382u64 + 0xffff_ff81u64 + 2;
     assert_eq!(inst.call("mix", &[64]), Ok(want));
     assert_eq!(inst.call("mix", &[65536 - 24]), Ok(want));
-    assert_eq!(
-        inst.call("mix", &[65536 - 23]),
-        Err(TrapKind::MemoryOutOfBounds)
-    );
+    assert_eq!(inst.call("mix", &[65536 - 23]), Err(TrapKind::MemoryOutOfBounds));
     assert!(inst.call("oob", &[65536 - 16]).is_ok());
-    assert_eq!(
-        inst.call("oob", &[65536 - 15]),
-        Err(TrapKind::MemoryOutOfBounds)
-    );
+    assert_eq!(inst.call("oob", &[65536 - 15]), Err(TrapKind::MemoryOutOfBounds));
 }

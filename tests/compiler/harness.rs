@@ -133,19 +133,10 @@ impl Instance {
         // Passive data segments for `memory.init` (the bytes live in `info`, kept below);
         // active ones were applied above and count as dropped (length 0).
         for (i, d) in info.data.iter().enumerate() {
-            let len = if matches!(d.mode, DataMode::Passive) {
-                d.bytes.len() as u64
-            } else {
-                0
-            };
-            let seg = VMDataSegment {
-                base: d.bytes.as_ptr(),
-                len,
-            };
+            let len = if matches!(d.mode, DataMode::Passive) { d.bytes.len() as u64 } else { 0 };
+            let seg = VMDataSegment { base: d.bytes.as_ptr(), len };
             // SAFETY: the descriptor lies inside the vmctx buffer (8-byte aligned).
-            unsafe {
-                (base.add(offsets.data_segment(i as u32) as usize) as *mut VMDataSegment).write(seg)
-            }
+            unsafe { (base.add(offsets.data_segment(i as u32) as usize) as *mut VMDataSegment).write(seg) }
         }
         let mut globals = Vec::new();
         for (i, g) in info.globals.iter().enumerate() {
@@ -197,10 +188,7 @@ impl Instance {
             } else {
                 let local = (f - info.num_imported_funcs) as usize;
                 // SAFETY: the offset is inside the module's code block.
-                (
-                    unsafe { code.code.as_ptr().add(code.func_offsets[local]) },
-                    base,
-                )
+                (unsafe { code.code.as_ptr().add(code.func_offsets[local]) }, base)
             };
             let fr = VMFuncRef {
                 code: code_ptr,

@@ -61,9 +61,7 @@ fn host_can_reenter_wasm_and_nested_traps_unwind_one_level() {
         let mut area = [args[0]];
         // SAFETY: `code`/`vmctx` are the funcref of a live instance's function of type
         // (i32) -> i32, whose argument area has one slot.
-        let status = unsafe {
-            entry_trampoline()(vmctx as *mut u8, code as *const u8, area.as_mut_ptr(), 1)
-        };
+        let status = unsafe { entry_trampoline()(vmctx as *mut u8, code as *const u8, area.as_mut_ptr(), 1) };
         if status != 0 {
             return status; // propagate the inner trap as this host call's trap
         }

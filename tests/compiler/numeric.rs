@@ -295,10 +295,7 @@ fn integer_unary_operators_match_reference() {
             inst.call("i32.extend16_s", &[a64]),
             Ok(a as i16 as i32 as u32 as u64)
         );
-        assert_eq!(
-            inst.call("i64.extend_i32_s", &[a64]),
-            Ok(a as i32 as i64 as u64)
-        );
+        assert_eq!(inst.call("i64.extend_i32_s", &[a64]), Ok(a as i32 as i64 as u64));
         assert_eq!(inst.call("i64.extend_i32_u", &[a64]), Ok(a64));
         assert_eq!(inst.call("i64.extend_i32_u_reg", &[a64]), Ok(a64));
         // Garbage in the upper half of an i32 argument must be ignored.
@@ -313,14 +310,8 @@ fn integer_unary_operators_match_reference() {
         assert_eq!(inst.call("i64.popcnt", &[a]), Ok(a.count_ones() as u64));
         assert_eq!(inst.call("i64.eqz", &[a]), Ok((a == 0) as u64));
         assert_eq!(inst.call("i64.extend8_s", &[a]), Ok(a as i8 as i64 as u64));
-        assert_eq!(
-            inst.call("i64.extend16_s", &[a]),
-            Ok(a as i16 as i64 as u64)
-        );
-        assert_eq!(
-            inst.call("i64.extend32_s", &[a]),
-            Ok(a as i32 as i64 as u64)
-        );
+        assert_eq!(inst.call("i64.extend16_s", &[a]), Ok(a as i16 as i64 as u64));
+        assert_eq!(inst.call("i64.extend32_s", &[a]), Ok(a as i32 as i64 as u64));
         assert_eq!(inst.call("i32.wrap_i64", &[a]), Ok(a as u32 as u64));
         assert_eq!(inst.call("i32.wrap_i64_reg", &[a]), Ok(a as u32 as u64));
     }
@@ -410,9 +401,7 @@ fn float_arithmetic_and_comparisons_match_reference() {
             m += &format!("(func (export \"{ty}.{op}_brif\") (param {ty} {ty}) (result i32) (block (br_if 0 ({ty}.{op} (local.get 0) (local.get 1))) (return (i32.const 0))) (i32.const 1))\n");
             m += &format!("(func (export \"{ty}.{op}_fsel\") (param {ty} {ty}) (result {ty}) (select (local.get 0) (local.get 1) ({ty}.{op} (local.get 0) (local.get 1))))\n");
         }
-        m += &format!(
-            "(func (export \"{ty}.sqrt\") (param {ty}) (result {ty}) ({ty}.sqrt (local.get 0)))\n"
-        );
+        m += &format!("(func (export \"{ty}.sqrt\") (param {ty}) (result {ty}) ({ty}.sqrt (local.get 0)))\n");
     }
     m += r#"(func (export "promote") (param f32) (result f64) (f64.promote_f32 (local.get 0)))
       (func (export "demote") (param f64) (result f32) (f32.demote_f64 (local.get 0)))
@@ -442,12 +431,7 @@ fn float_arithmetic_and_comparisons_match_reference() {
     for &a in F32_EDGES {
         for &b in F32_EDGES {
             let args = [a.to_bits() as u64, b.to_bits() as u64];
-            for (op, want) in [
-                ("add", a + b),
-                ("sub", a - b),
-                ("mul", a * b),
-                ("div", a / b),
-            ] {
+            for (op, want) in [("add", a + b), ("sub", a - b), ("mul", a * b), ("div", a / b)] {
                 let got = inst.call(&format!("f32.{op}"), &args).unwrap();
                 assert!(
                     same_f32(got, want),
@@ -486,12 +470,7 @@ fn float_arithmetic_and_comparisons_match_reference() {
     for &a in F64_EDGES {
         for &b in F64_EDGES {
             let args = [a.to_bits(), b.to_bits()];
-            for (op, want) in [
-                ("add", a + b),
-                ("sub", a - b),
-                ("mul", a * b),
-                ("div", a / b),
-            ] {
+            for (op, want) in [("add", a + b), ("sub", a - b), ("mul", a * b), ("div", a / b)] {
                 let got = inst.call(&format!("f64.{op}"), &args).unwrap();
                 assert!(same_f64(got, want), "f64.{op}({a}, {b})");
             }
@@ -511,14 +490,8 @@ fn float_arithmetic_and_comparisons_match_reference() {
                 );
             }
         }
-        assert!(same_f64(
-            inst.call("f64.sqrt", &[a.to_bits()]).unwrap(),
-            a.sqrt()
-        ));
-        assert!(same_f32(
-            inst.call("demote", &[a.to_bits()]).unwrap(),
-            a as f32
-        ));
+        assert!(same_f64(inst.call("f64.sqrt", &[a.to_bits()]).unwrap(), a.sqrt()));
+        assert!(same_f32(inst.call("demote", &[a.to_bits()]).unwrap(), a as f32));
     }
     assert_eq!(
         inst.call("i32.reinterpret_reg", &[1.5f32.to_bits() as u64]),
@@ -659,11 +632,7 @@ fn float_library_operators_match_reference() {
                 f32::from_bits(got as u32)
             );
             if matches!(op, "abs" | "neg") {
-                assert_eq!(
-                    got,
-                    want.to_bits() as u64,
-                    "f32.{op}({a}) is a bit operation"
-                );
+                assert_eq!(got, want.to_bits() as u64, "f32.{op}({a}) is a bit operation");
             }
         }
         let v = a as f64;
@@ -702,11 +671,7 @@ fn float_library_operators_match_reference() {
             Ok(a as i64 as u64),
             "sat {a}"
         );
-        assert_eq!(
-            inst.call("i64.trunc_sat_f32_u", &[x]),
-            Ok(a as u64),
-            "sat {a}"
-        );
+        assert_eq!(inst.call("i64.trunc_sat_f32_u", &[x]), Ok(a as u64), "sat {a}");
     }
     for &a in &f64s {
         let x = a.to_bits();
@@ -719,10 +684,7 @@ fn float_library_operators_match_reference() {
                     Some(w) => assert_eq!(got, w.to_bits(), "f64.{op}({a}, {b})"),
                 }
             }
-            assert_eq!(
-                inst.call("f64.copysign", &args),
-                Ok(a.copysign(b).to_bits())
-            );
+            assert_eq!(inst.call("f64.copysign", &args), Ok(a.copysign(b).to_bits()));
         }
         for (op, want) in [
             ("abs", a.abs()),
@@ -755,10 +717,7 @@ fn float_library_operators_match_reference() {
             trunc_ref(a, 0.0, 18446744073709551616.0).map(|t| t as u64),
             "i64.trunc_f64_u({a})"
         );
-        assert_eq!(
-            inst.call("i32.trunc_sat_f64_s", &[x]),
-            Ok(a as i32 as u32 as u64)
-        );
+        assert_eq!(inst.call("i32.trunc_sat_f64_s", &[x]), Ok(a as i32 as u32 as u64));
         assert_eq!(inst.call("i32.trunc_sat_f64_u", &[x]), Ok(a as u32 as u64));
         assert_eq!(inst.call("i64.trunc_sat_f64_s", &[x]), Ok(a as i64 as u64));
         assert_eq!(inst.call("i64.trunc_sat_f64_u", &[x]), Ok(a as u64));
@@ -777,10 +736,7 @@ fn float_library_operators_match_reference() {
             inst.call("f64.convert_i32_s", &[x]),
             Ok((i as i32 as f64).to_bits())
         );
-        assert_eq!(
-            inst.call("f64.convert_i32_u", &[x]),
-            Ok((i as f64).to_bits())
-        );
+        assert_eq!(inst.call("f64.convert_i32_u", &[x]), Ok((i as f64).to_bits()));
     }
     for &i in I64_EDGES
         .iter()
@@ -800,10 +756,7 @@ fn float_library_operators_match_reference() {
             inst.call("f64.convert_i64_s", &[i]),
             Ok((i as i64 as f64).to_bits())
         );
-        assert_eq!(
-            inst.call("f64.convert_i64_u", &[i]),
-            Ok((i as f64).to_bits())
-        );
+        assert_eq!(inst.call("f64.convert_i64_u", &[i]), Ok((i as f64).to_bits()));
     }
     assert_eq!(inst.call("neg_const", &[]), Ok((-1.5f64).to_bits()));
     assert_eq!(inst.call("abs_const", &[]), Ok(2.0f32.to_bits() as u64));

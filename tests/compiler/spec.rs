@@ -119,8 +119,7 @@ fn uses_runtime_growth(bytes: &[u8]) -> bool {
             for op in reader {
                 if matches!(
                     op,
-                    Ok(wasmparser::Operator::MemoryGrow { .. }
-                        | wasmparser::Operator::TableGrow { .. })
+                    Ok(wasmparser::Operator::MemoryGrow { .. } | wasmparser::Operator::TableGrow { .. })
                         | Err(_)
                 ) {
                     return true;
@@ -135,9 +134,7 @@ fn instantiate(wat: &mut QuoteWat) -> Result<Option<Instance>, String> {
     let bytes = wat.encode().map_err(|e| e.to_string())?;
     let (info, code) = match compile(&bytes) {
         Ok(x) => x,
-        Err(wazero::Error::Compile { message, .. }) if message.starts_with("unsupported") => {
-            return Ok(None)
-        }
+        Err(wazero::Error::Compile { message, .. }) if message.starts_with("unsupported") => return Ok(None),
         Err(e) => return Err(format!("compile: {e}")),
     };
     // `memory.grow`/`table.grow` need runtime objects (tests/spec.rs covers them): skip.
@@ -164,17 +161,16 @@ fn run_file(name: &str, failures: &mut Vec<String>) -> (usize, usize) {
             l + 1
         };
         let at = format!("{name}.wast:{line}");
-        let invoke =
-            |inst: &mut Instance, exec: &WastExecute| -> Option<Result<Vec<u64>, TrapKind>> {
-                let WastExecute::Invoke(inv) = exec else {
-                    return None;
-                };
-                if inv.module.is_some() {
-                    return None;
-                }
-                let args: Option<Vec<u64>> = inv.args.iter().map(arg).collect();
-                Some(inst.call_raw(inv.name, &args?))
+        let invoke = |inst: &mut Instance, exec: &WastExecute| -> Option<Result<Vec<u64>, TrapKind>> {
+            let WastExecute::Invoke(inv) = exec else {
+                return None;
             };
+            if inv.module.is_some() {
+                return None;
+            }
+            let args: Option<Vec<u64>> = inv.args.iter().map(arg).collect();
+            Some(inst.call_raw(inv.name, &args?))
+        };
         match directive {
             WastDirective::Module(mut wat) => match instantiate(&mut wat) {
                 Ok(i) => current = i,
@@ -199,9 +195,7 @@ fn run_file(name: &str, failures: &mut Vec<String>) -> (usize, usize) {
                             .collect();
                         match ok {
                             None => skipped += 1,
-                            Some(v) if v.iter().all(|b| *b) && v.len() == results.len() => {
-                                passed += 1
-                            }
+                            Some(v) if v.iter().all(|b| *b) && v.len() == results.len() => passed += 1,
                             Some(_) => failures.push(format!("{at}: got {got:x?}")),
                         }
                     }
@@ -225,14 +219,10 @@ fn run_file(name: &str, failures: &mut Vec<String>) -> (usize, usize) {
                 };
                 match invoke(inst, &exec) {
                     None => skipped += 1,
-                    Some(Err(t))
-                        if message.starts_with(t.message()) || t.message().starts_with(message) =>
-                    {
+                    Some(Err(t)) if message.starts_with(t.message()) || t.message().starts_with(message) => {
                         passed += 1
                     }
-                    Some(r) => {
-                        failures.push(format!("{at}: expected trap {message:?}, got {r:x?}"))
-                    }
+                    Some(r) => failures.push(format!("{at}: expected trap {message:?}, got {r:x?}")),
                 }
             }
             WastDirective::Invoke(inv) => {

@@ -84,8 +84,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         self.masm.branch(Cond::GeU, false, undefined);
         self.masm
             .load(LoadKind::I64, table, Addr::Base(table, TABLE_BASE_OFFSET));
-        self.masm
-            .shift(ShiftOp::Shl, Size::S64, index, Operand::Imm(3));
+        self.masm.shift(ShiftOp::Shl, Size::S64, index, Operand::Imm(3));
         // `table` becomes the element: a `*const VMFuncRef`, null when uninitialised.
         self.masm
             .load(LoadKind::I64, table, Addr::Indexed(table, index, 0));

@@ -50,9 +50,7 @@ impl LocalUsage {
             let v128 = wasmparser::BlockType::Type(wasmparser::ValType::V128);
             let (index, write) = match op {
                 // v128 values without a SIMD operator: from a block or select type.
-                Operator::Block { blockty }
-                | Operator::If { blockty }
-                | Operator::Loop { blockty }
+                Operator::Block { blockty } | Operator::If { blockty } | Operator::Loop { blockty }
                     if blockty == v128 =>
                 {
                     usage.simd = true;
@@ -60,9 +58,7 @@ impl LocalUsage {
                     loops += matches!(op, Operator::Loop { .. }) as u32;
                     continue;
                 }
-                Operator::TypedSelect {
-                    ty: wasmparser::ValType::V128,
-                } => {
+                Operator::TypedSelect { ty: wasmparser::ValType::V128 } => {
                     usage.simd = true;
                     continue;
                 }
@@ -104,8 +100,7 @@ impl LocalUsage {
                 | Operator::I64Store8 { .. }
                 | Operator::I64Store16 { .. }
                 | Operator::I64Store32 { .. } => {
-                    usage.memory_weight =
-                        usage.memory_weight.saturating_add(10u32.pow(loops.min(3)));
+                    usage.memory_weight = usage.memory_weight.saturating_add(10u32.pow(loops.min(3)));
                     continue;
                 }
                 Operator::LocalGet { local_index } => (local_index, false),
@@ -178,8 +173,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     pub(crate) fn save_pinned_locals(&mut self) {
         for l in &self.locals {
             if let (Some(reg), true) = (l.reg, l.written) {
-                self.masm
-                    .store(store_kind(l.ty), Addr::Frame(l.offset), reg);
+                self.masm.store(store_kind(l.ty), Addr::Frame(l.offset), reg);
             }
         }
     }
@@ -193,10 +187,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             }
         }
         if let Some((def, base)) = self.memory_regs {
-            self.masm
-                .load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
-            self.masm
-                .load(LoadKind::I64, base, Addr::Base(def, MEMORY_BASE_OFFSET));
+            self.masm.load(LoadKind::I64, def, Addr::Vmctx(VMCTX_MEMORY_OFFSET));
+            self.masm.load(LoadKind::I64, base, Addr::Base(def, MEMORY_BASE_OFFSET));
         }
     }
 

@@ -77,10 +77,7 @@ pub fn required_cpu_features_present() -> bool {
 
 #[inline]
 fn check_xmm(r: u8) {
-    debug_assert!(
-        r < 16 && r != SCRATCH_XMM,
-        "xmm{r} is not a valid operand (xmm15 is scratch)"
-    );
+    debug_assert!(r < 16 && r != SCRATCH_XMM, "xmm{r} is not a valid operand (xmm15 is scratch)");
 }
 
 #[inline]
@@ -470,14 +467,7 @@ fn trunc_u64(a: &mut Asm, from: FloatTy, dst: u8, src: u8, trap: Option<TruncTra
 /// `dst_xmm = (to) src_gpr`, correctly rounded (nearest, ties to even), signed or unsigned.
 /// Upper lanes of dst_xmm are zeroed. Clobbers r11 (unsigned sources only) and flags;
 /// `src_gpr` is preserved.
-pub fn convert_from_int(
-    a: &mut Asm,
-    from: IntTy,
-    signed: bool,
-    to: FloatTy,
-    dst_xmm: u8,
-    src_gpr: u8,
-) {
+pub fn convert_from_int(a: &mut Asm, from: IntTy, signed: bool, to: FloatTy, dst_xmm: u8, src_gpr: u8) {
     check_xmm(dst_xmm);
     check_gpr(src_gpr);
     let (dst, src) = (dst_xmm, src_gpr);
@@ -617,9 +607,7 @@ mod tests {
         let mut m = MutableBuffer::new(bytes.len()).expect("mmap");
         m.set_len(bytes.len());
         m.copy_from_slice(&bytes);
-        Code {
-            buf: m.make_exec().expect("make_exec"),
-        }
+        Code { buf: m.make_exec().expect("make_exec") }
     }
 
     struct Rng(u64);
@@ -705,12 +693,7 @@ mod tests {
     }
     impl Failures {
         fn new(what: &str) -> Self {
-            Failures {
-                what: what.to_string(),
-                count: 0,
-                cases: 0,
-                first: Vec::new(),
-            }
+            Failures { what: what.to_string(), count: 0, cases: 0, first: Vec::new() }
         }
         fn check(&mut self, ok: Result<(), String>, ctx: impl FnOnce() -> String) {
             self.cases += 1;
@@ -741,9 +724,7 @@ mod tests {
     enum FExpect {
         Bits(u64),
         /// A quiet (arithmetic) NaN; canonical required when every NaN input was canonical.
-        Nan {
-            canonical: bool,
-        },
+        Nan { canonical: bool },
     }
 
     fn is_nan(ty: FloatTy, b: u64) -> bool {
@@ -787,9 +768,7 @@ mod tests {
 
     fn nan_result(ty: FloatTy, inputs: &[u64]) -> FExpect {
         FExpect::Nan {
-            canonical: inputs
-                .iter()
-                .all(|&b| !is_nan(ty, b) || is_canonical_nan(ty, b)),
+            canonical: inputs.iter().all(|&b| !is_nan(ty, b) || is_canonical_nan(ty, b)),
         }
     }
 
@@ -906,55 +885,16 @@ mod tests {
     fn interesting_f64() -> Vec<f64> {
         let p = |e: i32| 2f64.powi(e);
         let mut v = vec![
-            0.0,
-            0.5,
-            1.0,
-            1.5,
-            2.5,
-            3.5,
-            0.9,
-            0.1,
-            0.49999999999999994,
-            0.5000000000000001,
-            0.49999997,
-            0.50000006,
-            0.99999994,
-            2.0,
-            3.0,
-            4.5,
-            5.5,
-            100.5,
-            1e10,
-            1e30,
-            1e300,
-            3.4028234663852886e38,
-            f64::MAX,
-            f64::MIN_POSITIVE,
-            1.1754943508222875e-38,
-            1.401298464324817e-45,
-            5e-324,
-            2.225_073_858_507_201e-308,
-            f64::INFINITY,
-            2147483647.0,
-            2147483647.5,
-            2147483647.9,
-            2147483648.5,
-            2147483649.0,
-            2147483520.0,
-            2147483904.0,
-            4294967295.0,
-            4294967295.5,
-            4294967040.0,
-            4294967296.5,
-            9223372036854774784.0,
-            18446744073709549568.0,
-            9223371487098961920.0,
-            18446742974197923840.0,
+            0.0, 0.5, 1.0, 1.5, 2.5, 3.5, 0.9, 0.1, 0.49999999999999994, 0.5000000000000001,
+            0.49999997, 0.50000006, 0.99999994, 2.0, 3.0, 4.5, 5.5, 100.5, 1e10, 1e30, 1e300,
+            3.4028234663852886e38, f64::MAX, f64::MIN_POSITIVE, 1.1754943508222875e-38,
+            1.401298464324817e-45, 5e-324, 2.225_073_858_507_201e-308, f64::INFINITY,
+            2147483647.0, 2147483647.5, 2147483647.9, 2147483648.5, 2147483649.0,
+            2147483520.0, 2147483904.0, 4294967295.0, 4294967295.5, 4294967040.0,
+            4294967296.5, 9223372036854774784.0, 18446744073709549568.0,
+            9223371487098961920.0, 18446742974197923840.0,
         ];
-        for e in [
-            22, 23, 24, 31, 32, 52, 53, 54, 62, 63, 64, 65, 127, 128, -1, -126, -127, -149, -1022,
-            -1074,
-        ] {
+        for e in [22, 23, 24, 31, 32, 52, 53, 54, 62, 63, 64, 65, 127, 128, -1, -126, -127, -149, -1022, -1074] {
             v.push(p(e));
             v.push(p(e) + 0.5);
             v.push(p(e) - 0.5);
@@ -965,27 +905,13 @@ mod tests {
     }
 
     const NANS_F32: [u32; 10] = [
-        0x7FC0_0000,
-        0xFFC0_0000,
-        0x7FC0_0001,
-        0xFFC1_2345,
-        0x7FFF_FFFF,
-        0x7F80_0001,
-        0x7FA0_0000,
-        0xFF80_0001,
-        0xFFBF_FFFF,
-        0x7F80_1234,
+        0x7FC0_0000, 0xFFC0_0000, 0x7FC0_0001, 0xFFC1_2345, 0x7FFF_FFFF, 0x7F80_0001,
+        0x7FA0_0000, 0xFF80_0001, 0xFFBF_FFFF, 0x7F80_1234,
     ];
     const NANS_F64: [u64; 10] = [
-        0x7FF8_0000_0000_0000,
-        0xFFF8_0000_0000_0000,
-        0x7FF8_0000_0000_0001,
-        0xFFF8_1234_5678_9ABC,
-        0x7FFF_FFFF_FFFF_FFFF,
-        0x7FF0_0000_0000_0001,
-        0x7FF4_0000_0000_0000,
-        0xFFF0_0000_0000_0001,
-        0xFFF7_FFFF_FFFF_FFFF,
+        0x7FF8_0000_0000_0000, 0xFFF8_0000_0000_0000, 0x7FF8_0000_0000_0001,
+        0xFFF8_1234_5678_9ABC, 0x7FFF_FFFF_FFFF_FFFF, 0x7FF0_0000_0000_0001,
+        0x7FF4_0000_0000_0000, 0xFFF0_0000_0000_0001, 0xFFF7_FFFF_FFFF_FFFF,
         0x7FF0_0000_DEAD_BEEF,
     ];
 
@@ -1047,74 +973,21 @@ mod tests {
 
     fn int_values(random: usize, seed: u64) -> Vec<u64> {
         let mut base: Vec<u64> = vec![
-            0,
-            1,
-            2,
-            3,
-            7,
-            0xFF,
-            0x7FFF_FFFF,
-            0x8000_0000,
-            0xFFFF_FFFF,
-            0x1_0000_0000,
-            0x7F_FFFF,
-            0x80_0000,
-            0xFF_FFFF,
-            0x100_0000,
-            0x100_0001,
-            0x100_0003,
-            0x200_0002,
-            0x200_0006,
-            0x7FFF_FFBF,
-            0x7FFF_FFC0,
-            0x7FFF_FFC1,
-            0xFFFF_FF7F,
-            0xFFFF_FF80,
-            0xFFFF_FF81,
-            0xFFFF_FFC0,
-            1 << 53,
-            (1 << 53) + 1,
-            (1 << 53) + 2,
-            (1 << 53) + 3,
-            (1 << 54) + 2,
-            (1 << 54) + 6,
-            (1 << 54) + 1,
-            (1 << 54) + 3,
-            i64::MAX as u64,
-            i64::MIN as u64,
-            u64::MAX,
-            u64::MAX - 1,
-            0x7FFF_FFFF_FFFF_FDFF,
-            0x7FFF_FFFF_FFFF_FE00,
-            0x7FFF_FFFF_FFFF_FC00,
-            0x7FFF_FF7F_FFFF_FFFF,
-            0x7FFF_FF80_0000_0000,
-            0x7FFF_FF80_0000_0001,
+            0, 1, 2, 3, 7, 0xFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF, 0x1_0000_0000,
+            0x7F_FFFF, 0x80_0000, 0xFF_FFFF, 0x100_0000, 0x100_0001, 0x100_0003, 0x200_0002,
+            0x200_0006, 0x7FFF_FFBF, 0x7FFF_FFC0, 0x7FFF_FFC1, 0xFFFF_FF7F, 0xFFFF_FF80,
+            0xFFFF_FF81, 0xFFFF_FFC0,
+            1 << 53, (1 << 53) + 1, (1 << 53) + 2, (1 << 53) + 3, (1 << 54) + 2, (1 << 54) + 6,
+            (1 << 54) + 1, (1 << 54) + 3,
+            i64::MAX as u64, i64::MIN as u64, u64::MAX, u64::MAX - 1,
+            0x7FFF_FFFF_FFFF_FDFF, 0x7FFF_FFFF_FFFF_FE00, 0x7FFF_FFFF_FFFF_FC00,
+            0x7FFF_FF7F_FFFF_FFFF, 0x7FFF_FF80_0000_0000, 0x7FFF_FF80_0000_0001,
         ];
         let top = 1u64 << 63;
         for low in [
-            1,
-            2,
-            3,
-            0x3FF,
-            0x400,
-            0x401,
-            0x7FF,
-            0x800,
-            0x801,
-            0xBFF,
-            0xC00,
-            0xC01,
-            0x17FF,
-            0x1800,
-            0x1801,
-            1 << 39,
-            (1 << 39) + 1,
-            (1 << 39) - 1,
-            (1 << 40) + (1 << 39),
-            (1 << 40) + (1 << 39) - 1,
-            (1 << 40) + (1 << 39) + 1,
-            (3 << 39) + 0x400,
+            1, 2, 3, 0x3FF, 0x400, 0x401, 0x7FF, 0x800, 0x801, 0xBFF, 0xC00, 0xC01, 0x17FF,
+            0x1800, 0x1801, 1 << 39, (1 << 39) + 1, (1 << 39) - 1, (1 << 40) + (1 << 39),
+            (1 << 40) + (1 << 39) - 1, (1 << 40) + (1 << 39) + 1, (3 << 39) + 0x400,
         ] {
             base.push(top + low);
             base.push(top | (0x5555 << 40) | low);
@@ -1126,12 +999,7 @@ mod tests {
         base.push(u64::MAX - (1 << 39));
         let mut out = Vec::new();
         for b in base {
-            for v in [
-                b,
-                b.wrapping_neg(),
-                b as u32 as i32 as i64 as u64,
-                (b as u32).wrapping_neg() as u64,
-            ] {
+            for v in [b, b.wrapping_neg(), b as u32 as i32 as i64 as u64, (b as u32).wrapping_neg() as u64] {
                 out.push(v);
             }
         }
@@ -1152,29 +1020,16 @@ mod tests {
     // ---- register assignments ---------------------------------------------------------------
 
     /// (dst, rhs/src) XMM pairs: distinct, aliased, low/high registers.
-    const XMM_PAIRS: [(u8, u8); 9] = [
-        (0, 1),
-        (1, 0),
-        (3, 3),
-        (8, 9),
-        (14, 2),
-        (9, 9),
-        (0, 14),
-        (13, 12),
-        (14, 14),
-    ];
+    const XMM_PAIRS: [(u8, u8); 9] =
+        [(0, 1), (1, 0), (3, 3), (8, 9), (14, 2), (9, 9), (0, 14), (13, 12), (14, 14)];
     /// (dst_gpr, src_xmm) for truncations: rax, rbx/rbp (callee-saved), r8+, rdi, r15.
     const TRUNC_REGS: [(u8, u8); 7] = [(0, 0), (1, 8), (8, 3), (15, 14), (3, 9), (5, 1), (12, 12)];
     /// (dst_xmm, src_gpr) for conversions.
     const CONV_REGS: [(u8, u8); 7] = [(0, 7), (8, 0), (14, 15), (3, 5), (1, 12), (9, 9), (2, 3)];
 
     const FTYS: [FloatTy; 2] = [FloatTy::F32, FloatTy::F64];
-    const MODES: [RoundMode; 4] = [
-        RoundMode::Nearest,
-        RoundMode::Floor,
-        RoundMode::Ceil,
-        RoundMode::Trunc,
-    ];
+    const MODES: [RoundMode; 4] =
+        [RoundMode::Nearest, RoundMode::Floor, RoundMode::Ceil, RoundMode::Trunc];
 
     // ---- generic drivers --------------------------------------------------------------------
 
@@ -1209,9 +1064,7 @@ mod tests {
                         check_f(ty, got, reference(x, y))
                             .and_then(|_| preserved(&before, &rf, Out::Xmm(dst)))
                     };
-                    fails.check(res, || {
-                        format!("xmm{dst}=op(xmm{dst}={x:#x}, xmm{rhs}={y:#x})")
-                    });
+                    fails.check(res, || format!("xmm{dst}=op(xmm{dst}={x:#x}, xmm{rhs}={y:#x})"));
                 }
             }
         }
@@ -1241,8 +1094,7 @@ mod tests {
                 let res = if ret != RET_OK {
                     Err(format!("unexpected return {ret:#x}"))
                 } else {
-                    check_f(ty, got, reference(x))
-                        .and_then(|_| preserved(&before, &rf, Out::Xmm(dst)))
+                    check_f(ty, got, reference(x)).and_then(|_| preserved(&before, &rf, Out::Xmm(dst)))
                 };
                 fails.check(res, || format!("xmm{dst}=op(xmm{src}={x:#x})"));
             }
@@ -1270,15 +1122,7 @@ mod tests {
         let mut rng = Rng(seed);
         for &(dst, src) in regs {
             let code = build(&|a, traps| {
-                trunc_to_int(
-                    a,
-                    from,
-                    to,
-                    signed,
-                    dst,
-                    src,
-                    if sat { None } else { Some(traps) },
-                )
+                trunc_to_int(a, from, to, signed, dst, src, if sat { None } else { Some(traps) })
             });
             for &x in values {
                 let mut rf = rng.regfile();
@@ -1299,9 +1143,7 @@ mod tests {
                 } else {
                     Ok(())
                 };
-                fails.check(res, || {
-                    format!("gpr{dst} <- xmm{src}={x:#x} ({})", as_f64(from, x))
-                });
+                fails.check(res, || format!("gpr{dst} <- xmm{src}={x:#x} ({})", as_f64(from, x)));
             }
         }
         fails.finish()
@@ -1357,24 +1199,10 @@ mod tests {
         let mut n = 0;
         for ty in FTYS {
             let vals = float_values(ty, 60, 11);
-            n += drive_binop(
-                "fmin",
-                ty,
-                &XMM_PAIRS,
-                &vals,
-                &|a, d, r| fmin(a, ty, d, r),
-                &|x, y| ref_minmax(ty, x, y, true),
-                1,
-            );
-            n += drive_binop(
-                "fmax",
-                ty,
-                &XMM_PAIRS,
-                &vals,
-                &|a, d, r| fmax(a, ty, d, r),
-                &|x, y| ref_minmax(ty, x, y, false),
-                2,
-            );
+            n += drive_binop("fmin", ty, &XMM_PAIRS, &vals, &|a, d, r| fmin(a, ty, d, r),
+                &|x, y| ref_minmax(ty, x, y, true), 1);
+            n += drive_binop("fmax", ty, &XMM_PAIRS, &vals, &|a, d, r| fmax(a, ty, d, r),
+                &|x, y| ref_minmax(ty, x, y, false), 2);
         }
         eprintln!("float_min_max: {n} cases");
     }
@@ -1385,15 +1213,8 @@ mod tests {
         for ty in FTYS {
             let vals = float_values(ty, 60, 12);
             let s = sign_bit(ty);
-            n += drive_binop(
-                "fcopysign",
-                ty,
-                &XMM_PAIRS,
-                &vals,
-                &|a, d, r| fcopysign(a, ty, d, r),
-                &|x, y| FExpect::Bits((x & !s) | (y & s)),
-                3,
-            );
+            n += drive_binop("fcopysign", ty, &XMM_PAIRS, &vals, &|a, d, r| fcopysign(a, ty, d, r),
+                &|x, y| FExpect::Bits((x & !s) | (y & s)), 3);
         }
         eprintln!("float_copysign: {n} cases");
     }
@@ -1405,24 +1226,10 @@ mod tests {
         for ty in FTYS {
             let vals = float_values(ty, 300, 13);
             let s = sign_bit(ty);
-            n += drive_unop(
-                "fabs",
-                ty,
-                &in_place,
-                &vals,
-                &|a, d, _| fabs(a, ty, d),
-                &|x| FExpect::Bits(x & !s),
-                4,
-            );
-            n += drive_unop(
-                "fneg",
-                ty,
-                &in_place,
-                &vals,
-                &|a, d, _| fneg(a, ty, d),
-                &|x| FExpect::Bits(x ^ s),
-                5,
-            );
+            n += drive_unop("fabs", ty, &in_place, &vals, &|a, d, _| fabs(a, ty, d),
+                &|x| FExpect::Bits(x & !s), 4);
+            n += drive_unop("fneg", ty, &in_place, &vals, &|a, d, _| fneg(a, ty, d),
+                &|x| FExpect::Bits(x ^ s), 5);
         }
         eprintln!("float_abs_neg: {n} cases");
     }
@@ -1433,15 +1240,8 @@ mod tests {
         for ty in FTYS {
             let vals = float_values(ty, 2000, 14);
             for mode in MODES {
-                n += drive_unop(
-                    &format!("fround {mode:?}"),
-                    ty,
-                    &XMM_PAIRS,
-                    &vals,
-                    &|a, d, s| fround(a, ty, mode, d, s),
-                    &|x| ref_round(ty, mode, x),
-                    6,
-                );
+                n += drive_unop(&format!("fround {mode:?}"), ty, &XMM_PAIRS, &vals,
+                    &|a, d, s| fround(a, ty, mode, d, s), &|x| ref_round(ty, mode, x), 6);
             }
         }
         eprintln!("float_round: {n} cases");
@@ -1470,125 +1270,37 @@ mod tests {
         let f32b = |f: f32| f.to_bits() as u64;
         let f64b = |f: f64| f.to_bits();
         let cases: Vec<(FloatTy, IntTy, bool, u64, TOut)> = vec![
-            (
-                FloatTy::F32,
-                I32,
-                true,
-                f32b(-2147483648.0),
-                TOut::Val(0x8000_0000),
-            ),
+            (FloatTy::F32, I32, true, f32b(-2147483648.0), TOut::Val(0x8000_0000)),
             (FloatTy::F32, I32, true, f32b(-2147483904.0), TOut::Overflow),
-            (
-                FloatTy::F32,
-                I32,
-                true,
-                f32b(2147483520.0),
-                TOut::Val(2147483520),
-            ),
+            (FloatTy::F32, I32, true, f32b(2147483520.0), TOut::Val(2147483520)),
             (FloatTy::F32, I32, true, f32b(2147483648.0), TOut::Overflow),
-            (
-                FloatTy::F64,
-                I32,
-                true,
-                f64b(-2147483648.9),
-                TOut::Val(0x8000_0000),
-            ),
+            (FloatTy::F64, I32, true, f64b(-2147483648.9), TOut::Val(0x8000_0000)),
             (FloatTy::F64, I32, true, f64b(-2147483649.0), TOut::Overflow),
-            (
-                FloatTy::F64,
-                I32,
-                true,
-                f64b(2147483647.9),
-                TOut::Val(0x7FFF_FFFF),
-            ),
+            (FloatTy::F64, I32, true, f64b(2147483647.9), TOut::Val(0x7FFF_FFFF)),
             (FloatTy::F64, I32, true, f64b(2147483648.0), TOut::Overflow),
             (FloatTy::F64, I32, false, f64b(-0.9), TOut::Val(0)),
             (FloatTy::F64, I32, false, f64b(-1.0), TOut::Overflow),
-            (
-                FloatTy::F64,
-                I32,
-                false,
-                f64b(4294967295.9),
-                TOut::Val(0xFFFF_FFFF),
-            ),
+            (FloatTy::F64, I32, false, f64b(4294967295.9), TOut::Val(0xFFFF_FFFF)),
             (FloatTy::F64, I32, false, f64b(4294967296.0), TOut::Overflow),
             (FloatTy::F32, I32, false, f32b(-0.9), TOut::Val(0)),
-            (
-                FloatTy::F32,
-                I32,
-                false,
-                f32b(4294967040.0),
-                TOut::Val(4294967040),
-            ),
+            (FloatTy::F32, I32, false, f32b(4294967040.0), TOut::Val(4294967040)),
             (FloatTy::F32, I32, false, f32b(4294967296.0), TOut::Overflow),
-            (
-                FloatTy::F64,
-                I64,
-                true,
-                f64b(-9223372036854775808.0),
-                TOut::Val(i64::MIN as u64),
-            ),
-            (
-                FloatTy::F64,
-                I64,
-                true,
-                f64b(9223372036854775808.0),
-                TOut::Overflow,
-            ),
-            (
-                FloatTy::F32,
-                I64,
-                true,
-                f32b(-9223372036854775808.0),
-                TOut::Val(i64::MIN as u64),
-            ),
+            (FloatTy::F64, I64, true, f64b(-9223372036854775808.0), TOut::Val(i64::MIN as u64)),
+            (FloatTy::F64, I64, true, f64b(9223372036854775808.0), TOut::Overflow),
+            (FloatTy::F32, I64, true, f32b(-9223372036854775808.0), TOut::Val(i64::MIN as u64)),
             (FloatTy::F32, I64, true, 0xDF00_0001, TOut::Overflow),
             (FloatTy::F64, I64, false, f64b(-0.9), TOut::Val(0)),
             (FloatTy::F64, I64, false, f64b(-1.0), TOut::Overflow),
-            (
-                FloatTy::F64,
-                I64,
-                false,
-                f64b(9223372036854775808.0),
-                TOut::Val(1 << 63),
-            ),
-            (
-                FloatTy::F64,
-                I64,
-                false,
-                f64b(18446744073709549568.0),
-                TOut::Val(18446744073709549568),
-            ),
-            (
-                FloatTy::F64,
-                I64,
-                false,
-                f64b(18446744073709551616.0),
-                TOut::Overflow,
-            ),
-            (
-                FloatTy::F32,
-                I64,
-                false,
-                f32b(18446742974197923840.0),
-                TOut::Val(18446742974197923840),
-            ),
-            (
-                FloatTy::F32,
-                I64,
-                false,
-                f32b(18446744073709551616.0),
-                TOut::Overflow,
-            ),
+            (FloatTy::F64, I64, false, f64b(9223372036854775808.0), TOut::Val(1 << 63)),
+            (FloatTy::F64, I64, false, f64b(18446744073709549568.0), TOut::Val(18446744073709549568)),
+            (FloatTy::F64, I64, false, f64b(18446744073709551616.0), TOut::Overflow),
+            (FloatTy::F32, I64, false, f32b(18446742974197923840.0), TOut::Val(18446742974197923840)),
+            (FloatTy::F32, I64, false, f32b(18446744073709551616.0), TOut::Overflow),
             (FloatTy::F64, I64, false, NANS_F64[0], TOut::Invalid),
             (FloatTy::F32, I32, true, NANS_F32[5] as u64, TOut::Invalid),
         ];
         for (from, to, signed, x, exp) in cases {
-            assert_eq!(
-                ref_trunc(from, to, signed, false, x),
-                exp,
-                "reference {from:?}->{to:?} {x:#x}"
-            );
+            assert_eq!(ref_trunc(from, to, signed, false, x), exp, "reference {from:?}->{to:?} {x:#x}");
             let code = build(&|a, t| trunc_to_int(a, from, to, signed, 9, 7, Some(t)));
             let mut rf = Rng(99).regfile();
             set_xmm(&mut rf, from, 7, x);
@@ -1621,18 +1333,12 @@ mod tests {
     fn float_register_preservation_all_assignments() {
         let all_xmm: Vec<u8> = (0..15).collect();
         let all_gpr: Vec<u8> = (0..16).filter(|&r| r != 4 && r != 11).collect();
-        let xmm_pairs: Vec<(u8, u8)> = all_xmm
-            .iter()
-            .flat_map(|&d| all_xmm.iter().map(move |&s| (d, s)))
-            .collect();
-        let trunc_regs: Vec<(u8, u8)> = all_gpr
-            .iter()
-            .flat_map(|&d| all_xmm.iter().map(move |&s| (d, s)))
-            .collect();
-        let conv_regs: Vec<(u8, u8)> = all_xmm
-            .iter()
-            .flat_map(|&d| all_gpr.iter().map(move |&s| (d, s)))
-            .collect();
+        let xmm_pairs: Vec<(u8, u8)> =
+            all_xmm.iter().flat_map(|&d| all_xmm.iter().map(move |&s| (d, s))).collect();
+        let trunc_regs: Vec<(u8, u8)> =
+            all_gpr.iter().flat_map(|&d| all_xmm.iter().map(move |&s| (d, s))).collect();
+        let conv_regs: Vec<(u8, u8)> =
+            all_xmm.iter().flat_map(|&d| all_gpr.iter().map(move |&s| (d, s))).collect();
         let mut n = 0;
         for ty in FTYS {
             let sign = sign_bit(ty);
@@ -1641,42 +1347,16 @@ mod tests {
                 FloatTy::F64 => 1f64.to_bits(),
             };
             let vals = [0, sign, one, one | sign, (one + 1) | sign];
-            n += drive_binop(
-                "fmin/all",
-                ty,
-                &xmm_pairs,
-                &vals,
-                &|a, d, r| fmin(a, ty, d, r),
-                &|x, y| ref_minmax(ty, x, y, true),
-                21,
-            );
-            n += drive_binop(
-                "fmax/all",
-                ty,
-                &xmm_pairs,
-                &vals,
-                &|a, d, r| fmax(a, ty, d, r),
-                &|x, y| ref_minmax(ty, x, y, false),
-                22,
-            );
-            n += drive_binop(
-                "fcopysign/all",
-                ty,
-                &xmm_pairs,
-                &vals,
+            n += drive_binop("fmin/all", ty, &xmm_pairs, &vals, &|a, d, r| fmin(a, ty, d, r),
+                &|x, y| ref_minmax(ty, x, y, true), 21);
+            n += drive_binop("fmax/all", ty, &xmm_pairs, &vals, &|a, d, r| fmax(a, ty, d, r),
+                &|x, y| ref_minmax(ty, x, y, false), 22);
+            n += drive_binop("fcopysign/all", ty, &xmm_pairs, &vals,
                 &|a, d, r| fcopysign(a, ty, d, r),
-                &|x, y| FExpect::Bits((x & !sign) | (y & sign)),
-                23,
-            );
-            n += drive_unop(
-                "fround/all",
-                ty,
-                &xmm_pairs,
-                &vals,
+                &|x, y| FExpect::Bits((x & !sign) | (y & sign)), 23);
+            n += drive_unop("fround/all", ty, &xmm_pairs, &vals,
                 &|a, d, s| fround(a, ty, RoundMode::Nearest, d, s),
-                &|x| ref_round(ty, RoundMode::Nearest, x),
-                24,
-            );
+                &|x| ref_round(ty, RoundMode::Nearest, x), 24);
             let big: Vec<u64> = [-1.5f64, 3e9, 1e19, 2.5, f64::NAN, -3e9]
                 .iter()
                 .map(|&f| match ty {
@@ -1711,15 +1391,9 @@ mod tests {
     #[test]
     fn float_checker_rejects_naive_minss() {
         let vals = float_values(FloatTy::F32, 0, 1);
-        assert!(count_failures(move || drive_binop(
-            "naive minss",
-            FloatTy::F32,
-            &[(0, 1)],
-            &vals,
+        assert!(count_failures(move || drive_binop("naive minss", FloatTy::F32, &[(0, 1)], &vals,
             &|a, d, r| x64!(a; minss Rx(d), Rx(r)),
-            &|x, y| ref_minmax(FloatTy::F32, x, y, true),
-            1
-        )));
+            &|x, y| ref_minmax(FloatTy::F32, x, y, true), 1)));
     }
 
     /// A bare `cvttsd2si` (no range checks) is detected as wrong.
@@ -1735,10 +1409,7 @@ mod tests {
                 code.run(&mut rf);
                 let exp = ref_trunc(FloatTy::F64, IntTy::I32, true, false, x);
                 let got = TOut::Val(rf.gpr[0]);
-                fails.check(
-                    if got == exp { Ok(()) } else { Err("x".into()) },
-                    String::new,
-                );
+                fails.check(if got == exp { Ok(()) } else { Err("x".into()) }, String::new);
             }
             fails.finish()
         });
@@ -1749,31 +1420,13 @@ mod tests {
     #[test]
     fn float_checker_rejects_clobber() {
         let vals = float_values(FloatTy::F64, 0, 1);
-        assert!(count_failures(move || drive_unop(
-            "clobber rbx",
-            FloatTy::F64,
-            &[(2, 2)],
-            &vals,
-            &|a, d, _| {
-                fabs(a, FloatTy::F64, d);
-                x64!(a; xor ebx, ebx)
-            },
-            &|x| FExpect::Bits(x & !(1 << 63)),
-            1
-        )));
+        assert!(count_failures(move || drive_unop("clobber rbx", FloatTy::F64, &[(2, 2)], &vals,
+            &|a, d, _| { fabs(a, FloatTy::F64, d); x64!(a; xor ebx, ebx) },
+            &|x| FExpect::Bits(x & !(1 << 63)), 1)));
         let vals = float_values(FloatTy::F64, 0, 1);
-        assert!(count_failures(move || drive_unop(
-            "clobber xmm14",
-            FloatTy::F64,
-            &[(2, 2)],
-            &vals,
-            &|a, d, _| {
-                fabs(a, FloatTy::F64, d);
-                x64!(a; xorps xmm14, xmm14)
-            },
-            &|x| FExpect::Bits(x & !(1 << 63)),
-            1
-        )));
+        assert!(count_failures(move || drive_unop("clobber xmm14", FloatTy::F64, &[(2, 2)], &vals,
+            &|a, d, _| { fabs(a, FloatTy::F64, d); x64!(a; xorps xmm14, xmm14) },
+            &|x| FExpect::Bits(x & !(1 << 63)), 1)));
         // u64 -> f64 through a single signed conversion (no halving) is detected.
         let vals = int_values(100, 3);
         let fails = std::panic::catch_unwind(move || {

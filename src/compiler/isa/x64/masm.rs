@@ -12,8 +12,8 @@ use crate::abi::VMCTX_SLOT;
 use crate::compiler::masm::*;
 use crate::error::TrapKind;
 use crate::runtime::vmctx::{
-    FUNCREF_CODE_OFFSET, FUNCREF_VMCTX_OFFSET, RUNTIME_INTERRUPT_OFFSET,
-    RUNTIME_STACK_LIMIT_OFFSET, RUNTIME_TRAP_EXIT_OFFSET, VMCTX_RUNTIME_OFFSET,
+    FUNCREF_CODE_OFFSET, FUNCREF_VMCTX_OFFSET, RUNTIME_INTERRUPT_OFFSET, RUNTIME_STACK_LIMIT_OFFSET,
+    RUNTIME_TRAP_EXIT_OFFSET, VMCTX_RUNTIME_OFFSET,
 };
 use crate::x64_asm as asm;
 
@@ -203,11 +203,7 @@ impl MacroAssembler for X64Masm {
     }
 
     fn branch(&mut self, cond: Cond, negate: bool, label: Label) {
-        let cond = if negate {
-            Self::negate_simple(cond)
-        } else {
-            cond
-        };
+        let cond = if negate { Self::negate_simple(cond) } else { cond };
         match cond {
             // Ordered and equal: ZF=1 and PF=0.
             Cond::FEq => {
@@ -491,12 +487,8 @@ impl MacroAssembler for X64Masm {
                     }
                     (Size::S32, Operand::Imm(i)) => asm!(self.asm; imul Rd(d), Rd(d), i),
                     (Size::S64, Operand::Imm(i)) => asm!(self.asm; imul Rq(d), Rq(d), i),
-                    (Size::S32, Operand::Mem(m)) => {
-                        memop!(self.asm, Self::parts(m), [imul Rd(d), DWORD] [])
-                    }
-                    (Size::S64, Operand::Mem(m)) => {
-                        memop!(self.asm, Self::parts(m), [imul Rq(d), QWORD] [])
-                    }
+                    (Size::S32, Operand::Mem(m)) => memop!(self.asm, Self::parts(m), [imul Rd(d), DWORD] []),
+                    (Size::S64, Operand::Mem(m)) => memop!(self.asm, Self::parts(m), [imul Rq(d), QWORD] []),
                 }
             }
         }
@@ -507,12 +499,8 @@ impl MacroAssembler for X64Masm {
         match (size, rhs) {
             (Size::S32, Operand::Reg(s)) => asm!(self.asm; cmp Rd(l), Rd(s.hw)),
             (Size::S64, Operand::Reg(s)) => asm!(self.asm; cmp Rq(l), Rq(s.hw)),
-            (Size::S32, Operand::Imm(i)) if i as i8 as i32 == i => {
-                asm!(self.asm; cmp Rd(l), BYTE i)
-            }
-            (Size::S64, Operand::Imm(i)) if i as i8 as i32 == i => {
-                asm!(self.asm; cmp Rq(l), BYTE i)
-            }
+            (Size::S32, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; cmp Rd(l), BYTE i),
+            (Size::S64, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; cmp Rq(l), BYTE i),
             (Size::S32, Operand::Imm(i)) => asm!(self.asm; cmp Rd(l), i),
             (Size::S64, Operand::Imm(i)) => asm!(self.asm; cmp Rq(l), i),
             (Size::S32, Operand::Mem(m)) => memop!(self.asm, Self::parts(m), [cmp Rd(l), DWORD] []),
@@ -756,14 +744,7 @@ impl MacroAssembler for X64Masm {
     }
 
     fn convert_from_int(&mut self, from: Size, signed: bool, to: FSize, dst: Reg, src: Reg) {
-        float::convert_from_int(
-            &mut self.asm,
-            int_ty(from),
-            signed,
-            float_ty(to),
-            dst.hw,
-            src.hw,
-        );
+        float::convert_from_int(&mut self.asm, int_ty(from), signed, float_ty(to), dst.hw, src.hw);
     }
 
     fn bulk_regs(&self, fill: bool) -> Option<(Reg, Reg, Reg)> {
