@@ -4,7 +4,6 @@ use dynasmrt::DynasmApi;
 
 use super::X15;
 use crate::compiler::isa::x64::masm::X64Masm;
-use crate::compiler::isa::x64::regs::SCRATCH;
 use crate::compiler::simd::{Shape, VOp, VResult, VShift};
 use crate::x64_asm as asm;
 
@@ -419,7 +418,6 @@ impl X64Masm {
                 }
             }
         }
-        let _ = SCRATCH;
         Ok(())
     }
 }

@@ -1,7 +1,5 @@
 //! Emulated sequences (taken when a CPU feature is missing) against the direct instruction.
 
-use dynasmrt::DynasmApi;
-
 use crate::compiler::isa::x64::masm::X64Masm;
 use crate::compiler::isa::x64::CpuFeatures;
 use crate::compiler::masm::Reg;
