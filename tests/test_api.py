@@ -568,3 +568,33 @@ def test_linking_two_modules(runtime):
     # Closing the library keeps what the app imported working.
     lib.close()
     assert app.exports["run"]() == 7
+
+
+def test_objects_are_bound_to_their_thread(runtime):
+    import threading
+
+    m = runtime.instantiate(MEM_WAT)
+    add, mem = m.exports["load8"], m.exports["mem"]
+    errors = []
+
+    def work():
+        for call in (lambda: add(0), lambda: len(mem), lambda: memoryview(mem)):
+            try:
+                call()
+            except wazero.WazeroError as e:
+                errors.append(str(e))
+
+    t = threading.Thread(target=work)
+    t.start()
+    t.join()
+    assert len(errors) == 3 and all("another thread" in e for e in errors)
+
+
+def test_funcref_global_and_host_function_as_value(runtime):
+    g = wazero.Global(runtime, "funcref", wazero.Func(lambda: 5, results=["i32"]), mutable=True)
+    f = g.value
+    assert isinstance(f, wazero.Function) and f() == 5 and f.type == wazero.FuncType([], ["i32"])
+    g.value = None
+    assert g.value is None
+    with pytest.raises(TypeError, match="needs a callable"):
+        wazero.Func(5)  # type: ignore[arg-type]
