@@ -493,6 +493,8 @@ def test_table_funcref(runtime):
     assert t[1] is None and t[-2](1) == 2
     t[1] = m.exports["double"]
     assert m.exports["call_at"](1, 5) == 10
+    assert t[1] == m.exports["double"] == t[0] and hash(t[1]) == hash(m.exports["double"])
+    assert t[1] != m.exports["call_at"]
     t[1] = wazero.Func(lambda x: x + 100, params=["i32"], results=["i32"])
     assert m.exports["call_at"](1, 5) == 105
     assert t.grow(3) == 2 and len(t) == 5 and t[4] is None

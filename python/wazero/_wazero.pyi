@@ -175,6 +175,8 @@ class Function:
     @property
     def type(self) -> FuncType:
         """The function's type."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
 
 class Func:
     """A Python callable with an explicit signature, to import as a host function.

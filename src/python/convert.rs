@@ -172,6 +172,55 @@ pub(crate) fn to_val(obj: &Bound<'_, PyAny>, ty: ValType, what: What<'_>, ctx: &
     }
 }
 
+/// Converts a Python value of type `ty` straight into argument-area slots at `at` (the call
+/// hot path: numeric values never go through `Val`). References go through the store.
+#[inline]
+pub(crate) fn to_slots(
+    obj: &Bound<'_, PyAny>,
+    ty: ValType,
+    what: What<'_>,
+    ctx: &Ctx<'_>,
+    slots: &mut [u64],
+    at: usize,
+) -> PyResult<()> {
+    let py = obj.py();
+    match ty {
+        ValType::I32 => {
+            let v = if let Ok(i) = obj.cast_exact::<PyInt>() {
+                // SAFETY: `i` is an exact int; PyLong_AsLongLong returns -1 with an exception
+                // set on overflow, which `extract_i64` reports.
+                let x = unsafe { pyo3::ffi::PyLong_AsLongLong(i.as_ptr()) };
+                if x == -1 && PyErr::occurred(py) {
+                    drop(PyErr::fetch(py));
+                    return Err(out_of_range(py, what, ty, obj));
+                }
+                x
+            } else {
+                match as_int(obj, what, ty)?.extract::<i64>() {
+                    Ok(v) => v,
+                    Err(e) if e.is_instance_of::<PyOverflowError>(py) => return Err(out_of_range(py, what, ty, obj)),
+                    Err(e) => return Err(e),
+                }
+            };
+            if !(-(1i64 << 31)..=(1i64 << 32) - 1).contains(&v) {
+                return Err(out_of_range(py, what, ty, obj));
+            }
+            slots[at] = v as u32 as u64;
+        }
+        ValType::F64 => slots[at] = as_float(obj, what, ty)?.to_bits(),
+        ValType::F32 => slots[at] = (as_float(obj, what, ty)? as f32).to_bits() as u64,
+        _ => match to_val(obj, ty, what, ctx)? {
+            Val::I64(x) => slots[at] = x as u64,
+            Val::V128(x) => {
+                slots[at] = x as u64;
+                slots[at + 1] = (x >> 64) as u64;
+            }
+            v => ctx.store.encode_slots(&v, &mut slots[at..]).map_err(|e| err(py, e.to_string()))?,
+        },
+    }
+    Ok(())
+}
+
 /// Converts a Wasm value to Python: integers are signed, floats exact (f64 bits preserved),
 /// v128 an unsigned int, funcref a `wazero.Function` (or `None`), externref the very object
 /// that was passed in (or `None`).

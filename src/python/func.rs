@@ -49,24 +49,6 @@ impl Sig {
     }
 }
 
-/// Writes a numeric value into argument-area slots (i32/f32 in the low 4 bytes, v128 in two
-/// little-endian slots); references go through the store.
-#[inline]
-fn encode(store: &Store, v: &Val, slots: &mut [u64], at: usize) -> Result<(), Error> {
-    match *v {
-        Val::I32(x) => slots[at] = x as u32 as u64,
-        Val::I64(x) => slots[at] = x as u64,
-        Val::F32(b) => slots[at] = b as u64,
-        Val::F64(b) => slots[at] = b,
-        Val::V128(x) => {
-            slots[at] = x as u64;
-            slots[at + 1] = (x >> 64) as u64;
-        }
-        Val::FuncRef(_) | Val::ExternRef(_) => store.encode_slots(v, &mut slots[at..])?,
-    }
-    Ok(())
-}
-
 /// Reads value `ty` from the slots at `at` and converts it to Python.
 #[inline]
 fn decode<'py>(py: Python<'py>, ty: ValType, slots: &[u64], at: usize, ctx: &Ctx<'_>) -> PyResult<Bound<'py, PyAny>> {
@@ -165,8 +147,7 @@ impl Function {
             for i in 0..n {
                 let arg = args.get_borrowed_item(i)?;
                 let what = || format!("argument {} of '{}'", i + 1, self.name.bind(py).to_string_lossy());
-                let v = convert::to_val(&arg, sig.ty.params[i], &what, &ctx)?;
-                encode(store, &v, slots, sig.param_slots[i]).map_err(|e| map_error(py, e, Site::Instantiate))?;
+                convert::to_slots(&arg, sig.ty.params[i], &what, &ctx, slots, sig.param_slots[i])?;
             }
             shared.active_calls.set(shared.active_calls.get() + 1);
             // SAFETY: `slots` is the function's argument area (`abi::arg_area_slots`) with every
@@ -205,6 +186,22 @@ impl Function {
     #[getter]
     fn r#type(&self) -> FuncType {
         FuncType { ty: self.sig.ty.clone() }
+    }
+
+    /// Two `Function`s are equal when they are the same function of the same runtime
+    /// (e.g. a table element and the export it was set from).
+    fn __eq__(&self, py: Python<'_>, other: &Bound<'_, PyAny>) -> PyResult<bool> {
+        let Ok(o) = other.cast::<Function>() else { return Ok(false) };
+        let (a, b) = (self.state.get(py, "function")?, o.get().state.get(py, "function")?);
+        Ok(Rc::ptr_eq(&a.owner.shared, &b.owner.shared) && a.func == b.func)
+    }
+
+    fn __hash__(&self, py: Python<'_>) -> PyResult<u64> {
+        use std::hash::{Hash, Hasher};
+        let st = self.state.get(py, "function")?;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        st.func.hash(&mut h);
+        Ok(h.finish())
     }
 
     fn __repr__(&self, py: Python<'_>) -> String {
@@ -369,8 +366,8 @@ fn host_call(py: Python<'_>, store: &Store, data: &HostData, slots: &mut [u64]) 
     let results = &sig.ty.results;
     let set = |slots: &mut [u64], j: usize, obj: &Bound<'_, PyAny>| -> PyResult<()> {
         let what = || format!("result {} of host function '{}'", j + 1, data.name);
-        let v = convert::to_val(obj, results[j], &what, &ctx).map_err(|e| result_trap(py, e.value(py).to_string()))?;
-        encode(store, &v, slots, sig.result_slots[j]).map_err(|e| map_error(py, e, Site::Instantiate))
+        convert::to_slots(obj, results[j], &what, &ctx, slots, sig.result_slots[j])
+            .map_err(|e| result_trap(py, e.value(py).to_string()))
     };
     let want = || {
         if results.is_empty() {
