@@ -134,7 +134,14 @@ impl Function {
         if n != sig.ty.params.len() {
             return Err(arity_error(py, &self.name.bind(py).to_cow()?, sig.ty.params.len(), n));
         }
-        st.owner.with_store(py, |store, shared| {
+        // `Owner::with_store`, inlined: the hot path avoids nested results.
+        if st.owner.alive.as_ref().is_some_and(|a| !a.get()) {
+            return Err(super::module_closed(py));
+        }
+        let shared = &st.owner.shared;
+        let store_ref = shared.store.try_borrow().map_err(|_| err(py, "runtime is busy"))?;
+        let Some(store) = store_ref.as_ref() else { return Err(super::runtime_closed(py)) };
+        {
             let ctx = Ctx { store, shared };
             let mut inline = [0u64; INLINE_SLOTS];
             let mut heap;
@@ -161,9 +168,18 @@ impl Function {
                     let mut get = |j: usize| decode(py, sig.ty.results[j], slots, sig.result_slots[j], &ctx);
                     finish(sig.ty.results.len(), &mut get)
                 }
-                Err(e) => Err(map_error(py, e, Site::Export(&self.name.bind(py).to_cow()?))),
+                Err(e) => Err(self.call_error(py, e)),
             }
-        })?
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn call_error(&self, py: Python<'_>, e: Error) -> PyErr {
+        match self.name.bind(py).to_cow() {
+            Ok(n) => map_error(py, e, Site::Export(&n)),
+            Err(e) => e,
+        }
     }
 }
 

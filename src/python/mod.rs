@@ -158,11 +158,11 @@ impl Owner {
     }
 }
 
-fn runtime_closed(py: Python<'_>) -> PyErr {
+pub(crate) fn runtime_closed(py: Python<'_>) -> PyErr {
     err(py, "runtime is closed")
 }
 
-fn module_closed(py: Python<'_>) -> PyErr {
+pub(crate) fn module_closed(py: Python<'_>) -> PyErr {
     err(py, "module is closed")
 }
 
