@@ -134,13 +134,16 @@ class Runtime:
 class Module:
     """An instantiated module, created by :meth:`Runtime.instantiate`."""
 
-    def call(self, name: str, *args: Union[int, float, None]) -> List[Union[int, float, None]]:
+    def call(self, name: str, *args: Value) -> List[Any]:
         """Calls the exported function ``name``; returns the list of its results.
 
         i32/i64 parameters take ``int`` in the signed or unsigned range (``-2**31 ..
         2**32-1``, ``-2**63 .. 2**64-1``; ``bool`` and ``float`` are rejected); f32/f64
         take ``float`` or ``int``. Integer results are signed ``int``, float results
-        ``float``. Raises :class:`wazero.Trap`, :class:`wazero.WazeroTypeError`,
+        ``float``. An ``externref`` takes and returns any Python object (the same object
+        comes back; the runtime keeps it alive until :meth:`Runtime.close`), a ``funcref``
+        a :class:`Function` of the same runtime; ``None`` is the null reference. Raises
+        :class:`wazero.Trap`, :class:`wazero.WazeroTypeError`,
         :class:`wazero.WazeroOverflowError` or :class:`wazero.WazeroError` (unknown export,
         not a function, closed module).
         """
