@@ -600,3 +600,16 @@ def test_funcref_global_and_host_function_as_value(runtime):
     assert g.value is None
     with pytest.raises(TypeError, match="needs a callable"):
         wazero.Func(5)  # type: ignore[arg-type]
+
+
+def test_module_call_argument_handling(kitchen):
+    # Module.call reads its arguments straight from the vectorcall array.
+    with pytest.raises(TypeError, match="missing required argument 'name'"):
+        kitchen.call()  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="argument 'name' must be str, not int"):
+        kitchen.call(5)  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        wazero.Module.call(5, "add")  # type: ignore[arg-type]
+    assert wazero.Module.call(kitchen, "add", 1, 2) == [3]
+    assert kitchen.call("sum10", *range(10)) == [45]
+    assert "returns the list of its results" in (wazero.Module.call.__doc__ or "")

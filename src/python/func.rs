@@ -125,7 +125,7 @@ impl Function {
     pub(crate) fn call_with<'py, R>(
         &self,
         py: Python<'py>,
-        args: &Bound<'py, PyTuple>,
+        args: &[Bound<'py, PyAny>],
         finish: impl FnOnce(usize, &mut dyn FnMut(usize) -> PyResult<Bound<'py, PyAny>>) -> PyResult<R>,
     ) -> PyResult<R> {
         let st = self.state.get(py, "function")?;
@@ -152,9 +152,9 @@ impl Function {
                 &mut heap
             };
             for i in 0..n {
-                let arg = args.get_borrowed_item(i)?;
+                let arg = &args[i];
                 let what = || format!("argument {} of '{}'", i + 1, self.name.bind(py).to_string_lossy());
-                convert::to_slots(&arg, sig.ty.params[i], &what, &ctx, slots, sig.param_slots[i])?;
+                convert::to_slots(arg, sig.ty.params[i], &what, &ctx, slots, sig.param_slots[i])?;
             }
             shared.active_calls.set(shared.active_calls.get() + 1);
             // SAFETY: `slots` is the function's argument area (`abi::arg_area_slots`) with every
@@ -188,7 +188,7 @@ impl Function {
     /// Calls the function: returns `None`, the single result, or a tuple of results.
     #[pyo3(signature = (*args))]
     fn __call__<'py>(&self, py: Python<'py>, args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
-        self.call_with(py, args, |n, get| match n {
+        self.call_with(py, args.as_slice(), |n, get| match n {
             0 => Ok(py.None().into_bound(py)),
             1 => get(0),
             _ => {
@@ -226,7 +226,7 @@ impl Function {
 }
 
 /// `Module.call`: results as a list.
-pub(crate) fn call_list<'py>(f: &Function, py: Python<'py>, args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyList>> {
+pub(crate) fn call_list<'py>(f: &Function, py: Python<'py>, args: &[Bound<'py, PyAny>]) -> PyResult<Bound<'py, PyList>> {
     f.call_with(py, args, |n, get| match n {
         0 => Ok(PyList::empty(py)),
         1 => PyList::new(py, [get(0)?]),
