@@ -3,7 +3,9 @@
 Run: ``python benches/calls/bench.py [--repeat N] [--number N]`` (in a venv with wazero
 installed; ``pip install pywasm3`` to compare with pywasm3 in the same process).
 
-Measures, best of ``--repeat`` runs of ``--number`` calls each (``timeit``):
+Measures the best of ``--repeat`` rounds of ``--number`` calls each, rounds interleaving
+the cases (each timed batch includes the loop calling a lambda, like ``timeit``; the plain
+Python function shows that floor):
 - ``exports["add"](1, 2)``: a cached ``wazero.Function``;
 - ``module.call("add", 1, 2)``;
 - a Wasm -> Python host call: Wasm loops N times calling an imported Python function
@@ -16,8 +18,8 @@ from __future__ import annotations
 
 import argparse
 import sys
-import timeit
-from typing import Callable, Dict, Optional
+import time
+from typing import Callable, Dict, Optional, Tuple
 
 import wazero
 
@@ -37,17 +39,29 @@ WAT = r"""
 """
 
 
-def best_ns(fn: Callable[[], object], number: int, repeat: int) -> float:
-    """Best time per call of ``fn`` in ns."""
-    return min(timeit.repeat(fn, number=number, repeat=repeat)) / number * 1e9
+def measure(cases: Dict[str, Tuple[Callable[[], object], int]], repeat: int) -> Dict[str, float]:
+    """Best ns per call of every case. Rounds interleave the cases (one batch of each per
+    round), so that load changes on a shared machine hit all of them alike."""
+    best = {name: float("inf") for name in cases}
+    for _ in range(repeat):
+        for name, (fn, calls) in cases.items():
+            t0 = time.perf_counter()
+            fn()
+            best[name] = min(best[name], (time.perf_counter() - t0) / calls * 1e9)
+    return best
 
 
-def host_ns(run_loop: Callable[[int], object], n: int, repeat: int) -> float:
-    """ns per host call: Wasm calls the host ``n`` times per run."""
-    return min(timeit.repeat(lambda: run_loop(n), number=1, repeat=repeat)) / n * 1e9
+def batch(fn: Callable[[], object], number: int) -> Tuple[Callable[[], object], int]:
+    """A case calling ``fn`` ``number`` times."""
+
+    def run() -> None:
+        for _ in range(number):
+            fn()
+
+    return run, number
 
 
-def bench_pywasm3(number: int, repeat: int) -> Dict[str, float]:
+def pywasm3_cases(number: int) -> Dict[str, Tuple[Callable[[], object], int]]:
     import wasm3  # type: ignore[import-not-found]
 
     env = wasm3.Environment()
@@ -57,10 +71,10 @@ def bench_pywasm3(number: int, repeat: int) -> Dict[str, float]:
     mod.link_function("env", "host", "i(i)", lambda x: x)
     add = rt.find_function("add")
     loop = rt.find_function("loop")
-    assert add(1, 2) == 3
+    assert add(1, 2) == 3 and loop(10) == 55
     return {
-        "add": best_ns(lambda: add(1, 2), number, repeat),
-        "host": host_ns(loop, number, repeat),
+        "pywasm3 add(1, 2)": batch(lambda: add(1, 2), number),
+        "pywasm3 Wasm -> Python host call": (lambda: loop(number), number),
     }
 
 
@@ -114,28 +128,27 @@ def main(argv: Optional[list] = None) -> int:
     def py_add(a: int, b: int) -> int:
         return a + b
 
-    results: Dict[str, float] = {
-        'exports["add"](1, 2)': best_ns(lambda: add(1, 2), number, repeat),
-        'module.call("add", 1, 2)': best_ns(lambda: module.call("add", 1, 2), number, repeat),
-        "Wasm -> Python host call": host_ns(loop, number, repeat),
-        "plain Python add(1, 2)": best_ns(lambda: py_add(1, 2), number, repeat),
+    cases: Dict[str, Tuple[Callable[[], object], int]] = {
+        'exports["add"](1, 2)': batch(lambda: add(1, 2), number),
+        'module.call("add", 1, 2)': batch(lambda: module.call("add", 1, 2), number),
+        "Wasm -> Python host call": (lambda: loop(number), number),
+        "plain Python add(1, 2)": batch(lambda: py_add(1, 2), number),
     }
+    w3_error = ""
     try:
-        w3: Optional[Dict[str, float]] = bench_pywasm3(number, repeat)
-        w3_error = ""
+        cases.update(pywasm3_cases(number))
     except Exception as e:  # ImportError, or a build that does not work
-        w3, w3_error = None, f"{type(e).__name__}: {e}"
-    if w3 is not None:
-        results["pywasm3 add(1, 2)"] = w3["add"]
-        results["pywasm3 Wasm -> Python host call"] = w3["host"]
+        w3_error = f"{type(e).__name__}: {e}"
+    results = measure(cases, repeat)
+    w3 = None if w3_error else results
 
-    print(f"wazero {wazero.__version__}, Python {sys.version.split()[0]}, best of {repeat} x {number} calls")
+    print(f"wazero {wazero.__version__}, Python {sys.version.split()[0]}, best of {repeat} interleaved rounds"
+          f" of {number} calls")
     for name, t in results.items():
         print(f"  {name:36s} {t:8.1f} ns/call")
     if w3 is None:
         print(f"  pywasm3: not available ({w3_error}); `pip install pywasm3` to compare")
     else:
-        base = w3["add"]
         print("ratio to pywasm3 in this run (target: <= 1.2x for calls, host call < 150 ns):")
         for ours, theirs in (
             ('exports["add"](1, 2)', "pywasm3 add(1, 2)"),
