@@ -16,7 +16,8 @@
 //!
 //! Environment: `WAZERO_WASI_FILTER=a,b` (substring filter on test names),
 //! `WAZERO_WASI_JOBS=N` (parallel children, default: cores), `WAZERO_WASI_TIMEOUT=SECS`
-//! (per test, default 60).
+//! (per test, default 60), `WAZERO_WASI_ERRNO_UNIX=1` (adds `ERRNO_MODE_UNIX=1` to the Rust
+//! tests' environment: only Linux errno values are accepted).
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -155,6 +156,10 @@ fn run_suite_test(t: &SuiteTest) -> Result<(), String> {
         for (k, v) in env {
             config.env(k.clone(), v.as_str().unwrap().to_string());
         }
+    }
+    // Stricter errno checks (Linux values only) for the Rust tests, on request.
+    if std::env::var_os("WAZERO_WASI_ERRNO_UNIX").is_some() && t.wasm.to_string_lossy().contains("/rust/") {
+        config.env("ERRNO_MODE_UNIX", "1");
     }
     let scratch = Scratch::new(&t.name);
     if let Some(root) = spec.get("root").and_then(|r| r.as_str()) {

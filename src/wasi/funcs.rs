@@ -988,9 +988,6 @@ fn path_open(st: &mut State, mem: &GuestMem, a: &Args) -> Res {
     let mut opts = OpenOptions::new();
     opts.read(read || !write);
     opts.write(write);
-    if fdfl & fdflags::APPEND != 0 {
-        opts.append(true);
-    }
     if oflag & oflags::CREAT != 0 {
         if oflag & oflags::EXCL != 0 {
             opts.create_new(true);
@@ -1001,7 +998,11 @@ fn path_open(st: &mut State, mem: &GuestMem, a: &Args) -> Res {
     if oflag & oflags::TRUNC != 0 {
         opts.truncate(true);
     }
+    // O_APPEND as a raw flag: std's `append(true)` refuses to combine with `truncate`.
     let mut custom = 0;
+    if fdfl & fdflags::APPEND != 0 {
+        custom |= libc::O_APPEND;
+    }
     if oflag & oflags::DIRECTORY != 0 {
         custom |= libc::O_DIRECTORY;
     }
@@ -1115,12 +1116,6 @@ fn path_link(st: &mut State, mem: &GuestMem, a: &Args) -> Res {
     }
     let (src, _) = st.dir(a.u32(0), rights::PATH_LINK_SOURCE)?;
     let (dst, _) = st.dir(a.u32(4), rights::PATH_LINK_TARGET)?;
-    if new.ends_with('/') || old.ends_with('/') {
-        let meta = src.symlink_metadata(old.trim_end_matches('/'))?;
-        if !meta.is_dir() {
-            return Err(Fail::Errno(errno::NOTDIR));
-        }
-    }
     src.hard_link(old, dst, new)?;
     Ok(())
 }
@@ -1158,13 +1153,6 @@ fn path_symlink(st: &mut State, mem: &GuestMem, a: &Args) -> Res {
     let old = mem.str(a.u32(0), a.u32(1))?;
     let new = mem.str(a.u32(3), a.u32(4))?;
     let (dir, _) = st.dir(a.u32(2), rights::PATH_SYMLINK)?;
-    if new.ends_with('/') {
-        // symlinkat(2) on "name/": EEXIST if it exists, else ENOENT.
-        return Err(Fail::Errno(match dir.symlink_metadata(new.trim_end_matches('/')) {
-            Ok(_) => errno::EXIST,
-            Err(_) => errno::NOENT,
-        }));
-    }
     dir.symlink(old, new)?;
     Ok(())
 }
