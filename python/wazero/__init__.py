@@ -10,7 +10,7 @@ Quick start::
 
 The public API: :class:`Runtime`, :class:`Module`, :class:`CompiledModule`, the type
 descriptions :class:`FuncType`, :class:`MemoryType`, :class:`TableType`,
-:class:`GlobalType`, the exceptions (:class:`WazeroError` and subclasses) and
+:class:`GlobalType`, WASI (:class:`WasiConfig`, :class:`WasiExit`), the exceptions (:class:`WazeroError` and subclasses) and
 :func:`version`.
 """
 
@@ -18,6 +18,7 @@ from ._errors import (
     CompileError,
     LinkError,
     Trap,
+    WasiExit,
     WazeroError,
     WazeroOverflowError,
     WazeroTypeError,
@@ -30,6 +31,7 @@ from ._wazero import (
     Module,
     Runtime,
     TableType,
+    WasiConfig,
     version,
 )
 
@@ -43,6 +45,8 @@ __all__ = [
     "MemoryType",
     "TableType",
     "GlobalType",
+    "WasiConfig",
+    "WasiExit",
     "WazeroError",
     "CompileError",
     "LinkError",

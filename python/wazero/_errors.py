@@ -17,6 +17,7 @@ __all__ = [
     "Trap",
     "WazeroTypeError",
     "WazeroOverflowError",
+    "WasiExit",
 ]
 
 
@@ -72,3 +73,18 @@ class WazeroTypeError(WazeroError, TypeError):
 
 class WazeroOverflowError(WazeroError, OverflowError):
     """An integer argument does not fit the parameter's type (i32, i64, ...)."""
+
+
+class WasiExit(WazeroError):
+    """A WASI program called ``proc_exit(code)`` during a plain call (``Module.call``) or
+    while being instantiated. ``Module.run()`` returns the code instead of raising.
+    """
+
+    code: int
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"WASI program exited with status {code}")
+        self.code = code
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.code,))

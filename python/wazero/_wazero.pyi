@@ -2,7 +2,7 @@
 
 import os
 from types import TracebackType
-from typing import List, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from typing_extensions import Self
 
@@ -96,14 +96,14 @@ class Runtime:
     """
 
     def __init__(self, *, max_wasm_stack: Optional[int] = None) -> None: ...
-    def instantiate(self, source: Source) -> "Module":
+    def instantiate(self, source: Source, *, wasi: Optional["WasiConfig"] = None) -> "Module":
         """Compiles (unless given a :class:`CompiledModule`) and instantiates a module.
 
         ``str`` is WebAssembly text. Raises :class:`wazero.CompileError`,
         :class:`wazero.LinkError` (the module has imports: not supported yet) or
         :class:`wazero.Trap` (the start function trapped).
         """
-    def instantiate_file(self, path: StrPath) -> "Module":
+    def instantiate_file(self, path: StrPath, *, wasi: Optional["WasiConfig"] = None) -> "Module":
         """Like :meth:`instantiate` for a ``.wasm`` or ``.wat`` file (format decided by content)."""
     def close(self) -> None:
         """Frees the runtime and all its modules. Idempotent."""
@@ -134,6 +134,9 @@ class Module:
     @property
     def exports(self) -> List[Tuple[str, ExternType]]:
         """``(name, type)`` of every export, in order."""
+    def run(self) -> int:
+        """Runs a WASI command (calls ``_start``) and returns its exit status: 0 when
+        ``_start`` returns, ``n`` after ``proc_exit(n)``. Raises :class:`wazero.Trap`."""
     def close(self) -> None:
         """Closes the module; further calls raise :class:`wazero.WazeroError`. Idempotent."""
     @property
@@ -146,3 +149,33 @@ class Module:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> bool: ...
+
+
+class WasiConfig:
+    """Configuration of a WASI preview1 program, for ``Runtime.instantiate(..., wasi=config)``.
+
+    ``argv`` (``argv[0]`` is the program name), ``env`` (the whole guest environment);
+    ``stdin``: ``None`` (empty), ``"inherit"``, bytes-like, a path or a binary file-like
+    object; ``stdout``/``stderr``: ``None`` (discarded), ``"inherit"``, a ``bytearray``
+    (captured), a path (created) or any file-like object (text streams get UTF-8);
+    ``preopens`` / ``readonly_preopens``: guest path -> host directory. The guest sees only
+    the preopened directories. Each instantiation gets its own descriptor table.
+    """
+
+    def __init__(
+        self,
+        argv: Optional[Sequence[str]] = None,
+        env: Optional[Mapping[str, str]] = None,
+        *,
+        stdin: Any = None,
+        stdout: Any = None,
+        stderr: Any = None,
+        preopens: Optional[Mapping[str, StrPath]] = None,
+        readonly_preopens: Optional[Mapping[str, StrPath]] = None,
+    ) -> None: ...
+    @property
+    def argv(self) -> Tuple[str, ...]: ...
+    @property
+    def env(self) -> Dict[str, str]: ...
+    @property
+    def preopens(self) -> Dict[str, Tuple[str, bool]]: ...

@@ -8,6 +8,7 @@
 
 mod convert;
 mod errors;
+mod wasi;
 
 use std::cell::{Cell, RefCell};
 use std::mem::ManuallyDrop;
@@ -405,10 +406,18 @@ pub struct Runtime {
 }
 
 impl Runtime {
-    fn instantiate_module(&self, py: Python<'_>, module: crate::Module) -> PyResult<Module> {
+    fn instantiate_module(
+        &self,
+        py: Python<'_>,
+        module: crate::Module,
+        wasi: Option<&Bound<'_, wasi::WasiConfig>>,
+    ) -> PyResult<Module> {
         let shared = self.shared.get(py, "runtime")?;
         let store_ref = shared.store.try_borrow().map_err(|_| err(py, "runtime is busy"))?;
         let store = store_ref.as_ref().ok_or_else(|| runtime_closed(py))?;
+        if let Some(config) = wasi {
+            return self.instantiate_wasi(py, shared, store, module, config.get());
+        }
         let imports = module.imports();
         if let Some((m, n, ty)) = imports.first() {
             let more = if imports.len() > 1 { format!(" (and {} more)", imports.len() - 1) } else { String::new() };
@@ -427,6 +436,42 @@ impl Runtime {
                 shared: RefCell::new(Some(Rc::clone(shared))),
                 instance,
                 closed: Cell::new(false),
+                wasi: None,
+            }),
+            compiled: module,
+            cache: PyDict::new(py).unbind(),
+        })
+    }
+
+    /// Instantiates a WASI module: WASI imports from a fresh context built from `config`, the
+    /// context bound to the instance's memory, and `_initialize` run for reactors.
+    fn instantiate_wasi(
+        &self,
+        py: Python<'_>,
+        shared: &Rc<Shared>,
+        store: &Store,
+        module: crate::Module,
+        config: &wasi::WasiConfig,
+    ) -> PyResult<Module> {
+        let ctx = config.build(py)?;
+        let imports = ctx
+            .imports(store, &module, |_, _| None)
+            .map_err(|e| link_err(py, format!("{e} (only WASI imports are supported with wasi=)")))?;
+        let instance = store.instantiate(&module, &imports).map_err(|e| map_error(py, e, Site::Instantiate))?;
+        ctx.bind(store, &instance);
+        if let Some(Extern::Func(init)) = instance.export(store, "_initialize") {
+            shared.active_calls.set(shared.active_calls.get() + 1);
+            let r = init.call(store, &[]);
+            shared.active_calls.set(shared.active_calls.get() - 1);
+            ctx.flush();
+            r.map_err(|e| map_error(py, e, Site::Export("_initialize")))?;
+        }
+        Ok(Module {
+            state: ThreadBound::new(ModuleState {
+                shared: RefCell::new(Some(Rc::clone(shared))),
+                instance,
+                closed: Cell::new(false),
+                wasi: Some(ctx),
             }),
             compiled: module,
             cache: PyDict::new(py).unbind(),
@@ -449,19 +494,32 @@ impl Runtime {
     /// Compiles and instantiates a module.
     ///
     /// `source` is a WebAssembly binary (`bytes`, `bytearray`, `memoryview`), WebAssembly
-    /// text (`str`), or a `CompiledModule`.
-    fn instantiate(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Module> {
+    /// text (`str`), or a `CompiledModule`. `wasi` (a `WasiConfig`) provides the
+    /// `wasi_snapshot_preview1` imports; a reactor's `_initialize` runs here.
+    #[pyo3(signature = (source, *, wasi = None))]
+    fn instantiate(
+        &self,
+        py: Python<'_>,
+        source: &Bound<'_, PyAny>,
+        wasi: Option<&Bound<'_, wasi::WasiConfig>>,
+    ) -> PyResult<Module> {
         // Fail fast on a closed runtime before compiling.
         self.check_open(py)?;
         let module = compile_source(py, source)?;
-        self.instantiate_module(py, module)
+        self.instantiate_module(py, module, wasi)
     }
 
     /// Compiles and instantiates a `.wasm` (binary) or `.wat` (text) file.
-    fn instantiate_file(&self, py: Python<'_>, path: PathBuf) -> PyResult<Module> {
+    #[pyo3(signature = (path, *, wasi = None))]
+    fn instantiate_file(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        wasi: Option<&Bound<'_, wasi::WasiConfig>>,
+    ) -> PyResult<Module> {
         self.check_open(py)?;
         let module = compile_path(py, &path)?;
-        self.instantiate_module(py, module)
+        self.instantiate_module(py, module, wasi)
     }
 
     /// Frees the runtime and all its modules. Idempotent.
@@ -521,6 +579,8 @@ struct ModuleState {
     shared: RefCell<Option<Rc<Shared>>>,
     instance: Instance,
     closed: Cell<bool>,
+    /// The WASI context of a module instantiated with `wasi=`.
+    wasi: Option<crate::wasi::WasiCtx>,
 }
 
 /// A cached exported function: everything `Module.call` needs besides the store.
@@ -721,6 +781,32 @@ impl Module {
         Err(map_error(py, result, Site::Export(&n)))
     }
 
+    /// Runs a WASI command: calls `_start` and returns the exit status (0 when `_start`
+    /// returns, `n` after `proc_exit(n)`). Raises `Trap` if the program traps.
+    fn run(&self, py: Python<'_>) -> PyResult<i32> {
+        let st = self.state.get(py, "module")?;
+        let shared = self.shared(py)?;
+        let store_ref = shared.store.try_borrow().map_err(|_| module_closed(py))?;
+        let store = store_ref.as_ref().ok_or_else(|| module_closed(py))?;
+        let start = match st.instance.export(store, "_start") {
+            Some(Extern::Func(f)) => f,
+            _ => return Err(err(py, "the module has no '_start' function (not a WASI command)")),
+        };
+        shared.active_calls.set(shared.active_calls.get() + 1);
+        let r = start.call(store, &[]);
+        shared.active_calls.set(shared.active_calls.get() - 1);
+        if let Some(ctx) = &st.wasi {
+            ctx.flush();
+        }
+        match r {
+            Ok(_) => Ok(0),
+            Err(e) => match crate::wasi::exit_code(&e) {
+                Some(code) => Ok(code),
+                None => Err(map_error(py, e, Site::Export("_start"))),
+            },
+        }
+    }
+
     /// `(name, type)` of every export, in order.
     #[getter]
     fn exports<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -793,4 +879,6 @@ fn version() -> &'static str {
 mod _wazero {
     #[pymodule_export]
     use super::{version, CompiledModule, FuncType, GlobalType, MemoryType, Module, Runtime, TableType};
+    #[pymodule_export]
+    use super::wasi::WasiConfig;
 }
