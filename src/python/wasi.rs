@@ -22,7 +22,6 @@ use crate::wasi::{Output, Stdin, WasiConfig as RustConfig, WasiCtx};
 /// (guest path → host directory).
 #[pyclass(frozen, module = "wazero")]
 pub struct WasiConfig {
-    #[pyo3(get)]
     argv: Py<PyTuple>,
     env: Vec<(String, String)>,
     stdin: Py<PyAny>,
@@ -97,6 +96,12 @@ impl WasiConfig {
         })
     }
 
+    /// The program's arguments (`argv[0]` is the program name).
+    #[getter]
+    fn argv(&self, py: Python<'_>) -> Py<PyTuple> {
+        self.argv.clone_ref(py)
+    }
+
     /// The guest environment as a dict.
     #[getter]
     fn env<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -112,7 +117,7 @@ impl WasiConfig {
     fn preopens<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
         for (g, h, ro) in &self.preopens {
-            d.set_item(g, (h.clone(), *ro))?;
+            d.set_item(g, (h.to_string_lossy().into_owned(), *ro))?;
         }
         Ok(d)
     }
