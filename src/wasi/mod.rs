@@ -17,7 +17,8 @@
 //! [`WasiCtx::instantiate`] binds it to the module's exported `memory` (or to its imported
 //! memory, which is known before instantiation) right after instantiation, before `_start`
 //! or `_initialize` run. A WASI call made before that (from a start section of a module whose
-//! memory is its own) fails with a usage error. Use one `WasiCtx` per instance.
+//! memory is its own; toolchains do not emit those for WASI programs) sees an empty memory, so
+//! any pointer argument gives `EFAULT`. Use one `WasiCtx` per instance.
 //!
 //! ## Sandbox
 //! Files are reached only through preopened directories, held as `cap_std::fs::Dir`
