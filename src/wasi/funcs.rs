@@ -1241,7 +1241,7 @@ fn poll_oneoff(st: &mut State, mem: &GuestMem, a: &Args) -> Res {
         if ready.is_empty() {
             let now = Instant::now();
             for (ud, dl, err) in &clocks {
-                if dl.map_or(false, |d| d <= now) || Some(*dl) == Some(deadline) {
+                if dl.is_some_and(|d| d <= now) || *dl == deadline {
                     ready.push((*ud, *err, 0, 0));
                 }
             }
