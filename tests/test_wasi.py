@@ -172,3 +172,17 @@ def test_cli_run_errors(tmp_path):
     trap.write_text('(module (func (export "_start") unreachable))')
     r = cli(str(trap))
     assert r.returncode == 134 and b"trap:" in r.stderr
+
+
+def test_stdio_exception_is_reraised(runtime):
+    class Broken(io.RawIOBase):
+        def writable(self):
+            return True
+
+        def write(self, b):
+            raise RuntimeError("sink is broken")
+
+    config = wazero.WasiConfig(["cat"], stdin=b"data\n", stdout=Broken())
+    module = runtime.instantiate_file(prog("cat"), wasi=config)
+    with pytest.raises(RuntimeError, match="sink is broken"):
+        module.run()

@@ -460,10 +460,14 @@ impl Runtime {
         let instance = store.instantiate(&module, &imports).map_err(|e| map_error(py, e, Site::Instantiate))?;
         ctx.bind(store, &instance);
         if let Some(Extern::Func(init)) = instance.export(store, "_initialize") {
+            drop(wasi::take_stream_error());
             shared.active_calls.set(shared.active_calls.get() + 1);
             let r = init.call(store, &[]);
             shared.active_calls.set(shared.active_calls.get() - 1);
             ctx.flush();
+            if let Some(e) = wasi::take_stream_error() {
+                return Err(e);
+            }
             r.map_err(|e| map_error(py, e, Site::Export("_initialize")))?;
         }
         Ok(Module {
@@ -782,7 +786,8 @@ impl Module {
     }
 
     /// Runs a WASI command: calls `_start` and returns the exit status (0 when `_start`
-    /// returns, `n` after `proc_exit(n)`). Raises `Trap` if the program traps.
+    /// returns, `n` after `proc_exit(n)`). Raises `Trap` if the program traps, or the
+    /// exception a stdio object raised (the program saw an I/O error).
     fn run(&self, py: Python<'_>) -> PyResult<i32> {
         let st = self.state.get(py, "module")?;
         let shared = self.shared(py)?;
@@ -792,11 +797,16 @@ impl Module {
             Some(Extern::Func(f)) => f,
             _ => return Err(err(py, "the module has no '_start' function (not a WASI command)")),
         };
+        drop(wasi::take_stream_error()); // stale, from a plain call
         shared.active_calls.set(shared.active_calls.get() + 1);
         let r = start.call(store, &[]);
         shared.active_calls.set(shared.active_calls.get() - 1);
         if let Some(ctx) = &st.wasi {
             ctx.flush();
+        }
+        // A Python exception raised by a stdio object (the guest saw EIO) wins.
+        if let Some(e) = wasi::take_stream_error() {
+            return Err(e);
         }
         match r {
             Ok(_) => Ok(0),

@@ -208,8 +208,26 @@ fn make_output(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<Output> {
     )))
 }
 
+thread_local! {
+    /// The first Python exception raised by a stdio object during the current WASI run: the
+    /// guest gets `EIO`, and `Module.run()` (or instantiation) re-raises it afterwards.
+    static STREAM_ERROR: std::cell::RefCell<Option<PyErr>> = const { std::cell::RefCell::new(None) };
+}
+
 fn py_io_error(e: PyErr) -> io::Error {
-    io::Error::other(e.to_string())
+    let msg = e.to_string();
+    STREAM_ERROR.with(|slot| {
+        let mut slot = slot.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(e);
+        }
+    });
+    io::Error::other(msg)
+}
+
+/// Takes the Python exception parked by a stdio object, if any.
+pub(crate) fn take_stream_error() -> Option<PyErr> {
+    STREAM_ERROR.with(|slot| slot.borrow_mut().take())
 }
 
 /// Reads from a Python binary file-like object.
