@@ -121,13 +121,15 @@ class Runtime:
 class Module:
     """An instantiated module, created by :meth:`Runtime.instantiate`."""
 
-    def call(self, name: str, *args: Union[int, float, None]) -> List[Union[int, float, None]]:
+    def call(self, name: str, *args: Any) -> List[Any]:
         """Calls the exported function ``name``; returns the list of its results.
 
         i32/i64 parameters take ``int`` in the signed or unsigned range (``-2**31 ..
         2**32-1``, ``-2**63 .. 2**64-1``; ``bool`` and ``float`` are rejected); f32/f64
         take ``float`` or ``int``. Integer results are signed ``int``, float results
-        ``float``. Raises :class:`wazero.Trap`, :class:`wazero.WazeroTypeError`,
+        ``float``. An ``externref`` takes and returns any Python object (the same object
+        comes back; the runtime keeps it alive until :meth:`Runtime.close`), a ``funcref``
+        a :class:`Function` of the same runtime; ``None`` is the null reference. Raises :class:`wazero.Trap`, :class:`wazero.WazeroTypeError`,
         :class:`wazero.WazeroOverflowError` or :class:`wazero.WazeroError` (unknown export,
         not a function, closed module).
         """
@@ -150,6 +152,19 @@ class Module:
         tb: Optional[TracebackType],
     ) -> bool: ...
 
+class Function:
+    """A WebAssembly function of a runtime (e.g. a ``funcref`` result), callable from Python.
+
+    ``f(*args)`` converts arguments and results like :meth:`Module.call` and returns the
+    list of results. Usable while its runtime (and the module defining it) is open.
+    """
+
+    def __call__(self, *args: Any) -> List[Any]: ...
+    @property
+    def type(self) -> FuncType:
+        """The function's signature."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...
 
 class WasiConfig:
     """Configuration of a WASI preview1 program, for ``Runtime.instantiate(..., wasi=config)``.

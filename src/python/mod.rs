@@ -8,6 +8,7 @@
 
 mod convert;
 mod errors;
+mod refs;
 mod wasi;
 
 use std::cell::{Cell, RefCell};
@@ -80,6 +81,8 @@ struct Shared {
     store: RefCell<Option<Store>>,
     /// Calls from Python into this store currently running.
     active_calls: Cell<u32>,
+    /// Python objects passed to Wasm as externrefs (released by `Runtime.close()`).
+    externs: RefCell<refs::ExternSlab>,
 }
 
 fn runtime_closed(py: Python<'_>) -> PyErr {
@@ -492,7 +495,11 @@ impl Runtime {
         if let Some(bytes) = max_wasm_stack {
             store.set_max_wasm_stack(bytes);
         }
-        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared { store: RefCell::new(Some(store)), active_calls: Cell::new(0) })) })
+        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared {
+            store: RefCell::new(Some(store)),
+            active_calls: Cell::new(0),
+            externs: RefCell::new(refs::ExternSlab::default()),
+        })) })
     }
 
     /// Compiles and instantiates a module.
@@ -536,6 +543,8 @@ impl Runtime {
         let store = slot.take();
         drop(slot);
         drop(store);
+        // No Wasm code can hold an externref any more.
+        shared.externs.borrow_mut().clear();
         Ok(())
     }
 
@@ -765,16 +774,17 @@ impl Module {
                 Err(e) => e,
             }
         } else {
+            let shared = self.shared(py)?;
             let mut vals = Vec::with_capacity(n);
             for i in 0..n {
                 let arg = args.get_borrowed_item(i)?;
-                vals.push(convert::to_val(&arg, ef.params[i], name, i)?);
+                vals.push(refs::to_val(&shared, &arg, ef.params[i], name, i)?);
             }
             match self.with_store(py, |store| ef.func.call(store, &vals))? {
                 Ok(results) => {
                     let list = PyList::empty(py);
                     for v in &results {
-                        list.append(convert::from_val(py, v)?)?;
+                        list.append(refs::from_val(py, &shared, v)?)?;
                     }
                     return Ok(list);
                 }
@@ -887,6 +897,8 @@ fn version() -> &'static str {
 #[pymodule]
 #[pyo3(name = "_wazero")]
 mod _wazero {
+    #[pymodule_export]
+    use super::refs::Function;
     #[pymodule_export]
     use super::{version, CompiledModule, FuncType, GlobalType, MemoryType, Module, Runtime, TableType};
     #[pymodule_export]
