@@ -303,6 +303,34 @@ fn traps_are_reported_and_the_instance_keeps_working() {
 }
 
 #[test]
+fn raw_host_function_works_on_the_argument_area() {
+    let store = Store::new();
+    // (i32, i64, f64) -> (i64, f32): params in slots 0, 1, 2; results in slots 0, 1.
+    let ty = FuncType::new([ValType::I32, ValType::I64, ValType::F64], [ValType::I64, ValType::F32]);
+    let host = Func::new_host_raw(&store, ty, |_, slots| {
+        assert_eq!(slots.len(), 3);
+        let a = slots[0] as u32 as i32;
+        let b = slots[1] as i64;
+        let c = f64::from_bits(slots[2]);
+        slots[0] = (i64::from(a) + b) as u64;
+        slots[1] = ((c * 2.0) as f32).to_bits() as u64;
+        Ok(())
+    });
+    let inst = instantiate(
+        &store,
+        r#"(module
+            (import "env" "f" (func $f (param i32 i64 f64) (result i64 f32)))
+            (func (export "run") (result i64 f32)
+                (call $f (i32.const -3) (i64.const 10) (f64.const 1.25))))"#,
+        &[Extern::Func(host)],
+    );
+    assert_eq!(
+        call(&store, func(&store, inst, "run"), &[]),
+        [Val::I64(7), Val::F32(2.5f32.to_bits())]
+    );
+}
+
+#[test]
 fn host_function_is_called_from_wasm() {
     let store = Store::new();
     let seen = Rc::new(Cell::new(0i64));

@@ -8,11 +8,11 @@ Quick start::
         with runtime.instantiate_file("add.wasm") as module:
             assert module.call("add", 5, 7) == [12]
 
-The public API: :class:`Runtime`, :class:`Module`, :class:`CompiledModule`,
-:class:`Function` (``funcref`` values), the type
-descriptions :class:`FuncType`, :class:`MemoryType`, :class:`TableType`,
-:class:`GlobalType`, WASI (:class:`WasiConfig`, :class:`WasiExit`), the exceptions (:class:`WazeroError` and subclasses) and
-:func:`version`.
+The public API: :class:`Runtime`, :class:`Module`, :class:`CompiledModule`, the exported
+(or standalone) objects :class:`Function`, :class:`Memory`, :class:`Global`, :class:`Table`,
+:class:`Func` (a Python callable with an explicit signature), the type descriptions
+:class:`FuncType`, :class:`MemoryType`, :class:`TableType`, :class:`GlobalType`, the
+exceptions (:class:`WazeroError` and subclasses) and :func:`version`.
 """
 
 from ._errors import (
@@ -21,17 +21,22 @@ from ._errors import (
     Trap,
     WasiExit,
     WazeroError,
+    WazeroIndexError,
     WazeroOverflowError,
     WazeroTypeError,
 )
 from ._wazero import (
     CompiledModule,
-    Function,
+    Func,
     FuncType,
+    Function,
+    Global,
     GlobalType,
+    Memory,
     MemoryType,
     Module,
     Runtime,
+    Table,
     TableType,
     WasiConfig,
     version,
@@ -44,6 +49,10 @@ __all__ = [
     "Module",
     "CompiledModule",
     "Function",
+    "Func",
+    "Memory",
+    "Global",
+    "Table",
     "FuncType",
     "MemoryType",
     "TableType",
@@ -56,6 +65,7 @@ __all__ = [
     "Trap",
     "WazeroTypeError",
     "WazeroOverflowError",
+    "WazeroIndexError",
     "version",
     "__version__",
 ]

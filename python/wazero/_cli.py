@@ -30,7 +30,7 @@ from typing import List, Optional, Sequence, Union
 import os
 
 from ._errors import Trap, WasiExit, WazeroError
-from ._wazero import CompiledModule, FuncType, Runtime, WasiConfig, version
+from ._wazero import CompiledModule, Function, Runtime, WasiConfig, version
 
 __all__ = ["main"]
 
@@ -68,12 +68,12 @@ def _format_result(value: Union[int, float, None]) -> str:
 def _cmd_call(path: str, func: str, raw_args: Sequence[str]) -> int:
     with Runtime() as runtime:
         with runtime.instantiate_file(path) as module:
-            types = dict(module.exports)
-            if func not in types:
+            export = module.exports.get(func)
+            if export is None:
                 raise WazeroError(f"no export named '{func}'")
-            ty = types[func]
-            if not isinstance(ty, FuncType):
-                raise WazeroError(f"export '{func}' is not a function ({ty})")
+            if not isinstance(export, Function):
+                raise WazeroError(f"export '{func}' is not a function ({export.type})")
+            ty = export.type
             if len(raw_args) != len(ty.params):
                 raise _UsageError(
                     f"'{func}' takes {len(ty.params)} argument(s) ({ty}), {len(raw_args)} given"

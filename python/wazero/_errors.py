@@ -17,6 +17,7 @@ __all__ = [
     "Trap",
     "WazeroTypeError",
     "WazeroOverflowError",
+    "WazeroIndexError",
     "WasiExit",
 ]
 
@@ -73,6 +74,10 @@ class WazeroTypeError(WazeroError, TypeError):
 
 class WazeroOverflowError(WazeroError, OverflowError):
     """An integer argument does not fit the parameter's type (i32, i64, ...)."""
+
+
+class WazeroIndexError(WazeroError, IndexError):
+    """An out-of-bounds memory offset or table index (nothing was read or written)."""
 
 
 class WasiExit(WazeroError):

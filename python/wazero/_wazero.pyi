@@ -2,13 +2,21 @@
 
 import os
 from types import TracebackType
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
-from typing_extensions import Self
+from typing_extensions import Buffer, Self
 
 ExternType = Union["FuncType", "MemoryType", "TableType", "GlobalType"]
 Source = Union[bytes, bytearray, memoryview, str, "CompiledModule"]
 StrPath = Union[str, "os.PathLike[str]"]
+#: What an export is (``Module.exports`` values are typed ``Any`` so that
+#: ``module.exports["add"](1, 2)`` type-checks without a cast; narrow with ``isinstance``).
+Extern = Union["Function", "Memory", "Global", "Table"]
+#: A value passed to WebAssembly: ``int`` (i32, i64, v128), ``float`` (f32, f64),
+#: ``Function``/``Func``/``None`` (funcref) or any object (externref).
+Value = Any
+#: ``imports`` of :meth:`Runtime.instantiate`: module name -> name -> value.
+Imports = Mapping[str, Mapping[str, Union[Callable[..., Any], "Func", Extern]]]
 
 def version() -> str:
     """The version of the wazero package (and of its Rust core)."""
@@ -96,15 +104,27 @@ class Runtime:
     """
 
     def __init__(self, *, max_wasm_stack: Optional[int] = None) -> None: ...
-    def instantiate(self, source: Source, *, wasi: Optional["WasiConfig"] = None) -> "Module":
+    def compile(self, source: Union[bytes, bytearray, memoryview, str]) -> "CompiledModule":
+        """Compiles a module without instantiating it (same as ``CompiledModule(source)``)."""
+    def instantiate(
+        self, source: Source, imports: Optional[Imports] = None, *, wasi: Optional["WasiConfig"] = None
+    ) -> "Module":
         """Compiles (unless given a :class:`CompiledModule`) and instantiates a module.
 
-        ``str`` is WebAssembly text. Raises :class:`wazero.CompileError`,
-        :class:`wazero.LinkError` (the module has imports: not supported yet) or
-        :class:`wazero.Trap` (the start function trapped).
+        ``str`` is WebAssembly text. ``imports`` maps module name -> name -> value: a Python
+        callable (typed by the module's import declaration), a :class:`Func`, or a
+        :class:`Function`, :class:`Memory`, :class:`Global` or :class:`Table` of this runtime
+        (e.g. exported by another module). Raises :class:`wazero.CompileError`,
+        :class:`wazero.LinkError` (missing or mismatched import) or :class:`wazero.Trap`
+        (the start function trapped).
         """
-    def instantiate_file(self, path: StrPath, *, wasi: Optional["WasiConfig"] = None) -> "Module":
-        """Like :meth:`instantiate` for a ``.wasm`` or ``.wat`` file (format decided by content)."""
+    def instantiate_file(
+        self, path: StrPath, imports: Optional[Imports] = None, *, wasi: Optional["WasiConfig"] = None
+    ) -> "Module":
+        """Like :meth:`instantiate` for a ``.wasm`` or ``.wat`` file (format decided by content).
+
+        ``wasi`` (a :class:`WasiConfig`) provides the ``wasi_snapshot_preview1`` imports not
+        given in ``imports``; a reactor's ``_initialize`` runs during instantiation."""
     def close(self) -> None:
         """Frees the runtime and all its modules. Idempotent."""
     @property
@@ -121,7 +141,7 @@ class Runtime:
 class Module:
     """An instantiated module, created by :meth:`Runtime.instantiate`."""
 
-    def call(self, name: str, *args: Any) -> List[Any]:
+    def call(self, name: str, *args: Value) -> List[Any]:
         """Calls the exported function ``name``; returns the list of its results.
 
         i32/i64 parameters take ``int`` in the signed or unsigned range (``-2**31 ..
@@ -129,13 +149,18 @@ class Module:
         take ``float`` or ``int``. Integer results are signed ``int``, float results
         ``float``. An ``externref`` takes and returns any Python object (the same object
         comes back; the runtime keeps it alive until :meth:`Runtime.close`), a ``funcref``
-        a :class:`Function` of the same runtime; ``None`` is the null reference. Raises :class:`wazero.Trap`, :class:`wazero.WazeroTypeError`,
+        a :class:`Function` of the same runtime; ``None`` is the null reference. Raises
+        :class:`wazero.Trap`, :class:`wazero.WazeroTypeError`,
         :class:`wazero.WazeroOverflowError` or :class:`wazero.WazeroError` (unknown export,
         not a function, closed module).
         """
     @property
-    def exports(self) -> List[Tuple[str, ExternType]]:
-        """``(name, type)`` of every export, in order."""
+    def exports(self) -> Mapping[str, Any]:
+        """Read-only mapping of export name -> :class:`Function`, :class:`Memory`,
+        :class:`Global` or :class:`Table`, in declaration order."""
+    @property
+    def compiled(self) -> CompiledModule:
+        """The :class:`CompiledModule` this module was instantiated from."""
     def run(self) -> int:
         """Runs a WASI command (calls ``_start``) and returns its exit status: 0 when
         ``_start`` returns, ``n`` after ``proc_exit(n)``. Raises :class:`wazero.Trap`."""
@@ -153,18 +178,89 @@ class Module:
     ) -> bool: ...
 
 class Function:
-    """A WebAssembly function of a runtime (e.g. a ``funcref`` result), callable from Python.
+    """A WebAssembly function: exported by a module, a host function, or a funcref value.
 
-    ``f(*args)`` converts arguments and results like :meth:`Module.call` and returns the
-    list of results. Usable while its runtime (and the module defining it) is open.
+    ``f(*args)`` returns ``None`` (no results), the single result, or a tuple of results;
+    arguments are converted as for :meth:`Module.call`.
     """
 
-    def __call__(self, *args: Any) -> List[Any]: ...
+    def __call__(self, *args: Value) -> Any: ...
     @property
     def type(self) -> FuncType:
-        """The function's signature."""
+        """The function's type."""
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
+
+class Func:
+    """A Python callable with an explicit signature, to import as a host function.
+
+    ``Func(fn, params=["i32"], results=["i64"])``. Calling it calls ``fn`` directly.
+    """
+
+    def __init__(
+        self, func: Callable[..., Any], params: Sequence[str] = ..., results: Sequence[str] = ...
+    ) -> None: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any: ...
+    @property
+    def func(self) -> Callable[..., Any]:
+        """The wrapped callable."""
+    @property
+    def type(self) -> FuncType:
+        """The declared type."""
+
+class Memory(Buffer):
+    """A linear memory (64 KiB pages). Supports the buffer protocol (zero copy).
+
+    ``Memory(runtime, min, max=None)`` creates a standalone memory (to import).
+    Out-of-range offsets raise :class:`wazero.WazeroIndexError`.
+    """
+
+    def __init__(self, runtime: Runtime, min: int, max: Optional[int] = None) -> None: ...
+    def read(self, offset: int, length: int) -> bytes:
+        """Copies ``length`` bytes at ``offset`` out of the memory."""
+    def write(self, offset: int, data: Buffer) -> None:
+        """Copies the bytes of ``data`` into the memory at ``offset``."""
+    def grow(self, pages: int) -> int:
+        """Grows by ``pages`` pages; returns the previous size in pages."""
+    @property
+    def size(self) -> int:
+        """Current size in pages."""
+    @property
+    def type(self) -> MemoryType:
+        """Current size (as ``min``) and maximum."""
+    def __len__(self) -> int: ...
+    def __buffer__(self, flags: int, /) -> memoryview: ...
+
+class Global:
+    """A global variable. ``Global(runtime, valtype, value, mutable=False)`` creates one."""
+
+    def __init__(self, runtime: Runtime, valtype: str, value: Value, mutable: bool = False) -> None: ...
+    @property
+    def value(self) -> Any:
+        """The current value; assigning raises :class:`wazero.WazeroError` if immutable."""
+    @value.setter
+    def value(self, value: Value) -> None: ...
+    @property
+    def type(self) -> GlobalType:
+        """Value type and mutability."""
+
+class Table:
+    """A table of references (``funcref``: :class:`Function` or ``None``; ``externref``: any
+    object or ``None``). ``Table(runtime, elemtype, min, max=None, init=None)`` creates one.
+    """
+
+    def __init__(
+        self, runtime: Runtime, elemtype: str, min: int, max: Optional[int] = None, init: Value = None
+    ) -> None: ...
+    def __len__(self) -> int: ...
+    def __getitem__(self, index: int) -> Any: ...
+    def __setitem__(self, index: int, value: Value) -> None: ...
+    def grow(self, delta: int, init: Value = None) -> int:
+        """Grows by ``delta`` elements set to ``init``; returns the previous length."""
+    @property
+    def type(self) -> TableType:
+        """Element type, current length (as ``min``) and maximum."""
+
 
 class WasiConfig:
     """Configuration of a WASI preview1 program, for ``Runtime.instantiate(..., wasi=config)``.
@@ -189,8 +285,11 @@ class WasiConfig:
         readonly_preopens: Optional[Mapping[str, StrPath]] = None,
     ) -> None: ...
     @property
-    def argv(self) -> Tuple[str, ...]: ...
+    def argv(self) -> Tuple[str, ...]:
+        """The program's arguments (``argv[0]`` is the program name)."""
     @property
-    def env(self) -> Dict[str, str]: ...
+    def env(self) -> Dict[str, str]:
+        """The guest environment."""
     @property
-    def preopens(self) -> Dict[str, Tuple[str, bool]]: ...
+    def preopens(self) -> Dict[str, Tuple[str, bool]]:
+        """``{guest: (host, readonly)}`` of the preopened directories."""

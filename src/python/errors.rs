@@ -28,6 +28,7 @@ exc_class!(trap_error, "Trap");
 exc_class!(type_error, "WazeroTypeError");
 exc_class!(overflow_error, "WazeroOverflowError");
 exc_class!(wasi_exit_error, "WasiExit");
+exc_class!(index_error, "WazeroIndexError");
 
 /// Instantiates exception class `cls` with `args` and turns it into a `PyErr`.
 fn make<'py, A>(_py: Python<'py>, cls: PyResult<&Bound<'py, PyType>>, args: A) -> PyErr
@@ -53,6 +54,11 @@ pub(crate) fn type_err(py: Python<'_>, msg: impl Into<String>) -> PyErr {
 /// A `wazero.WazeroOverflowError` (also an `OverflowError`).
 pub(crate) fn overflow_err(py: Python<'_>, msg: impl Into<String>) -> PyErr {
     make(py, overflow_error(py), (msg.into(),))
+}
+
+/// A `wazero.WazeroIndexError` (also an `IndexError`).
+pub(crate) fn index_err(py: Python<'_>, msg: impl Into<String>) -> PyErr {
+    make(py, index_error(py), (msg.into(),))
 }
 
 /// A `wazero.LinkError`.

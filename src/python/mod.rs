@@ -8,23 +8,28 @@
 
 mod convert;
 mod errors;
-mod refs;
+mod externs;
+mod func;
 mod wasi;
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::mem::ManuallyDrop;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use pyo3::prelude::*;
-use pyo3::types::{PyByteArray, PyBytes, PyDict, PyFloat, PyList, PyMemoryView, PyString, PyTuple};
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, PyTuple};
 
 use crate::error::Error;
 use crate::runtime::store::Store;
-use crate::runtime::{Extern, Func, Instance};
+use crate::runtime::{Extern, Instance};
 use crate::types::{ExternType, ValType};
 use errors::{err, link_err, map_error, type_err, Site};
+use externs::{Global, Memory, Table};
+use func::{Func, Function};
 
 // ---------------------------------------------------------------------------------------------
 // Thread affinity
@@ -39,7 +44,7 @@ fn thread_token() -> u64 {
 }
 
 /// A value only ever touched on the thread that created it.
-struct ThreadBound<T> {
+pub(crate) struct ThreadBound<T> {
     owner: u64,
     value: ManuallyDrop<T>,
 }
@@ -76,20 +81,89 @@ impl<T> Drop for ThreadBound<T> {
     }
 }
 
-/// The store shared by a runtime and its modules; `None` once the runtime is closed.
-struct Shared {
+/// The store shared by a runtime and everything created in it; `None` once closed.
+pub(crate) struct Shared {
     store: RefCell<Option<Store>>,
     /// Calls from Python into this store currently running.
     active_calls: Cell<u32>,
-    /// Python objects passed to Wasm as externrefs (released by `Runtime.close()`).
-    externs: RefCell<refs::ExternSlab>,
+    /// externref values: handle `h` is `externs[h]`, kept alive until the runtime closes.
+    externs: RefCell<Vec<Py<PyAny>>>,
+    /// Object address -> handle, so the same object always gets the same handle.
+    extern_ids: RefCell<HashMap<usize, u64>>,
+    /// Memory buffers (buffer protocol) handed out and not yet released.
+    exported_buffers: Cell<usize>,
+    /// A closed store kept alive (memory mapped) until the last exported buffer is released.
+    zombie: RefCell<Option<Store>>,
 }
 
-fn runtime_closed(py: Python<'_>) -> PyErr {
+impl Shared {
+    fn new(store: Store) -> Shared {
+        Shared {
+            store: RefCell::new(Some(store)),
+            active_calls: Cell::new(0),
+            externs: RefCell::new(Vec::new()),
+            extern_ids: RefCell::new(HashMap::new()),
+            exported_buffers: Cell::new(0),
+            zombie: RefCell::new(None),
+        }
+    }
+
+    /// The externref handle of `obj` (registering it: it stays alive until `close()`).
+    pub(crate) fn intern_extern(&self, obj: &Bound<'_, PyAny>) -> u64 {
+        let key = obj.as_ptr() as usize;
+        if let Some(&h) = self.extern_ids.borrow().get(&key) {
+            return h;
+        }
+        let mut externs = self.externs.borrow_mut();
+        let h = externs.len() as u64;
+        externs.push(obj.clone().unbind());
+        self.extern_ids.borrow_mut().insert(key, h);
+        h
+    }
+
+    /// The object behind externref handle `h`.
+    pub(crate) fn extern_object<'py>(&self, py: Python<'py>, h: u64) -> Option<Bound<'py, PyAny>> {
+        self.externs.borrow().get(h as usize).map(|o| o.bind(py).clone())
+    }
+
+    /// A memory buffer was released: free a closed store once no buffer points into it.
+    pub(crate) fn release_buffer(&self) {
+        let n = self.exported_buffers.get().saturating_sub(1);
+        self.exported_buffers.set(n);
+        if n == 0 {
+            let z = self.zombie.borrow_mut().take();
+            drop(z);
+        }
+    }
+}
+
+/// What every object living in a runtime holds: the runtime, and the open flag of the
+/// module it was exported from (`None` for standalone objects).
+pub(crate) struct Owner {
+    pub shared: Rc<Shared>,
+    pub alive: Option<Rc<Cell<bool>>>,
+}
+
+impl Owner {
+    /// Runs `f` with the store, or fails if the module or runtime is closed.
+    #[inline]
+    pub(crate) fn with_store<R>(&self, py: Python<'_>, f: impl FnOnce(&Store, &Rc<Shared>) -> R) -> PyResult<R> {
+        if let Some(a) = &self.alive {
+            if !a.get() {
+                return Err(module_closed(py));
+            }
+        }
+        let s = self.shared.store.try_borrow().map_err(|_| err(py, "runtime is busy"))?;
+        let store = s.as_ref().ok_or_else(|| runtime_closed(py))?;
+        Ok(f(store, &self.shared))
+    }
+}
+
+pub(crate) fn runtime_closed(py: Python<'_>) -> PyErr {
     err(py, "runtime is closed")
 }
 
-fn module_closed(py: Python<'_>) -> PyErr {
+pub(crate) fn module_closed(py: Python<'_>) -> PyErr {
     err(py, "module is closed")
 }
 
@@ -162,6 +236,10 @@ fn names(py: Python<'_>, tys: &[ValType]) -> PyResult<Py<PyTuple>> {
     Ok(PyTuple::new(py, tys.iter().map(|t| t.name()))?.unbind())
 }
 
+fn parse_valtypes(py: Python<'_>, names: &[String]) -> PyResult<Vec<ValType>> {
+    names.iter().map(|s| parse_valtype(py, s)).collect()
+}
+
 fn parse_valtype(py: Python<'_>, s: &str) -> PyResult<ValType> {
     Ok(match s {
         "i32" => ValType::I32,
@@ -171,7 +249,12 @@ fn parse_valtype(py: Python<'_>, s: &str) -> PyResult<ValType> {
         "v128" => ValType::V128,
         "funcref" => ValType::FuncRef,
         "externref" => ValType::ExternRef,
-        _ => return Err(type_err(py, format!("unknown value type {s:?}"))),
+        _ => {
+            return Err(type_err(
+                py,
+                format!("unknown value type {s:?} (expected i32, i64, f32, f64, v128, funcref or externref)"),
+            ))
+        }
     })
 }
 
@@ -185,16 +268,29 @@ fn limits(min: u32, max: Option<u32>) -> String {
 /// The type of a function: parameter and result value types.
 #[pyclass(frozen, module = "wazero")]
 pub struct FuncType {
-    ty: crate::FuncType,
+    pub(crate) ty: crate::FuncType,
+}
+
+impl FuncType {
+    /// `func (param i32 i32) (result i32)`.
+    pub(crate) fn text(ty: &crate::FuncType) -> String {
+        let j = |v: &[ValType]| v.iter().map(|t| t.name()).collect::<Vec<_>>().join(" ");
+        let mut s = String::from("func");
+        if !ty.params.is_empty() {
+            s.push_str(&format!(" (param {})", j(&ty.params)));
+        }
+        if !ty.results.is_empty() {
+            s.push_str(&format!(" (result {})", j(&ty.results)));
+        }
+        s
+    }
 }
 
 #[pymethods]
 impl FuncType {
     #[new]
     fn py_new(py: Python<'_>, params: Vec<String>, results: Vec<String>) -> PyResult<Self> {
-        let params = params.iter().map(|s| parse_valtype(py, s)).collect::<PyResult<Vec<_>>>()?;
-        let results = results.iter().map(|s| parse_valtype(py, s)).collect::<PyResult<Vec<_>>>()?;
-        Ok(FuncType { ty: crate::FuncType::new(params, results) })
+        Ok(FuncType { ty: crate::FuncType::new(parse_valtypes(py, &params)?, parse_valtypes(py, &results)?) })
     }
     /// Parameter types, e.g. `("i32", "i32")`.
     #[getter]
@@ -207,15 +303,7 @@ impl FuncType {
         names(py, &self.ty.results)
     }
     fn __str__(&self) -> String {
-        let j = |v: &[ValType]| v.iter().map(|t| t.name()).collect::<Vec<_>>().join(" ");
-        let mut s = String::from("func");
-        if !self.ty.params.is_empty() {
-            s.push_str(&format!(" (param {})", j(&self.ty.params)));
-        }
-        if !self.ty.results.is_empty() {
-            s.push_str(&format!(" (result {})", j(&self.ty.results)));
-        }
-        s
+        FuncType::text(&self.ty)
     }
     fn __repr__(&self) -> String {
         let q = |v: &[ValType]| v.iter().map(|t| format!("'{}'", t.name())).collect::<Vec<_>>().join(", ");
@@ -236,9 +324,9 @@ impl FuncType {
 #[pyclass(frozen, module = "wazero", get_all)]
 pub struct MemoryType {
     /// Initial size in pages.
-    min: u32,
+    pub(crate) min: u32,
     /// Maximum size in pages, or None.
-    max: Option<u32>,
+    pub(crate) max: Option<u32>,
 }
 
 #[pymethods]
@@ -261,11 +349,11 @@ impl MemoryType {
 #[pyclass(frozen, module = "wazero", get_all)]
 pub struct TableType {
     /// Element type, `"funcref"` or `"externref"`.
-    element: &'static str,
+    pub(crate) element: &'static str,
     /// Initial size in elements.
-    min: u32,
+    pub(crate) min: u32,
     /// Maximum size in elements, or None.
-    max: Option<u32>,
+    pub(crate) max: Option<u32>,
 }
 
 #[pymethods]
@@ -296,19 +384,25 @@ impl TableType {
 #[pyclass(frozen, module = "wazero", get_all)]
 pub struct GlobalType {
     /// Value type, e.g. `"i32"`.
-    content: &'static str,
+    pub(crate) content: &'static str,
     /// Whether the global is mutable.
-    mutable: bool,
+    pub(crate) mutable: bool,
 }
 
-#[pymethods]
 impl GlobalType {
-    fn __str__(&self) -> String {
+    pub(crate) fn text(&self) -> String {
         if self.mutable {
             format!("global (mut {})", self.content)
         } else {
             format!("global {}", self.content)
         }
+    }
+}
+
+#[pymethods]
+impl GlobalType {
+    fn __str__(&self) -> String {
+        self.text()
     }
     fn __repr__(&self) -> String {
         format!("GlobalType(content='{}', mutable={})", self.content, if self.mutable { "True" } else { "False" })
@@ -408,80 +502,177 @@ pub struct Runtime {
     shared: ThreadBound<Rc<Shared>>,
 }
 
+/// Looks `module`.`name` up in the `imports` mapping of mappings; `None` if absent.
+fn lookup_import<'py>(
+    imports: Option<&Bound<'py, PyAny>>,
+    module: &str,
+    name: &str,
+) -> PyResult<Option<Bound<'py, PyAny>>> {
+    let Some(imports) = imports else { return Ok(None) };
+    let py = imports.py();
+    let is_key_error = |e: &PyErr| e.is_instance_of::<pyo3::exceptions::PyKeyError>(py);
+    let ns = match imports.get_item(module) {
+        Ok(ns) => ns,
+        Err(e) if is_key_error(&e) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    match ns.get_item(name) {
+        Ok(v) => Ok(Some(v)),
+        Err(e) if is_key_error(&e) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn type_desc(ty: &ExternType) -> String {
+    match ty {
+        ExternType::Func(f) => FuncType::text(f),
+        ExternType::Memory(m) => format!("memory {}", limits(m.min, m.max)),
+        ExternType::Table(t) => format!("table {} {}", limits(t.min, t.max), t.element.name()),
+        ExternType::Global(g) => GlobalType { content: g.content.name(), mutable: g.mutable }.text(),
+    }
+}
+
 impl Runtime {
+    pub(crate) fn shared_rc(&self, py: Python<'_>) -> PyResult<Rc<Shared>> {
+        let shared = self.shared.get(py, "runtime")?;
+        if shared.store.try_borrow().map(|s| s.is_none()).unwrap_or(false) {
+            return Err(runtime_closed(py));
+        }
+        Ok(Rc::clone(shared))
+    }
+
+    /// Turns the Python value given for an import into an `Extern` of this store.
+    fn resolve_import(
+        &self,
+        py: Python<'_>,
+        ctx: &convert::Ctx<'_>,
+        (module, name, ty): &(String, String, ExternType),
+        value: &Bound<'_, PyAny>,
+    ) -> PyResult<Extern> {
+        let what = format!("import '{module}.{name}' ({})", type_desc(ty));
+        let same = |owner: &Owner| -> PyResult<()> {
+            if !Rc::ptr_eq(&owner.shared, ctx.shared) {
+                return Err(link_err(py, format!("{what}: the value belongs to another runtime")));
+            }
+            if owner.alive.as_ref().is_some_and(|a| !a.get()) {
+                return Err(link_err(py, format!("{what}: the module that exported the value is closed")));
+            }
+            Ok(())
+        };
+        if let Ok(f) = value.cast::<Function>() {
+            let st = f.get().state.get(py, "function")?;
+            same(&st.owner)?;
+            return Ok(Extern::Func(st.func));
+        }
+        if let Ok(m) = value.cast::<Memory>() {
+            let h = m.get().state.get(py, "memory")?;
+            same(&h.owner)?;
+            return Ok(Extern::Memory(h.item));
+        }
+        if let Ok(g) = value.cast::<Global>() {
+            let h = g.get().state.get(py, "global")?;
+            same(&h.owner)?;
+            return Ok(Extern::Global(h.item));
+        }
+        if let Ok(t) = value.cast::<Table>() {
+            let h = t.get().state.get(py, "table")?;
+            same(&h.owner)?;
+            return Ok(Extern::Table(h.item));
+        }
+        if let Ok(f) = value.cast::<Func>() {
+            return Ok(Extern::Func(f.get().instantiate(py, ctx, Some(format!("{module}.{name}")))?));
+        }
+        if let ExternType::Func(fty) = ty {
+            if value.is_callable() {
+                let f = func::new_host_func(
+                    ctx.store,
+                    ctx.shared,
+                    value.clone().unbind(),
+                    fty.clone(),
+                    format!("{module}.{name}"),
+                );
+                return Ok(Extern::Func(f));
+            }
+        }
+        let tn = value.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+        let expected = match ty {
+            ExternType::Func(_) => "a callable, wazero.Function or wazero.Func",
+            ExternType::Memory(_) => "a wazero.Memory",
+            ExternType::Table(_) => "a wazero.Table",
+            ExternType::Global(_) => "a wazero.Global",
+        };
+        Err(link_err(py, format!("{what}: expected {expected}, got {tn}")))
+    }
+
     fn instantiate_module(
         &self,
         py: Python<'_>,
         module: crate::Module,
+        imports: Option<&Bound<'_, PyAny>>,
         wasi: Option<&Bound<'_, wasi::WasiConfig>>,
     ) -> PyResult<Module> {
         let shared = self.shared.get(py, "runtime")?;
         let store_ref = shared.store.try_borrow().map_err(|_| err(py, "runtime is busy"))?;
         let store = store_ref.as_ref().ok_or_else(|| runtime_closed(py))?;
-        if let Some(config) = wasi {
-            return self.instantiate_wasi(py, shared, store, module, config.get());
+        let ctx = convert::Ctx { store, shared };
+        // WASI: a fresh context per instance; `imports` entries take precedence over it.
+        let wasi_ctx = match wasi {
+            Some(config) => Some(config.get().build(py)?),
+            None => None,
+        };
+        let wanted = module.imports();
+        let mut externs = Vec::with_capacity(wanted.len());
+        let mut missing = Vec::new();
+        for imp in &wanted {
+            match lookup_import(imports, &imp.0, &imp.1)? {
+                Some(v) => externs.push(self.resolve_import(py, &ctx, imp, &v)?),
+                None => match wasi_ctx.as_ref().filter(|_| imp.0 == crate::wasi::MODULE).and_then(|w| w.func(store, &imp.1)) {
+                    Some(f) => externs.push(Extern::Func(f)),
+                    None => missing.push(format!("'{}.{}' ({})", imp.0, imp.1, type_desc(&imp.2))),
+                },
+            }
         }
-        let imports = module.imports();
-        if let Some((m, n, ty)) = imports.first() {
-            let more = if imports.len() > 1 { format!(" (and {} more)", imports.len() - 1) } else { String::new() };
-            let kind = match ty {
-                ExternType::Func(f) => format!("func {f}"),
-                other => other.kind_name().to_string(),
-            };
+        if let Some(w) = &wasi_ctx {
+            for (imp, ext) in wanted.iter().zip(&externs) {
+                if let (ExternType::Memory(_), Extern::Memory(m)) = (&imp.2, ext) {
+                    w.set_memory(*m);
+                }
+            }
+        }
+        if !missing.is_empty() {
             return Err(link_err(
                 py,
-                format!("unresolved import '{m}.{n}' ({kind}){more}: imports are not supported yet"),
+                format!("unresolved import{} {}", if missing.len() == 1 { "" } else { "s" }, missing.join(", ")),
             ));
         }
-        let instance = store.instantiate(&module, &[]).map_err(|e| map_error(py, e, Site::Instantiate))?;
-        Ok(Module {
-            state: ThreadBound::new(ModuleState {
-                shared: RefCell::new(Some(Rc::clone(shared))),
-                instance,
-                closed: Cell::new(false),
-                wasi: None,
-            }),
-            compiled: module,
-            cache: PyDict::new(py).unbind(),
-        })
-    }
-
-    /// Instantiates a WASI module: WASI imports from a fresh context built from `config`, the
-    /// context bound to the instance's memory, and `_initialize` run for reactors.
-    fn instantiate_wasi(
-        &self,
-        py: Python<'_>,
-        shared: &Rc<Shared>,
-        store: &Store,
-        module: crate::Module,
-        config: &wasi::WasiConfig,
-    ) -> PyResult<Module> {
-        let ctx = config.build(py)?;
-        let imports = ctx
-            .imports(store, &module, |_, _| None)
-            .map_err(|e| link_err(py, format!("{e} (only WASI imports are supported with wasi=)")))?;
-        let instance = store.instantiate(&module, &imports).map_err(|e| map_error(py, e, Site::Instantiate))?;
-        ctx.bind(store, &instance);
-        if let Some(Extern::Func(init)) = instance.export(store, "_initialize") {
-            drop(wasi::take_stream_error());
-            shared.active_calls.set(shared.active_calls.get() + 1);
-            let r = init.call(store, &[]);
-            shared.active_calls.set(shared.active_calls.get() - 1);
-            ctx.flush();
-            if let Some(e) = wasi::take_stream_error() {
-                return Err(e);
+        shared.active_calls.set(shared.active_calls.get() + 1);
+        let instance = store.instantiate(&module, &externs);
+        shared.active_calls.set(shared.active_calls.get() - 1);
+        let instance = instance.map_err(|e| map_error(py, e, Site::Instantiate))?;
+        if let Some(w) = &wasi_ctx {
+            // Bind the WASI context to this instance's memory, then initialise a reactor.
+            w.bind(store, &instance);
+            if let Some(Extern::Func(init)) = instance.export(store, "_initialize") {
+                drop(wasi::take_stream_error());
+                shared.active_calls.set(shared.active_calls.get() + 1);
+                let r = init.call(store, &[]);
+                shared.active_calls.set(shared.active_calls.get() - 1);
+                w.flush();
+                if let Some(e) = wasi::take_stream_error() {
+                    return Err(e);
+                }
+                r.map_err(|e| map_error(py, e, Site::Export("_initialize")))?;
             }
-            r.map_err(|e| map_error(py, e, Site::Export("_initialize")))?;
         }
         Ok(Module {
             state: ThreadBound::new(ModuleState {
-                shared: RefCell::new(Some(Rc::clone(shared))),
+                owner: Owner { shared: Rc::clone(shared), alive: Some(Rc::new(Cell::new(true))) },
                 instance,
-                closed: Cell::new(false),
-                wasi: Some(ctx),
+                wasi: wasi_ctx,
             }),
             compiled: module,
-            cache: PyDict::new(py).unbind(),
+            exports: PyOnceLock::new(),
+            exports_view: PyOnceLock::new(),
         })
     }
 }
@@ -495,42 +686,48 @@ impl Runtime {
         if let Some(bytes) = max_wasm_stack {
             store.set_max_wasm_stack(bytes);
         }
-        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared {
-            store: RefCell::new(Some(store)),
-            active_calls: Cell::new(0),
-            externs: RefCell::new(refs::ExternSlab::default()),
-        })) })
+        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared::new(store))) })
     }
 
-    /// Compiles and instantiates a module.
+    /// Compiles a module without instantiating it (same as `CompiledModule(source)`).
+    fn compile(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<CompiledModule> {
+        Ok(CompiledModule { module: compile_source(py, source)? })
+    }
+
+    /// Compiles (unless given a `CompiledModule`) and instantiates a module.
     ///
     /// `source` is a WebAssembly binary (`bytes`, `bytearray`, `memoryview`), WebAssembly
-    /// text (`str`), or a `CompiledModule`. `wasi` (a `WasiConfig`) provides the
-    /// `wasi_snapshot_preview1` imports; a reactor's `_initialize` runs here.
-    #[pyo3(signature = (source, *, wasi = None))]
+    /// text (`str`), or a `CompiledModule`. `imports` maps module name -> name -> value:
+    /// a Python callable (typed by the import declaration), `Func`, `Function`, `Memory`,
+    /// `Global` or `Table`.
+    /// `wasi` (a `WasiConfig`) provides the `wasi_snapshot_preview1` imports not given in
+    /// `imports`; a reactor's `_initialize` runs here.
+    #[pyo3(signature = (source, imports = None, *, wasi = None))]
     fn instantiate(
         &self,
         py: Python<'_>,
         source: &Bound<'_, PyAny>,
+        imports: Option<&Bound<'_, PyAny>>,
         wasi: Option<&Bound<'_, wasi::WasiConfig>>,
     ) -> PyResult<Module> {
         // Fail fast on a closed runtime before compiling.
         self.check_open(py)?;
         let module = compile_source(py, source)?;
-        self.instantiate_module(py, module, wasi)
+        self.instantiate_module(py, module, imports, wasi)
     }
 
     /// Compiles and instantiates a `.wasm` (binary) or `.wat` (text) file.
-    #[pyo3(signature = (path, *, wasi = None))]
+    #[pyo3(signature = (path, imports = None, *, wasi = None))]
     fn instantiate_file(
         &self,
         py: Python<'_>,
         path: PathBuf,
+        imports: Option<&Bound<'_, PyAny>>,
         wasi: Option<&Bound<'_, wasi::WasiConfig>>,
     ) -> PyResult<Module> {
         self.check_open(py)?;
         let module = compile_path(py, &path)?;
-        self.instantiate_module(py, module, wasi)
+        self.instantiate_module(py, module, imports, wasi)
     }
 
     /// Frees the runtime and all its modules. Idempotent.
@@ -542,9 +739,17 @@ impl Runtime {
             .map_err(|_| err(py, "cannot close a runtime while one of its functions is running"))?;
         let store = slot.take();
         drop(slot);
-        drop(store);
-        // No Wasm code can hold an externref any more.
-        shared.externs.borrow_mut().clear();
+        if shared.exported_buffers.get() > 0 {
+            // Memory views are still out: keep the memory mapped until they are released.
+            if let Some(store) = store {
+                *shared.zombie.borrow_mut() = Some(store);
+            }
+        } else {
+            drop(store);
+        }
+        let externs = std::mem::take(&mut *shared.externs.borrow_mut());
+        shared.extern_ids.borrow_mut().clear();
+        drop(externs);
         Ok(())
     }
 
@@ -588,142 +793,85 @@ impl Runtime {
 // Module
 
 struct ModuleState {
-    /// `None` once the module is closed.
-    shared: RefCell<Option<Rc<Shared>>>,
+    /// `owner.alive` is false once the module is closed.
+    owner: Owner,
     instance: Instance,
-    closed: Cell<bool>,
     /// The WASI context of a module instantiated with `wasi=`.
     wasi: Option<crate::wasi::WasiCtx>,
 }
 
-/// A cached exported function: everything `Module.call` needs besides the store.
-#[pyclass(frozen)]
-struct ExportedFunc {
-    func: Func,
-    params: Box<[ValType]>,
-    results: Box<[ValType]>,
-    /// Argument-area slot of each parameter / result (see `crate::abi`).
-    param_slots: Box<[usize]>,
-    result_slots: Box<[usize]>,
-    /// Slots of the argument area (at least 1).
-    area: usize,
-    /// All parameter and result types are numeric: use `Func::call_raw` on a stack buffer.
-    raw: bool,
-}
-
 /// An instantiated WebAssembly module (an instance), created by `Runtime.instantiate`.
+///
+/// `exports` maps each export name to a `Function`, `Memory`, `Global` or `Table`;
+/// `call(name, *args)` calls an exported function and returns the list of its results.
 #[pyclass(frozen, module = "wazero")]
 pub struct Module {
     state: ThreadBound<ModuleState>,
     compiled: crate::Module,
-    /// export name (str) -> ExportedFunc
-    cache: Py<PyDict>,
-}
-
-/// Argument areas up to this many slots live on the stack.
-const INLINE_SLOTS: usize = 16;
-
-fn is_numeric(t: &ValType) -> bool {
-    matches!(t, ValType::I32 | ValType::I64 | ValType::F32 | ValType::F64 | ValType::V128)
-}
-
-/// Writes a numeric value into argument-area slots (`crate::abi`: i32/f32 in the low 4 bytes,
-/// v128 in two little-endian slots).
-#[inline]
-fn encode_slot(v: crate::Val, slots: &mut [u64], at: usize) {
-    match v {
-        crate::Val::I32(x) => slots[at] = x as u32 as u64,
-        crate::Val::I64(x) => slots[at] = x as u64,
-        crate::Val::F32(b) => slots[at] = b as u64,
-        crate::Val::F64(b) => slots[at] = b,
-        crate::Val::V128(x) => {
-            slots[at] = x as u64;
-            slots[at + 1] = (x >> 64) as u64;
-        }
-        crate::Val::FuncRef(_) | crate::Val::ExternRef(_) => unreachable!("raw path is numeric only"),
-    }
-}
-
-#[inline]
-fn decode_slot<'py>(py: Python<'py>, ty: ValType, slots: &[u64], at: usize) -> Bound<'py, PyAny> {
-    let s = slots[at];
-    match ty {
-        ValType::I32 => (s as u32 as i32).into_pyobject(py).unwrap().into_any(),
-        ValType::I64 => (s as i64).into_pyobject(py).unwrap().into_any(),
-        ValType::F32 => PyFloat::new(py, f32::from_bits(s as u32) as f64).into_any(),
-        ValType::F64 => PyFloat::new(py, f64::from_bits(s)).into_any(),
-        ValType::V128 => ((s as u128) | ((slots[at + 1] as u128) << 64)).into_pyobject(py).unwrap().into_any(),
-        ValType::FuncRef | ValType::ExternRef => unreachable!("raw path is numeric only"),
-    }
-}
-
-fn arity_error(py: Python<'_>, name: &Bound<'_, PyString>, expected: usize, given: usize) -> PyErr {
-    type_err(
-        py,
-        format!(
-            "'{}' takes {} argument{} ({} given)",
-            name.to_string_lossy(),
-            expected,
-            if expected == 1 { "" } else { "s" },
-            given
-        ),
-    )
+    /// name -> Function | Memory | Global | Table, built on first use.
+    exports: PyOnceLock<Py<PyDict>>,
+    /// `types.MappingProxyType(exports)`.
+    exports_view: PyOnceLock<Py<PyAny>>,
 }
 
 impl Module {
-    fn shared(&self, py: Python<'_>) -> PyResult<Rc<Shared>> {
-        let st = self.state.get(py, "module")?;
-        let s = st.shared.borrow();
-        s.as_ref().cloned().ok_or_else(|| module_closed(py))
+    fn exports_dict<'py>(&self, py: Python<'py>) -> PyResult<&Bound<'py, PyDict>> {
+        let d = self.exports.get_or_try_init(py, || self.build_exports(py))?;
+        Ok(d.bind(py))
     }
 
-    /// Resolves (and caches) the exported function `name`.
     #[cold]
-    fn resolve<'py>(&self, py: Python<'py>, name: &Bound<'py, PyString>) -> PyResult<Bound<'py, ExportedFunc>> {
+    fn build_exports(&self, py: Python<'_>) -> PyResult<Py<PyDict>> {
         let st = self.state.get(py, "module")?;
-        let shared = self.shared(py)?;
-        let store_ref = shared.store.borrow();
-        let store = store_ref.as_ref().ok_or_else(|| module_closed(py))?;
-        let n = name.to_cow()?;
-        let func = match st.instance.export(store, &n) {
-            Some(Extern::Func(f)) => f,
-            Some(other) => {
-                let kind = match other {
-                    Extern::Memory(_) => "a memory",
-                    Extern::Table(_) => "a table",
-                    Extern::Global(_) => "a global",
-                    Extern::Func(_) => unreachable!(),
+        let alive = st.owner.alive.clone();
+        st.owner.with_store(py, |store, shared| -> PyResult<Py<PyDict>> {
+            let dict = PyDict::new(py);
+            for (name, ext) in st.instance.exports(store) {
+                let obj: Py<PyAny> = match ext {
+                    Extern::Func(f) => {
+                        let n = PyString::new(py, &name).unbind();
+                        Py::new(py, Function::new(py, store, shared, alive.clone(), f, n)?)?.into_any()
+                    }
+                    Extern::Memory(m) => Py::new(py, Memory::wrap(shared, alive.clone(), m))?.into_any(),
+                    Extern::Global(g) => Py::new(py, Global::wrap(shared, alive.clone(), g))?.into_any(),
+                    Extern::Table(t) => Py::new(py, Table::wrap(shared, alive.clone(), t))?.into_any(),
                 };
-                return Err(err(py, format!("export '{n}' is {kind}, not a function")));
+                dict.set_item(name, obj)?;
             }
-            None => return Err(err(py, format!("no export named '{n}'"))),
-        };
-        let ty = func.ty(store).map_err(|e| map_error(py, e, Site::Export(&n)))?;
-        let raw = ty.params.iter().chain(ty.results.iter()).all(is_numeric);
-        let entry = ExportedFunc {
-            func,
-            param_slots: crate::abi::param_slots(&ty).into_boxed_slice(),
-            result_slots: crate::abi::result_slots(&ty).into_boxed_slice(),
-            area: crate::abi::arg_area_slots(&ty).max(1),
-            params: ty.params.into_boxed_slice(),
-            results: ty.results.into_boxed_slice(),
-            raw,
-        };
-        let entry = Bound::new(py, entry)?;
-        self.cache.bind(py).set_item(name, &entry)?;
-        Ok(entry)
+            Ok(dict.unbind())
+        })?
     }
 
-    /// Runs `f` with the store, counting the call as active (so `close()` defers freeing).
     #[inline]
-    fn with_store<R>(&self, py: Python<'_>, f: impl FnOnce(&Store) -> R) -> PyResult<R> {
-        let shared = self.shared(py)?;
-        let store_ref = shared.store.try_borrow().map_err(|_| module_closed(py))?;
-        let store = store_ref.as_ref().ok_or_else(|| module_closed(py))?;
-        shared.active_calls.set(shared.active_calls.get() + 1);
-        let r = f(store);
-        shared.active_calls.set(shared.active_calls.get() - 1);
-        Ok(r)
+    fn call_slice<'py>(
+        &self,
+        py: Python<'py>,
+        name: &Bound<'py, PyString>,
+        args: &[Bound<'py, PyAny>],
+    ) -> PyResult<Bound<'py, PyList>> {
+        let value = self.exports_dict(py)?.get_item(name)?;
+        match value.as_ref().and_then(|v| v.cast::<Function>().ok()) {
+            Some(f) => func::call_list(f.get(), py, args),
+            None => Err(self.not_a_function(py, name, value)),
+        }
+    }
+
+    #[cold]
+    fn not_a_function(&self, py: Python<'_>, name: &Bound<'_, PyString>, value: Option<Bound<'_, PyAny>>) -> PyErr {
+        let n = name.to_string_lossy();
+        match value {
+            None => err(py, format!("no export named '{n}'")),
+            Some(v) => {
+                let kind = if v.is_instance_of::<Memory>() {
+                    "a memory"
+                } else if v.is_instance_of::<Table>() {
+                    "a table"
+                } else {
+                    "a global"
+                };
+                err(py, format!("export '{n}' is {kind}, not a function"))
+            }
+        }
     }
 }
 
@@ -740,59 +888,18 @@ impl Module {
         name: &Bound<'py, PyString>,
         args: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyList>> {
-        let entry = match self.cache.bind(py).get_item(name)? {
-            Some(e) => e.cast_into::<ExportedFunc>()?,
-            None => self.resolve(py, name)?,
-        };
-        let ef = entry.get();
-        let n = args.len();
-        if n != ef.params.len() {
-            return Err(arity_error(py, name, ef.params.len(), n));
-        }
-        let result = if ef.raw {
-            let mut inline = [0u64; INLINE_SLOTS];
-            let mut heap;
-            let slots: &mut [u64] = if ef.area <= INLINE_SLOTS {
-                &mut inline[..ef.area]
-            } else {
-                heap = vec![0u64; ef.area];
-                &mut heap
-            };
-            for i in 0..n {
-                let arg = args.get_borrowed_item(i)?;
-                encode_slot(convert::to_val(&arg, ef.params[i], name, i)?, slots, ef.param_slots[i]);
-            }
-            // SAFETY: `slots` is the function's argument area (`abi::arg_area_slots`) with every
-            // argument encoded for its declared (numeric) type.
-            match self.with_store(py, |store| unsafe { ef.func.call_raw(store, slots) })? {
-                Ok(()) => {
-                    return PyList::new(
-                        py,
-                        ef.results.iter().zip(ef.result_slots.iter()).map(|(t, at)| decode_slot(py, *t, slots, *at)),
-                    );
-                }
-                Err(e) => e,
-            }
-        } else {
-            let shared = self.shared(py)?;
-            let mut vals = Vec::with_capacity(n);
-            for i in 0..n {
-                let arg = args.get_borrowed_item(i)?;
-                vals.push(refs::to_val(&shared, &arg, ef.params[i], name, i)?);
-            }
-            match self.with_store(py, |store| ef.func.call(store, &vals))? {
-                Ok(results) => {
-                    let list = PyList::empty(py);
-                    for v in &results {
-                        list.append(refs::from_val(py, &shared, v)?)?;
-                    }
-                    return Ok(list);
-                }
-                Err(e) => e,
-            }
-        };
-        let n = name.to_cow()?;
-        Err(map_error(py, result, Site::Export(&n)))
+        self.call_slice(py, name, args.as_slice())
+    }
+
+    /// Read-only mapping of export name -> `Function`, `Memory`, `Global` or `Table`, in
+    /// declaration order.
+    #[getter]
+    fn exports<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let view = self.exports_view.get_or_try_init(py, || -> PyResult<Py<PyAny>> {
+            let d = self.exports_dict(py)?;
+            Ok(py.import("types")?.getattr("MappingProxyType")?.call1((d,))?.unbind())
+        })?;
+        Ok(view.bind(py).clone())
     }
 
     /// Runs a WASI command: calls `_start` and returns the exit status (0 when `_start`
@@ -800,17 +907,20 @@ impl Module {
     /// exception a stdio object raised (the program saw an I/O error).
     fn run(&self, py: Python<'_>) -> PyResult<i32> {
         let st = self.state.get(py, "module")?;
-        let shared = self.shared(py)?;
-        let store_ref = shared.store.try_borrow().map_err(|_| module_closed(py))?;
-        let store = store_ref.as_ref().ok_or_else(|| module_closed(py))?;
-        let start = match st.instance.export(store, "_start") {
-            Some(Extern::Func(f)) => f,
-            _ => return Err(err(py, "the module has no '_start' function (not a WASI command)")),
+        let r = st.owner.with_store(py, |store, shared| {
+            let start = match st.instance.export(store, "_start") {
+                Some(Extern::Func(f)) => f,
+                _ => return None,
+            };
+            drop(wasi::take_stream_error()); // stale, from a plain call
+            shared.active_calls.set(shared.active_calls.get() + 1);
+            let r = start.call(store, &[]);
+            shared.active_calls.set(shared.active_calls.get() - 1);
+            Some(r)
+        })?;
+        let Some(r) = r else {
+            return Err(err(py, "the module has no '_start' function (not a WASI command)"));
         };
-        drop(wasi::take_stream_error()); // stale, from a plain call
-        shared.active_calls.set(shared.active_calls.get() + 1);
-        let r = start.call(store, &[]);
-        shared.active_calls.set(shared.active_calls.get() - 1);
         if let Some(ctx) = &st.wasi {
             ctx.flush();
         }
@@ -827,29 +937,31 @@ impl Module {
         }
     }
 
-    /// `(name, type)` of every export, in order.
+    /// The `CompiledModule` this module was instantiated from.
     #[getter]
-    fn exports<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
-        exports_list(py, &self.compiled)
+    fn compiled(&self) -> CompiledModule {
+        CompiledModule { module: self.compiled.clone() }
     }
 
     /// Closes the module and frees its instance; further calls raise `WazeroError`. Idempotent.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let st = self.state.get(py, "module")?;
-        st.closed.set(true);
-        let old = st.shared.borrow_mut().take();
-        if let Some(shared) = old {
-            // Free the instance now unless Wasm code is running in this store (a host
-            // function closing the module): then it is freed with the runtime.
-            if shared.active_calls.get() == 0 {
-                if let Ok(store_ref) = shared.store.try_borrow() {
-                    if let Some(store) = store_ref.as_ref() {
-                        store.release_instance(st.instance).map_err(|e| map_error(py, e, Site::Instantiate))?;
-                    }
+        let alive = st.owner.alive.as_ref().expect("modules have an open flag");
+        if !alive.get() {
+            return Ok(());
+        }
+        alive.set(false);
+        let shared = &st.owner.shared;
+        // Free the instance now unless Wasm code is running in this store (a host function
+        // closing the module) or a memory view may point into it: then it is freed with the
+        // runtime.
+        if shared.active_calls.get() == 0 && shared.exported_buffers.get() == 0 {
+            if let Ok(store_ref) = shared.store.try_borrow() {
+                if let Some(store) = store_ref.as_ref() {
+                    store.release_instance(st.instance).map_err(|e| map_error(py, e, Site::Instantiate))?;
                 }
             }
         }
-        self.cache.bind(py).clear();
         Ok(())
     }
 
@@ -857,14 +969,10 @@ impl Module {
     #[getter]
     fn closed(&self, py: Python<'_>) -> PyResult<bool> {
         let st = self.state.get(py, "module")?;
-        if st.closed.get() {
+        if st.owner.alive.as_ref().is_some_and(|a| !a.get()) {
             return Ok(true);
         }
-        let s = st.shared.borrow();
-        Ok(match s.as_ref() {
-            None => true,
-            Some(shared) => shared.store.try_borrow().map(|s| s.is_none()).unwrap_or(false),
-        })
+        Ok(st.owner.shared.store.try_borrow().map(|s| s.is_none()).unwrap_or(false))
     }
 
     fn __enter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, Self>> {
@@ -887,6 +995,76 @@ impl Module {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Module.call as a raw METH_FASTCALL method
+//
+// PyO3 collects `*args` into a new tuple on every call; `Module.call` is hot enough that this
+// matters, so the module init replaces the PyO3 method with this one, which reads the
+// arguments straight from CPython's vectorcall array (same behaviour, same docstring).
+
+const MODULE_CALL_DOC: &std::ffi::CStr = c"call($self, name, /, *args)\n--\n\nCalls the exported function `name` with `args`; returns the list of its results.\n\nIntegers are accepted in the signed or unsigned range of i32/i64 and returned signed; floats\nare returned as Python floats. Raises `Trap` if the function traps.";
+
+unsafe extern "C" fn module_call_fast(
+    slf: *mut pyo3::ffi::PyObject,
+    args: *mut *mut pyo3::ffi::PyObject,
+    nargs: pyo3::ffi::Py_ssize_t,
+) -> *mut pyo3::ffi::PyObject {
+    // SAFETY: CPython calls METH_FASTCALL methods with the GIL held.
+    let py = unsafe { Python::assume_attached() };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> PyResult<Bound<'_, PyList>> {
+        // SAFETY: `slf` is a live object (the method descriptor checked it is a Module);
+        // `args` holds `nargs` borrowed references, valid for the duration of the call, and
+        // `Bound<PyAny>` has the layout of `*mut PyObject` (as in PyO3's `PyTuple::as_slice`).
+        let (slf, all) = unsafe {
+            (
+                Bound::<PyAny>::from_borrowed_ptr(py, slf),
+                std::slice::from_raw_parts(args.cast::<Bound<'_, PyAny>>(), nargs.max(0) as usize),
+            )
+        };
+        let module = slf.cast::<Module>()?;
+        let Some((name, rest)) = all.split_first() else {
+            return Err(type_err(py, "call() missing required argument 'name'"));
+        };
+        let name = name.cast::<PyString>().map_err(|_| {
+            let tn = name.get_type().name().map(|n| n.to_string()).unwrap_or_default();
+            pyo3::exceptions::PyTypeError::new_err(format!("call() argument 'name' must be str, not {tn}"))
+        })?;
+        module.get().call_slice(py, name, rest)
+    }));
+    match outcome {
+        Ok(Ok(list)) => list.into_ptr(),
+        Ok(Err(e)) => {
+            e.restore(py);
+            std::ptr::null_mut()
+        }
+        Err(_) => {
+            pyo3::panic::PanicException::new_err("panic in Module.call").restore(py);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// Installs `module_call_fast` as `Module.call` (keeps the PyO3 method if that fails).
+fn install_fast_module_call(m: &Bound<'_, pyo3::types::PyModule>) -> PyResult<()> {
+    let py = m.py();
+    let ty = py.get_type::<Module>();
+    let def = Box::leak(Box::new(pyo3::ffi::PyMethodDef {
+        ml_name: c"call".as_ptr(),
+        ml_meth: pyo3::ffi::PyMethodDefPointer { PyCFunctionFast: module_call_fast },
+        ml_flags: pyo3::ffi::METH_FASTCALL,
+        ml_doc: MODULE_CALL_DOC.as_ptr(),
+    }));
+    // SAFETY: `def` lives forever; PyDescr_NewMethod returns a new reference or NULL.
+    let descr = unsafe {
+        Bound::from_owned_ptr_or_err(py, pyo3::ffi::PyDescr_NewMethod(ty.as_type_ptr(), def))
+    }?;
+    if ty.setattr("call", descr).is_err() {
+        // An immutable type (future PyO3 default?): the PyO3 method stays, just slower.
+        let _ = PyErr::take(py);
+    }
+    Ok(())
+}
+
 /// The version of the wazero package (and its Rust core).
 #[pyfunction]
 fn version() -> &'static str {
@@ -897,10 +1075,16 @@ fn version() -> &'static str {
 #[pymodule]
 #[pyo3(name = "_wazero")]
 mod _wazero {
+    #[pymodule_init]
+    fn init(m: &pyo3::Bound<'_, pyo3::types::PyModule>) -> pyo3::PyResult<()> {
+        super::install_fast_module_call(m)
+    }
+
     #[pymodule_export]
-    use super::refs::Function;
-    #[pymodule_export]
-    use super::{version, CompiledModule, FuncType, GlobalType, MemoryType, Module, Runtime, TableType};
+    use super::{
+        version, CompiledModule, Func, FuncType, Function, Global, GlobalType, Memory, MemoryType, Module, Runtime,
+        Table, TableType,
+    };
     #[pymodule_export]
     use super::wasi::WasiConfig;
 }

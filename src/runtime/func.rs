@@ -15,6 +15,17 @@ use crate::types::{FuncType, Val, ValType};
 /// exactly `ty.results.len()` entries, pre-filled with zeros of the right types).
 pub type HostFn = dyn Fn(&Store, &[Val], &mut [Val]) -> Result<()>;
 
+/// The allocation-free form of a host function: gets the caller's argument area (the
+/// internal ABI's slots, see `crate::abi`: parameters in, results written back in place).
+/// The slice holds `abi::arg_area_slots(ty)` slots.
+pub type RawHostFn = dyn Fn(&Store, &mut [u64]) -> Result<()>;
+
+/// The two shapes of host function.
+pub(crate) enum HostImpl {
+    Vals(Box<HostFn>),
+    Raw(Box<RawHostFn>),
+}
+
 /// Everything a host function needs at call time. `ctx` must stay the first field: the
 /// host stub passes `*mut VMHostCtx`, which the callback casts back to this struct.
 #[repr(C)]
@@ -22,7 +33,9 @@ pub(crate) struct HostFuncData {
     ctx: VMHostCtx,
     funcref: VMFuncRef,
     ty: FuncType,
-    func: Box<HostFn>,
+    func: HostImpl,
+    /// Size of the argument area, `abi::arg_area_slots(&ty)`.
+    area: usize,
     /// The owning store's "store of the running call" cell (boxed, so its address is stable).
     current: *const Cell<*const Store>,
 }
@@ -54,17 +67,20 @@ unsafe extern "sysv64" fn host_callback(ctx: *mut u8, args: *mut u64) -> u32 {
     // SAFETY: host functions only run inside `Store::invoke`, which sets the store's
     // `current` cell to itself for the duration of the call; the cell is boxed by the store.
     let store = unsafe { &*(*data.current).get() };
-    let n = abi::arg_area_slots(&data.ty);
-    // SAFETY: see above: the area holds `n` slots.
-    let slots = unsafe { std::slice::from_raw_parts_mut(args, n) };
+    // SAFETY: see above: the area holds `data.area` slots.
+    let slots = unsafe { std::slice::from_raw_parts_mut(args, data.area) };
     let outcome = catch_unwind(AssertUnwindSafe(|| -> Result<()> {
+        let func = match &data.func {
+            HostImpl::Raw(f) => return f(store, slots),
+            HostImpl::Vals(f) => f,
+        };
         let params: Vec<Val> = abi::param_slots(&data.ty)
             .into_iter()
             .zip(&data.ty.params)
             .map(|(s, &t)| store.decode_slots(t, &slots[s..]))
             .collect();
         let mut results: Vec<Val> = data.ty.results.iter().map(|&t| Val::default_for(t)).collect();
-        (data.func)(store, &params, &mut results)?;
+        func(store, &params, &mut results)?;
         for (r, &t) in results.iter().zip(&data.ty.results) {
             if r.ty() != t {
                 return Err(Error::usage(format!("host function returned a {} where {} was declared", r.ty(), t)));
@@ -91,6 +107,22 @@ impl Func {
         ty: FuncType,
         f: impl Fn(&Store, &[Val], &mut [Val]) -> Result<()> + 'static,
     ) -> Func {
+        Func::new_host_impl(store, ty, HostImpl::Vals(Box::new(f)))
+    }
+
+    /// A host function of type `ty` that works on the argument area directly (no per-call
+    /// allocation): `f` reads parameter `i` from slot `abi::param_slots(&ty)[i]` and writes
+    /// result `j` to slot `abi::result_slots(&ty)[j]` (i32/f32 in the low 4 bytes, v128 in
+    /// two little-endian slots). Result slots must hold values of the declared types.
+    pub fn new_host_raw(
+        store: &Store,
+        ty: FuncType,
+        f: impl Fn(&Store, &mut [u64]) -> Result<()> + 'static,
+    ) -> Func {
+        Func::new_host_impl(store, ty, HostImpl::Raw(Box::new(f)))
+    }
+
+    fn new_host_impl(store: &Store, ty: FuncType, func: HostImpl) -> Func {
         let type_id = typeids::type_id(&ty);
         let mut data = Box::new(HostFuncData {
             ctx: VMHostCtx {
@@ -104,8 +136,9 @@ impl Func {
                 type_id,
                 _pad: 0,
             },
+            area: abi::arg_area_slots(&ty),
             ty: ty.clone(),
-            func: Box::new(f),
+            func,
             current: &*store.current,
         });
         data.ctx.data = &mut *data as *mut HostFuncData as *mut u8;
