@@ -186,3 +186,21 @@ def test_stdio_exception_is_reraised(runtime):
     module = runtime.instantiate_file(prog("cat"), wasi=config)
     with pytest.raises(RuntimeError, match="sink is broken"):
         module.run()
+
+
+def test_custom_imports_combined_with_wasi(runtime):
+    wat = r"""(module
+      (import "wasi_snapshot_preview1" "fd_write" (func $w (param i32 i32 i32 i32) (result i32)))
+      (import "env" "twice" (func $twice (param i32) (result i32)))
+      (memory (export "memory") 1)
+      (data (i32.const 16) "combined\n")
+      (func (export "_start")
+        (i32.store (i32.const 0) (i32.const 16))
+        (i32.store (i32.const 4) (call $twice (i32.const 4)))
+        (drop (call $w (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"""
+    out = bytearray()
+    module = runtime.instantiate(
+        wat, {"env": {"twice": lambda x: 2 * x + 1}}, wasi=wazero.WasiConfig(stdout=out)
+    )
+    assert module.run() == 0
+    assert bytes(out) == b"combined\n"
