@@ -14,6 +14,7 @@ pub mod error;
 pub mod module;
 pub mod runtime;
 pub mod types;
+pub mod wasi;
 
 #[cfg(feature = "python")]
 mod python;

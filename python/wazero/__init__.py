@@ -19,6 +19,7 @@ from ._errors import (
     CompileError,
     LinkError,
     Trap,
+    WasiExit,
     WazeroError,
     WazeroIndexError,
     WazeroOverflowError,
@@ -37,6 +38,7 @@ from ._wazero import (
     Runtime,
     Table,
     TableType,
+    WasiConfig,
     version,
 )
 
@@ -55,6 +57,8 @@ __all__ = [
     "MemoryType",
     "TableType",
     "GlobalType",
+    "WasiConfig",
+    "WasiExit",
     "WazeroError",
     "CompileError",
     "LinkError",

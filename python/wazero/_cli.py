@@ -4,6 +4,8 @@ Commands::
 
     python -m wazero call FILE FUNC [ARGS...]   # prints the results, space-separated
     python -m wazero inspect FILE               # lists imports and exports with their types
+    python -m wazero run [--dir HOST[:GUEST]]... [--env K=V]... FILE [ARGS...]
+                                                # runs a WASI preview1 command
     python -m wazero --version
 
 ``FILE`` is a ``.wasm`` binary or ``.wat`` text file (decided by content). Arguments are
@@ -11,6 +13,11 @@ parsed according to the function's parameter types: integers in decimal or ``0x`
 (i32/i64, signed or unsigned range), floats as Python ``float()`` accepts them (``1.5``,
 ``-inf``, ``nan``) or as C99 hex floats (``0x1.8p1``). Errors go to stderr with exit
 status 1; a trap prints ``trap: <message>``.
+
+``run`` behaves like ``wasmtime run`` for preview1 programs: stdio is inherited, argv is
+``[FILE's base name] + ARGS``, the environment holds only the ``--env`` pairs, each ``--dir``
+preopens a host directory (under GUEST, default the same path; ``--dir .`` gives the guest a
+working directory), and the program's exit status becomes the command's (a trap: 134).
 """
 
 from __future__ import annotations
@@ -20,8 +27,10 @@ import math
 import sys
 from typing import List, Optional, Sequence, Union
 
-from ._errors import Trap, WazeroError
-from ._wazero import CompiledModule, Function, Runtime, version
+import os
+
+from ._errors import Trap, WasiExit, WazeroError
+from ._wazero import CompiledModule, Function, Runtime, WasiConfig, version
 
 __all__ = ["main"]
 
@@ -88,6 +97,44 @@ def _cmd_inspect(path: str) -> int:
     return 0
 
 
+def _cmd_run(path: str, args: Sequence[str], dirs: Sequence[str], envs: Sequence[str]) -> int:
+    env = {}
+    for pair in envs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise _UsageError(f"--env {pair!r}: expected KEY=VALUE")
+        env[key] = value
+    preopens = {}
+    for spec in dirs:
+        host, sep, guest = spec.partition(":")
+        if not sep:
+            guest = host
+        if not os.path.isdir(host):
+            raise _UsageError(f"--dir {spec!r}: {host!r} is not a directory")
+        preopens[guest] = host
+    config = WasiConfig(
+        [os.path.basename(path)] + list(args),
+        env,
+        stdin="inherit",
+        stdout="inherit",
+        stderr="inherit",
+        preopens=preopens,
+    )
+    sys.stdout.flush()
+    sys.stderr.flush()
+    with Runtime() as runtime:
+        try:
+            with runtime.instantiate_file(path, wasi=config) as module:
+                if "_start" not in dict(module.exports):
+                    raise WazeroError("the module has no '_start' function (not a WASI command)")
+                return module.run()
+        except WasiExit as e:  # proc_exit while instantiating (e.g. in _initialize)
+            return e.code
+        except Trap as e:
+            print(f"trap: {e}", file=sys.stderr)
+            return 134
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="python -m wazero",
@@ -107,6 +154,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     i = sub.add_parser("inspect", help="list imports and exports with their types")
     i.add_argument("file", metavar="FILE", help=".wasm or .wat file")
+    r = sub.add_parser("run", help="run a WASI preview1 command; its exit status is ours")
+    r.add_argument(
+        "--dir",
+        metavar="HOST[:GUEST]",
+        action="append",
+        default=[],
+        help="preopen the host directory HOST as GUEST (default: the same path); repeatable",
+    )
+    r.add_argument(
+        "--env", metavar="K=V", action="append", default=[], help="set a guest environment variable; repeatable"
+    )
+    r.add_argument("file", metavar="FILE", help=".wasm or .wat file")
+    r.add_argument("args", metavar="ARGS", nargs=argparse.REMAINDER, help="arguments for the program")
     return p
 
 
@@ -116,6 +176,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     try:
         if ns.command == "call":
             return _cmd_call(ns.file, ns.func, ns.args)
+        if ns.command == "run":
+            return _cmd_run(ns.file, ns.args, ns.dir, ns.env)
         return _cmd_inspect(ns.file)
     except Trap as e:
         print(f"trap: {e}", file=sys.stderr)

@@ -18,6 +18,7 @@ __all__ = [
     "WazeroTypeError",
     "WazeroOverflowError",
     "WazeroIndexError",
+    "WasiExit",
 ]
 
 
@@ -77,3 +78,18 @@ class WazeroOverflowError(WazeroError, OverflowError):
 
 class WazeroIndexError(WazeroError, IndexError):
     """An out-of-bounds memory offset or table index (nothing was read or written)."""
+
+
+class WasiExit(WazeroError):
+    """A WASI program called ``proc_exit(code)`` during a plain call (``Module.call``) or
+    while being instantiated. ``Module.run()`` returns the code instead of raising.
+    """
+
+    code: int
+
+    def __init__(self, code: int) -> None:
+        super().__init__(f"WASI program exited with status {code}")
+        self.code = code
+
+    def __reduce__(self) -> Tuple[Any, ...]:
+        return (type(self), (self.code,))

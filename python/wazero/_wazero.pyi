@@ -2,7 +2,7 @@
 
 import os
 from types import TracebackType
-from typing import Any, Callable, List, Mapping, Optional, Sequence, Tuple, Type, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 from typing_extensions import Buffer, Self
 
@@ -106,7 +106,9 @@ class Runtime:
     def __init__(self, *, max_wasm_stack: Optional[int] = None) -> None: ...
     def compile(self, source: Union[bytes, bytearray, memoryview, str]) -> "CompiledModule":
         """Compiles a module without instantiating it (same as ``CompiledModule(source)``)."""
-    def instantiate(self, source: Source, imports: Optional[Imports] = None) -> "Module":
+    def instantiate(
+        self, source: Source, imports: Optional[Imports] = None, *, wasi: Optional["WasiConfig"] = None
+    ) -> "Module":
         """Compiles (unless given a :class:`CompiledModule`) and instantiates a module.
 
         ``str`` is WebAssembly text. ``imports`` maps module name -> name -> value: a Python
@@ -116,8 +118,13 @@ class Runtime:
         :class:`wazero.LinkError` (missing or mismatched import) or :class:`wazero.Trap`
         (the start function trapped).
         """
-    def instantiate_file(self, path: StrPath, imports: Optional[Imports] = None) -> "Module":
-        """Like :meth:`instantiate` for a ``.wasm`` or ``.wat`` file (format decided by content)."""
+    def instantiate_file(
+        self, path: StrPath, imports: Optional[Imports] = None, *, wasi: Optional["WasiConfig"] = None
+    ) -> "Module":
+        """Like :meth:`instantiate` for a ``.wasm`` or ``.wat`` file (format decided by content).
+
+        ``wasi`` (a :class:`WasiConfig`) provides the ``wasi_snapshot_preview1`` imports not
+        given in ``imports``; a reactor's ``_initialize`` runs during instantiation."""
     def close(self) -> None:
         """Frees the runtime and all its modules. Idempotent."""
     @property
@@ -154,6 +161,9 @@ class Module:
     @property
     def compiled(self) -> CompiledModule:
         """The :class:`CompiledModule` this module was instantiated from."""
+    def run(self) -> int:
+        """Runs a WASI command (calls ``_start``) and returns its exit status: 0 when
+        ``_start`` returns, ``n`` after ``proc_exit(n)``. Raises :class:`wazero.Trap`."""
     def close(self) -> None:
         """Closes the module; further calls raise :class:`wazero.WazeroError`. Idempotent."""
     @property
@@ -250,3 +260,36 @@ class Table:
     @property
     def type(self) -> TableType:
         """Element type, current length (as ``min``) and maximum."""
+
+
+class WasiConfig:
+    """Configuration of a WASI preview1 program, for ``Runtime.instantiate(..., wasi=config)``.
+
+    ``argv`` (``argv[0]`` is the program name), ``env`` (the whole guest environment);
+    ``stdin``: ``None`` (empty), ``"inherit"``, bytes-like, a path or a binary file-like
+    object; ``stdout``/``stderr``: ``None`` (discarded), ``"inherit"``, a ``bytearray``
+    (captured), a path (created) or any file-like object (text streams get UTF-8);
+    ``preopens`` / ``readonly_preopens``: guest path -> host directory. The guest sees only
+    the preopened directories. Each instantiation gets its own descriptor table.
+    """
+
+    def __init__(
+        self,
+        argv: Optional[Sequence[str]] = None,
+        env: Optional[Mapping[str, str]] = None,
+        *,
+        stdin: Any = None,
+        stdout: Any = None,
+        stderr: Any = None,
+        preopens: Optional[Mapping[str, StrPath]] = None,
+        readonly_preopens: Optional[Mapping[str, StrPath]] = None,
+    ) -> None: ...
+    @property
+    def argv(self) -> Tuple[str, ...]:
+        """The program's arguments (``argv[0]`` is the program name)."""
+    @property
+    def env(self) -> Dict[str, str]:
+        """The guest environment."""
+    @property
+    def preopens(self) -> Dict[str, Tuple[str, bool]]:
+        """``{guest: (host, readonly)}`` of the preopened directories."""

@@ -27,6 +27,7 @@ exc_class!(link_error, "LinkError");
 exc_class!(trap_error, "Trap");
 exc_class!(type_error, "WazeroTypeError");
 exc_class!(overflow_error, "WazeroOverflowError");
+exc_class!(wasi_exit_error, "WasiExit");
 exc_class!(index_error, "WazeroIndexError");
 
 /// Instantiates exception class `cls` with `args` and turns it into a `PyErr`.
@@ -102,6 +103,10 @@ pub(crate) fn map_error(py: Python<'_>, e: Error, site: Site<'_>) -> PyErr {
                 Site::Instantiate => None,
             };
             make(py, trap_error(py), (msg, t.kind.name(), export))
+        }
+        Error::Host(payload) if payload.is::<crate::wasi::WasiExit>() => {
+            let code = payload.downcast_ref::<crate::wasi::WasiExit>().map(|e| e.0).unwrap_or(0);
+            make(py, wasi_exit_error(py), (code,))
         }
         Error::Host(payload) => match payload.downcast::<PyErr>() {
             // A Python exception raised by a host function: re-raise the very same object.

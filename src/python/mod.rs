@@ -10,6 +10,7 @@ mod convert;
 mod errors;
 mod externs;
 mod func;
+mod wasi;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -608,18 +609,34 @@ impl Runtime {
         py: Python<'_>,
         module: crate::Module,
         imports: Option<&Bound<'_, PyAny>>,
+        wasi: Option<&Bound<'_, wasi::WasiConfig>>,
     ) -> PyResult<Module> {
         let shared = self.shared.get(py, "runtime")?;
         let store_ref = shared.store.try_borrow().map_err(|_| err(py, "runtime is busy"))?;
         let store = store_ref.as_ref().ok_or_else(|| runtime_closed(py))?;
         let ctx = convert::Ctx { store, shared };
+        // WASI: a fresh context per instance; `imports` entries take precedence over it.
+        let wasi_ctx = match wasi {
+            Some(config) => Some(config.get().build(py)?),
+            None => None,
+        };
         let wanted = module.imports();
         let mut externs = Vec::with_capacity(wanted.len());
         let mut missing = Vec::new();
         for imp in &wanted {
             match lookup_import(imports, &imp.0, &imp.1)? {
                 Some(v) => externs.push(self.resolve_import(py, &ctx, imp, &v)?),
-                None => missing.push(format!("'{}.{}' ({})", imp.0, imp.1, type_desc(&imp.2))),
+                None => match wasi_ctx.as_ref().filter(|_| imp.0 == crate::wasi::MODULE).and_then(|w| w.func(store, &imp.1)) {
+                    Some(f) => externs.push(Extern::Func(f)),
+                    None => missing.push(format!("'{}.{}' ({})", imp.0, imp.1, type_desc(&imp.2))),
+                },
+            }
+        }
+        if let Some(w) = &wasi_ctx {
+            for (imp, ext) in wanted.iter().zip(&externs) {
+                if let (ExternType::Memory(_), Extern::Memory(m)) = (&imp.2, ext) {
+                    w.set_memory(*m);
+                }
             }
         }
         if !missing.is_empty() {
@@ -632,10 +649,26 @@ impl Runtime {
         let instance = store.instantiate(&module, &externs);
         shared.active_calls.set(shared.active_calls.get() - 1);
         let instance = instance.map_err(|e| map_error(py, e, Site::Instantiate))?;
+        if let Some(w) = &wasi_ctx {
+            // Bind the WASI context to this instance's memory, then initialise a reactor.
+            w.bind(store, &instance);
+            if let Some(Extern::Func(init)) = instance.export(store, "_initialize") {
+                drop(wasi::take_stream_error());
+                shared.active_calls.set(shared.active_calls.get() + 1);
+                let r = init.call(store, &[]);
+                shared.active_calls.set(shared.active_calls.get() - 1);
+                w.flush();
+                if let Some(e) = wasi::take_stream_error() {
+                    return Err(e);
+                }
+                r.map_err(|e| map_error(py, e, Site::Export("_initialize")))?;
+            }
+        }
         Ok(Module {
             state: ThreadBound::new(ModuleState {
                 owner: Owner { shared: Rc::clone(shared), alive: Some(Rc::new(Cell::new(true))) },
                 instance,
+                wasi: wasi_ctx,
             }),
             compiled: module,
             exports: PyOnceLock::new(),
@@ -667,25 +700,34 @@ impl Runtime {
     /// text (`str`), or a `CompiledModule`. `imports` maps module name -> name -> value:
     /// a Python callable (typed by the import declaration), `Func`, `Function`, `Memory`,
     /// `Global` or `Table`.
-    #[pyo3(signature = (source, imports = None))]
+    /// `wasi` (a `WasiConfig`) provides the `wasi_snapshot_preview1` imports not given in
+    /// `imports`; a reactor's `_initialize` runs here.
+    #[pyo3(signature = (source, imports = None, *, wasi = None))]
     fn instantiate(
         &self,
         py: Python<'_>,
         source: &Bound<'_, PyAny>,
         imports: Option<&Bound<'_, PyAny>>,
+        wasi: Option<&Bound<'_, wasi::WasiConfig>>,
     ) -> PyResult<Module> {
         // Fail fast on a closed runtime before compiling.
         self.check_open(py)?;
         let module = compile_source(py, source)?;
-        self.instantiate_module(py, module, imports)
+        self.instantiate_module(py, module, imports, wasi)
     }
 
     /// Compiles and instantiates a `.wasm` (binary) or `.wat` (text) file.
-    #[pyo3(signature = (path, imports = None))]
-    fn instantiate_file(&self, py: Python<'_>, path: PathBuf, imports: Option<&Bound<'_, PyAny>>) -> PyResult<Module> {
+    #[pyo3(signature = (path, imports = None, *, wasi = None))]
+    fn instantiate_file(
+        &self,
+        py: Python<'_>,
+        path: PathBuf,
+        imports: Option<&Bound<'_, PyAny>>,
+        wasi: Option<&Bound<'_, wasi::WasiConfig>>,
+    ) -> PyResult<Module> {
         self.check_open(py)?;
         let module = compile_path(py, &path)?;
-        self.instantiate_module(py, module, imports)
+        self.instantiate_module(py, module, imports, wasi)
     }
 
     /// Frees the runtime and all its modules. Idempotent.
@@ -754,6 +796,8 @@ struct ModuleState {
     /// `owner.alive` is false once the module is closed.
     owner: Owner,
     instance: Instance,
+    /// The WASI context of a module instantiated with `wasi=`.
+    wasi: Option<crate::wasi::WasiCtx>,
 }
 
 /// An instantiated WebAssembly module (an instance), created by `Runtime.instantiate`.
@@ -856,6 +900,41 @@ impl Module {
             Ok(py.import("types")?.getattr("MappingProxyType")?.call1((d,))?.unbind())
         })?;
         Ok(view.bind(py).clone())
+    }
+
+    /// Runs a WASI command: calls `_start` and returns the exit status (0 when `_start`
+    /// returns, `n` after `proc_exit(n)`). Raises `Trap` if the program traps, or the
+    /// exception a stdio object raised (the program saw an I/O error).
+    fn run(&self, py: Python<'_>) -> PyResult<i32> {
+        let st = self.state.get(py, "module")?;
+        let r = st.owner.with_store(py, |store, shared| {
+            let start = match st.instance.export(store, "_start") {
+                Some(Extern::Func(f)) => f,
+                _ => return None,
+            };
+            drop(wasi::take_stream_error()); // stale, from a plain call
+            shared.active_calls.set(shared.active_calls.get() + 1);
+            let r = start.call(store, &[]);
+            shared.active_calls.set(shared.active_calls.get() - 1);
+            Some(r)
+        })?;
+        let Some(r) = r else {
+            return Err(err(py, "the module has no '_start' function (not a WASI command)"));
+        };
+        if let Some(ctx) = &st.wasi {
+            ctx.flush();
+        }
+        // A Python exception raised by a stdio object (the guest saw EIO) wins.
+        if let Some(e) = wasi::take_stream_error() {
+            return Err(e);
+        }
+        match r {
+            Ok(_) => Ok(0),
+            Err(e) => match crate::wasi::exit_code(&e) {
+                Some(code) => Ok(code),
+                None => Err(map_error(py, e, Site::Export("_start"))),
+            },
+        }
     }
 
     /// The `CompiledModule` this module was instantiated from.
@@ -1006,4 +1085,6 @@ mod _wazero {
         version, CompiledModule, Func, FuncType, Function, Global, GlobalType, Memory, MemoryType, Module, Runtime,
         Table, TableType,
     };
+    #[pymodule_export]
+    use super::wasi::WasiConfig;
 }
