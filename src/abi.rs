@@ -24,7 +24,7 @@
 //! code to Rust. No Rust frame is ever skipped: host calls return status codes instead.
 //!
 //! ## Entry from Rust
-//! [`EntryTrampoline`] is `extern "sysv64" fn(vmctx, code, args, nslots) -> u32`: it copies
+//! [`EntryTrampoline`] is `extern "C" fn(vmctx, code, args, nslots) -> u32`: it copies
 //! `nslots` 8-byte values from `args` into an argument area, calls `code` with `r15 = vmctx`,
 //! copies the area back to `args` (results), and returns 0, or the trap code after a trap.
 //!
@@ -46,10 +46,10 @@ pub const VMCTX_SLOT: i32 = -8;
 
 /// Signature of the entry trampoline.
 pub type EntryTrampoline =
-    unsafe extern "sysv64" fn(vmctx: *mut u8, code: *const u8, args: *mut u64, nslots: usize) -> u32;
+    unsafe extern "C" fn(vmctx: *mut u8, code: *const u8, args: *mut u64, nslots: usize) -> u32;
 
 /// Signature of the Rust side of a host function (called by the host stub).
-pub type HostCallback = unsafe extern "sysv64" fn(ctx: *mut u8, args: *mut u64) -> u32;
+pub type HostCallback = unsafe extern "C" fn(ctx: *mut u8, args: *mut u64) -> u32;
 
 fn slot_offsets(types: &[ValType]) -> impl Iterator<Item = usize> + '_ {
     types.iter().scan(0usize, |next, t| {
