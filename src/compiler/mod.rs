@@ -3,7 +3,8 @@
 //!
 //! Layout: [`frontend`] (Wasm semantics, driven per operator; numeric and memory operators
 //! in `ops`) over a lazy [`value_stack`], [`control`] frames and a [`regalloc`] free list; it
-//! emits through the ISA-neutral [`masm::MacroAssembler`], implemented per ISA under [`isa`].
+//! emits through the ISA-neutral [`masm::MacroAssembler`], implemented per ISA under [`isa`]
+//! (x86-64 and aarch64, both always built; [`Isa::host`] picks the running CPU's).
 //!
 //! ## What generated code expects from the runtime
 //! Besides the calling convention of [`crate::abi`] and the layouts of
@@ -20,7 +21,7 @@
 //! - `VMMemoryDef::base` never moves; `len` is the byte size. An imported memory has at least
 //!   the declared minimum size (accesses below it skip the bounds check).
 //! - `memory.grow`, `table.grow/fill/copy` call the Rust builtins of `runtime::builtins`
-//!   (absolute addresses embedded in the code, SysV arguments: vmctx, the Wasm operands, then
+//!   (absolute addresses embedded in the code, C-ABI arguments: vmctx, the Wasm operands, then
 //!   table pointers read from the vmctx). `memory.grow` relies on the runtime's
 //!   `memory::grow_from_wasm`, `table.grow` on `TableInstance` keeping its `VMTableDef` first;
 //!   trapping builtins return 0 or a trap code.

@@ -1083,3 +1083,176 @@ impl MacroAssembler for A64Masm {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Encoding tests: they run natively on any host (the bytes are compared, not executed).
+    use super::*;
+
+    fn words(f: impl FnOnce(&mut A64Masm)) -> Vec<u32> {
+        let mut m = A64Masm::new();
+        f(&mut m);
+        let bytes = m.asm.finalize().unwrap();
+        bytes.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect()
+    }
+
+    /// Value left in the register by a `movz`/`movn` + `movk` sequence.
+    fn eval_moves(code: &[u32]) -> u64 {
+        let mut value = 0u64;
+        for &w in code {
+            let imm = ((w >> 5) & 0xffff) as u64;
+            let shift = 16 * ((w >> 21) & 3);
+            let wide = w >> 31 == 1;
+            match (w >> 23) & 0xff {
+                0b1010_0101 => value = imm << shift,             // movz
+                0b0010_0101 => value = !(imm << shift),          // movn
+                0b1110_0101 => value = (value & !(0xffff << shift)) | imm << shift, // movk
+                _ => panic!("not a move: {w:#010x}"),
+            }
+            if !wide {
+                value &= 0xffff_ffff;
+            }
+        }
+        value
+    }
+
+    #[test]
+    fn constants_are_materialised_exactly() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut samples = vec![0, 1, 0xffff, 0x1_0000, u64::MAX, u64::MAX - 1, 0x8000_0000_0000_0000];
+        samples.extend([0xffff_0000_ffff_ffff, 0x0000_ffff_0000_0000, 0x1234_5678_9abc_def0]);
+        for _ in 0..2000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            samples.push(seed);
+            samples.push(seed & 0xffff_0000_ffff);
+            samples.push(seed | 0xffff_ffff_0000_0000);
+        }
+        for &v in &samples {
+            for wide in [true, false] {
+                let code = words(|m| m.mov_imm(3, v, wide));
+                let expect = if wide { v } else { v & 0xffff_ffff };
+                assert_eq!(eval_moves(&code), expect, "{v:#x} wide={wide}");
+                assert!(code.len() <= if wide { 4 } else { 2 });
+                assert!(code.iter().all(|w| w & 0x1f == 3));
+            }
+        }
+        // Short forms: one instruction for 0, small values and small negatives.
+        assert_eq!(words(|m| m.mov_imm(0, u64::MAX, true)).len(), 1);
+        assert_eq!(words(|m| m.mov_imm(0, 0xffff_fff0, false)).len(), 1);
+    }
+
+    #[test]
+    fn known_encodings() {
+        // stp x29, x30, [sp, #-16]!; mov x29, sp; movz x16, #0x2340; movk x16, #1, lsl #16
+        let code = words(|m| {
+            let overflow = m.new_label();
+            let patch = m.prologue(overflow);
+            m.patch_frame_size(patch, 0x1_2340);
+            m.bind(overflow);
+        });
+        assert_eq!(&code[..4], &[0xa9bf_7bfd, 0x9100_03fd, 0xd284_6810, 0xf2a0_0030]);
+        // ldur x0, [x29, #-8]; ldr x0, [x28, #8]
+        assert_eq!(words(|m| m.load(LoadKind::I64, Reg::int(0), Addr::Frame(-8))), [0xf85f_83a0]);
+        assert_eq!(words(|m| m.load(LoadKind::I64, Reg::int(0), Addr::Vmctx(8))), [0xf940_0780]);
+        // add x0, x0, x1; and w0, w0, #0xff
+        assert_eq!(
+            words(|m| m.alu(AluOp::Add, Size::S64, Reg::int(0), Operand::Reg(Reg::int(1)))),
+            [0x8b01_0000]
+        );
+        assert_eq!(
+            words(|m| m.alu(AluOp::And, Size::S32, Reg::int(0), Operand::Imm(0xff))),
+            [0x1200_1c00]
+        );
+        // mov sp, x29; ldp x29, x30, [sp], #16; ret
+        assert_eq!(words(|m| m.epilogue()), [0x9100_03bf, 0xa8c1_7bfd, 0xd65f_03c0]);
+    }
+
+    #[test]
+    fn out_of_range_immediates_never_panic() {
+        let imms = [
+            0, 1, -1, 7, 255, 256, -256, -257, 4095, 4096, -4096, 4097, 0x1000 << 12, 0xfff000,
+            0x1000_000, 0x12345, -0x12345, 0x7fff_fff0, i32::MAX, i32::MIN, 0x5555_5555, 0xff00,
+        ];
+        let sizes = [Size::S32, Size::S64];
+        let r = |n| Reg::int(n);
+        for &i in &imms {
+            words(|m| {
+                for &size in &sizes {
+                    for op in [AluOp::Add, AluOp::Sub, AluOp::Mul, AluOp::And, AluOp::Or, AluOp::Xor] {
+                        m.alu(op, size, r(3), Operand::Imm(i));
+                        m.alu(op, size, r(3), Operand::Mem(Addr::Frame(i)));
+                    }
+                    m.cmp(size, r(4), Operand::Imm(i));
+                    m.cmp(size, r(4), Operand::Mem(Addr::Base(r(5), i)));
+                    for op in [ShiftOp::Shl, ShiftOp::ShrS, ShiftOp::ShrU, ShiftOp::Rotl, ShiftOp::Rotr] {
+                        m.shift(op, size, r(3), Operand::Imm(i));
+                    }
+                }
+                for addr in [
+                    Addr::Frame(i),
+                    Addr::Outgoing(i.wrapping_abs()),
+                    Addr::Vmctx(i),
+                    Addr::Base(r(6), i),
+                    Addr::Indexed(r(6), r(7), i),
+                ] {
+                    for kind in [LoadKind::I32, LoadKind::I64, LoadKind::F32, LoadKind::F64] {
+                        let dst = if matches!(kind, LoadKind::F32 | LoadKind::F64) { Reg::float(2) } else { r(2) };
+                        m.load(kind, dst, addr);
+                    }
+                    for bits in [8, 16, 32] {
+                        for (signed, wide) in [(false, false), (true, false), (true, true)] {
+                            m.load(LoadKind::Narrow { bits, signed, wide }, r(2), addr);
+                        }
+                    }
+                    for kind in [StoreKind::I8, StoreKind::I16, StoreKind::I32, StoreKind::I64] {
+                        m.store(kind, addr, r(2));
+                        m.store_imm(kind, addr, i);
+                    }
+                    m.store(StoreKind::F32, addr, Reg::float(1));
+                    m.store(StoreKind::F64, addr, Reg::float(1));
+                    m.copy_slot(addr, Addr::Frame(i));
+                    m.copy_slot_zext32(addr, Addr::Frame(-i.wrapping_abs()));
+                    m.store_const64(addr, (i as u64).wrapping_mul(0x1_0001));
+                    m.address_of(r(8), addr);
+                }
+                m.add_imm64(r(9), r(10), i as u32 as u64 + (1 << 32));
+                m.zero_frame_slots(i.min(0) & !7, (i as u32) % 40);
+                m.load_const(Reg::float(3), i as u64, false);
+                m.load_const(Reg::float(3), (i as u64) << 20, true);
+            });
+        }
+    }
+
+    #[test]
+    fn conditions_invert_pairwise_and_branch() {
+        use Cond::*;
+        for c in [Eq, Ne, LtS, LeS, GtS, GeS, LtU, LeU, GtU, GeU, FEq, FNe, FLt, FLe, FGt, FGe] {
+            let cc = Cc::of(c);
+            assert_eq!(cc.invert().invert(), cc);
+            let code = words(|m| {
+                let l = m.new_label();
+                m.branch(c, false, l);
+                m.branch(c, true, l);
+                m.bind(l);
+            });
+            // b.cond: the low 4 bits are the condition; inverses differ in bit 0 only.
+            assert_eq!(code[0] >> 24, 0x54);
+            assert_eq!((code[0] ^ code[1]) & 0xf, 1, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn jump_table_entries_are_one_branch_each() {
+        let code = words(|m| {
+            let targets: Vec<Label> = (0..5).map(|_| m.new_label()).collect();
+            m.jump_table(Reg::int(3), &targets);
+            for t in targets {
+                m.bind(t);
+            }
+        });
+        assert_eq!(code.len(), 3 + 5);
+        assert!(code[3..].iter().all(|w| w >> 26 == 0b000101));
+    }
+}
