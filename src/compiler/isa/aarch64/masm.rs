@@ -1213,7 +1213,7 @@ mod tests {
                     m.store(StoreKind::F32, addr, Reg::float(1));
                     m.store(StoreKind::F64, addr, Reg::float(1));
                     m.copy_slot(addr, Addr::Frame(i));
-                    m.copy_slot_zext32(addr, Addr::Frame(-i.wrapping_abs()));
+                    m.copy_slot_zext32(addr, Addr::Frame(i.wrapping_abs().wrapping_neg()));
                     m.store_const64(addr, (i as u64).wrapping_mul(0x1_0001));
                     m.address_of(r(8), addr);
                 }
