@@ -5,7 +5,7 @@
 //! is kept, and the rest of its commands fail with the reason.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -68,7 +68,7 @@ fn child_command(exe: &Path) -> Process {
     }
 }
 
-fn run_child(exe: &PathBuf, path: &Path, file: &str, timeout: Duration) -> FileReport {
+fn run_child(exe: &Path, path: &Path, file: &str, timeout: Duration) -> FileReport {
     let spawned = child_command(exe)
         .env(CHILD_ENV, path)
         .stdin(Stdio::null())

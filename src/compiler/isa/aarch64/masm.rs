@@ -1173,7 +1173,7 @@ mod tests {
     fn out_of_range_immediates_never_panic() {
         let imms = [
             0, 1, -1, 7, 255, 256, -256, -257, 4095, 4096, -4096, 4097, 0x1000 << 12, 0xfff000,
-            0x1000_000, 0x12345, -0x12345, 0x7fff_fff0, i32::MAX, i32::MIN, 0x5555_5555, 0xff00,
+            0x0100_0000, 0x12345, -0x12345, 0x7fff_fff0, i32::MAX, i32::MIN, 0x5555_5555, 0xff00,
         ];
         let sizes = [Size::S32, Size::S64];
         let r = |n| Reg::int(n);
