@@ -128,6 +128,7 @@ impl ModuleInfo {
             self.types.len() as u32,
             self.funcs.len() as u32,
         )
+        .with_segments(self.data.len() as u32, self.elements.len() as u32)
     }
 }
 

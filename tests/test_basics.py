@@ -244,7 +244,7 @@ def test_runtimes_on_several_threads():
 
 # --- typing and docs -----------------------------------------------------------------------
 
-_PUBLIC_CLASSES = ["Runtime", "Module", "CompiledModule", "FuncType", "MemoryType", "TableType", "GlobalType"]
+_PUBLIC_CLASSES = ["Runtime", "Module", "CompiledModule", "Function", "FuncType", "MemoryType", "TableType", "GlobalType"]
 
 
 def _stub_members():

@@ -8,7 +8,8 @@ Quick start::
         with runtime.instantiate_file("add.wasm") as module:
             assert module.call("add", 5, 7) == [12]
 
-The public API: :class:`Runtime`, :class:`Module`, :class:`CompiledModule`, the type
+The public API: :class:`Runtime`, :class:`Module`, :class:`CompiledModule`,
+:class:`Function` (``funcref`` values), the type
 descriptions :class:`FuncType`, :class:`MemoryType`, :class:`TableType`,
 :class:`GlobalType`, the exceptions (:class:`WazeroError` and subclasses) and
 :func:`version`.
@@ -24,6 +25,7 @@ from ._errors import (
 )
 from ._wazero import (
     CompiledModule,
+    Function,
     FuncType,
     GlobalType,
     MemoryType,
@@ -39,6 +41,7 @@ __all__ = [
     "Runtime",
     "Module",
     "CompiledModule",
+    "Function",
     "FuncType",
     "MemoryType",
     "TableType",

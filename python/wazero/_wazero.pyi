@@ -2,7 +2,7 @@
 
 import os
 from types import TracebackType
-from typing import List, Optional, Sequence, Tuple, Type, Union
+from typing import Any, List, Optional, Sequence, Tuple, Type, Union
 
 from typing_extensions import Self
 
@@ -121,13 +121,15 @@ class Runtime:
 class Module:
     """An instantiated module, created by :meth:`Runtime.instantiate`."""
 
-    def call(self, name: str, *args: Union[int, float, None]) -> List[Union[int, float, None]]:
+    def call(self, name: str, *args: Any) -> List[Any]:
         """Calls the exported function ``name``; returns the list of its results.
 
         i32/i64 parameters take ``int`` in the signed or unsigned range (``-2**31 ..
         2**32-1``, ``-2**63 .. 2**64-1``; ``bool`` and ``float`` are rejected); f32/f64
         take ``float`` or ``int``. Integer results are signed ``int``, float results
-        ``float``. Raises :class:`wazero.Trap`, :class:`wazero.WazeroTypeError`,
+        ``float``. An ``externref`` takes and returns any Python object (the same object
+        comes back; the runtime keeps it alive until :meth:`Runtime.close`), a ``funcref``
+        a :class:`Function` of the same runtime; ``None`` is the null reference. Raises :class:`wazero.Trap`, :class:`wazero.WazeroTypeError`,
         :class:`wazero.WazeroOverflowError` or :class:`wazero.WazeroError` (unknown export,
         not a function, closed module).
         """
@@ -146,3 +148,17 @@ class Module:
         exc: Optional[BaseException],
         tb: Optional[TracebackType],
     ) -> bool: ...
+
+class Function:
+    """A WebAssembly function of a runtime (e.g. a ``funcref`` result), callable from Python.
+
+    ``f(*args)`` converts arguments and results like :meth:`Module.call` and returns the
+    list of results. Usable while its runtime (and the module defining it) is open.
+    """
+
+    def __call__(self, *args: Any) -> List[Any]: ...
+    @property
+    def type(self) -> FuncType:
+        """The function's signature."""
+    def __eq__(self, other: object) -> bool: ...
+    def __hash__(self) -> int: ...

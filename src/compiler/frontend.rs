@@ -36,6 +36,15 @@ pub struct ModuleEnv<'a> {
     pub builtins: crate::runtime::builtins::Builtins,
 }
 
+/// A builtin argument taken from the running instance's vmctx.
+#[derive(Copy, Clone, Debug)]
+pub(crate) enum BuiltinArg {
+    /// The 8-byte word at this vmctx offset (e.g. a table's `VMTableDef` pointer).
+    VmctxWord(i32),
+    /// The address of this vmctx offset (e.g. a segment descriptor inside the vmctx).
+    VmctxAddress(i32),
+}
+
 pub(crate) fn unsupported(what: &str, offset: usize) -> Error {
     Error::Compile {
         message: format!("unsupported: {what}"),
@@ -191,6 +200,13 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// Calls a builtin with the top `n_stack` values followed by the pointers read from the
     /// vmctx at `vmctx_words` as arguments; returns the (taken) result register.
     pub(crate) fn call_builtin(&mut self, address: usize, n_stack: usize, vmctx_words: &[i32]) -> Reg {
+        let extra: Vec<BuiltinArg> = vmctx_words.iter().map(|&o| BuiltinArg::VmctxWord(o)).collect();
+        self.call_builtin_with(address, n_stack, &extra)
+    }
+
+    /// Calls a builtin with the top `n_stack` values followed by `extra` as arguments;
+    /// returns the (taken) result register.
+    pub(crate) fn call_builtin_with(&mut self, address: usize, n_stack: usize, extra: &[BuiltinArg]) -> Reg {
         let base = self.stack.len() - n_stack;
         for j in 0..n_stack {
             let slot = self.stack.get(base + j);
@@ -198,14 +214,17 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         self.truncate_stack(base);
         self.spill_registers();
-        for (k, &offset) in vmctx_words.iter().enumerate() {
+        for (k, arg) in extra.iter().enumerate() {
             let tmp = self.alloc(RegClass::Int);
-            self.masm.load(LoadKind::I64, tmp, Addr::Vmctx(offset));
+            match *arg {
+                BuiltinArg::VmctxWord(offset) => self.masm.load(LoadKind::I64, tmp, Addr::Vmctx(offset)),
+                BuiltinArg::VmctxAddress(offset) => self.masm.address_of(tmp, Addr::Vmctx(offset)),
+            }
             let dst = Addr::Outgoing(abi::SLOT_SIZE * (n_stack + k) as i32);
             self.masm.store(StoreKind::I64, dst, tmp);
             self.free(tmp);
         }
-        let nargs = n_stack + vmctx_words.len();
+        let nargs = n_stack + extra.len();
         self.max_outgoing_slots = self.max_outgoing_slots.max(nargs);
         self.save_pinned_locals();
         self.masm.call_builtin(address, nargs);

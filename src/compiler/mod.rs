@@ -20,19 +20,24 @@
 //!   An externref is an opaque non-zero word (0 = null).
 //! - `VMMemoryDef::base` never moves; `len` is the byte size. An imported memory has at least
 //!   the declared minimum size (accesses below it skip the bounds check).
-//! - `memory.grow`, `table.grow/fill/copy` call the Rust builtins of `runtime::builtins`
-//!   (absolute addresses embedded in the code, C-ABI arguments: vmctx, the Wasm operands, then
-//!   table pointers read from the vmctx). `memory.grow` relies on the runtime's
-//!   `memory::grow_from_wasm`, `table.grow` on `TableInstance` keeping its `VMTableDef` first;
-//!   trapping builtins return 0 or a trap code.
+//! - `memory.grow`, `memory.init`, `table.grow/fill/copy/init` call the Rust builtins of
+//!   `runtime::builtins` (absolute addresses embedded in the code, C-ABI arguments: vmctx, the
+//!   Wasm operands, then table pointers read from the vmctx and segment descriptor addresses
+//!   inside it). `memory.grow` relies on the runtime's `memory::grow_from_wasm`, `table.grow`
+//!   on `TableInstance` keeping its `VMTableDef` first; trapping builtins return 0 or a trap
+//!   code.
+//! - Every `VMDataSegment`/`VMElemSegment` of the vmctx describes its segment (element items
+//!   already evaluated to table words) until dropped; `data.drop`/`elem.drop` store a zero
+//!   length inline, and the runtime zeroes the length of active and declarative segments once
+//!   instantiation has initialised them.
 //! - `VMRuntime::stack_limit` bounds the frames (each prologue checks its whole frame);
 //!   `VMRuntime::interrupt != 0` makes the next loop header trap with `Interrupted` (the
 //!   runtime clears it).
 //! - Traps leave through `VMRuntime::trap_exit` (see [`crate::runtime::entry`]).
 //!
 //! ## Not supported yet (compile error "unsupported: ...")
-//! SIMD (any v128 value), `memory.init`, `data.drop`, `table.init`, `elem.drop`. They fit the design: v128 values live in XMM registers and take two frame
-//! slots; the bulk/table operations become builtin calls like `memory.grow`.
+//! SIMD (any v128 value). It fits the design: v128 values live in XMM registers and take two
+//! frame slots.
 
 pub mod control;
 pub mod frontend;

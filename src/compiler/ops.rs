@@ -2,13 +2,14 @@
 
 use wasmparser::{MemArg, Operator};
 
-use crate::compiler::frontend::{unsupported, FuncCompiler};
+use crate::compiler::frontend::{unsupported, BuiltinArg, FuncCompiler};
 use crate::compiler::masm::*;
 use crate::compiler::value_stack::{class_of, Loc};
 use crate::error::{Result, TrapKind};
 use crate::runtime::memory::PAGE_SIZE;
 use crate::runtime::vmctx::{
-    MEMORY_BASE_OFFSET, MEMORY_LEN_OFFSET, TABLE_BASE_OFFSET, TABLE_LEN_OFFSET, VMCTX_MEMORY_OFFSET,
+    MEMORY_BASE_OFFSET, MEMORY_LEN_OFFSET, SEGMENT_LEN_OFFSET, TABLE_BASE_OFFSET, TABLE_LEN_OFFSET,
+    VMCTX_MEMORY_OFFSET,
 };
 use crate::types::ValType;
 
@@ -38,17 +39,6 @@ fn int_ty(size: Size) -> ValType {
 /// Operator name for "unsupported" errors: the text-format name and its feature group where
 /// known (the spec runner attributes failures by these words).
 fn op_name(op: &Operator<'_>) -> String {
-    use Operator::*;
-    let text = match op {
-        MemoryInit { .. } => "memory.init (bulk memory)",
-        DataDrop { .. } => "data.drop (bulk memory)",
-        TableInit { .. } => "table.init (bulk memory)",
-        ElemDrop { .. } => "elem.drop (bulk memory)",
-        _ => "",
-    };
-    if !text.is_empty() {
-        return text.to_string();
-    }
     let debug = format!("{op:?}");
     let name = debug.split([' ', '{', '(']).next().unwrap_or("operator");
     let simd = ["V128", "I8x16", "I16x8", "I32x4", "I64x2", "F32x4", "F64x2"]
@@ -484,10 +474,40 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     fn visit_table_bulk(&mut self, address: usize, tables: &[u32]) {
         let words: Vec<i32> = tables.iter().map(|t| self.env.offsets.table(*t)).collect();
         let result = self.call_builtin(address, 3, &words);
+        self.trap_on_builtin_result(result);
+    }
+
+    /// Tests a builtin's result register and traps with its code when it is non-zero.
+    fn trap_on_builtin_result(&mut self, result: Reg) {
         let trap = self.dynamic_trap();
         self.masm.test(Size::S32, result);
         self.masm.branch(Cond::Ne, false, trap);
         self.free(result);
+    }
+
+    /// `memory.init`: the builtin checks both ranges before copying (a dropped segment has
+    /// length 0) and returns 0 or a trap code.
+    fn visit_memory_init(&mut self, data_index: u32) {
+        let seg = BuiltinArg::VmctxAddress(self.env.offsets.data_segment(data_index));
+        let result = self.call_builtin_with(self.env.builtins.memory_init, 3, &[seg]);
+        self.trap_on_builtin_result(result);
+    }
+
+    /// `table.init`: like `memory.init`, on the table's element words.
+    fn visit_table_init(&mut self, elem_index: u32, table: u32) {
+        let extra = [
+            BuiltinArg::VmctxWord(self.env.offsets.table(table)),
+            BuiltinArg::VmctxAddress(self.env.offsets.elem_segment(elem_index)),
+        ];
+        let result = self.call_builtin_with(self.env.builtins.table_init, 3, &extra);
+        self.trap_on_builtin_result(result);
+    }
+
+    /// `data.drop` / `elem.drop`: the segment's length becomes 0 (its storage stays with the
+    /// module or instance, so nothing needs freeing while code may still run).
+    fn visit_segment_drop(&mut self, descriptor: i32) {
+        self.masm
+            .store_imm(StoreKind::I64, Addr::Vmctx(descriptor + SEGMENT_LEN_OFFSET), 0);
     }
 
     /// `memory.copy` (`fill = false`) and `memory.fill` on memory 0: both ranges are checked
@@ -763,6 +783,10 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 src_mem: 0,
             } => self.visit_memory_bulk(false),
             MemoryFill { mem: 0 } => self.visit_memory_bulk(true),
+            MemoryInit { data_index, mem: 0 } => self.visit_memory_init(*data_index),
+            DataDrop { data_index } => self.visit_segment_drop(self.env.offsets.data_segment(*data_index)),
+            TableInit { elem_index, table } => self.visit_table_init(*elem_index, *table),
+            ElemDrop { elem_index } => self.visit_segment_drop(self.env.offsets.elem_segment(*elem_index)),
 
             _ => {
                 return self

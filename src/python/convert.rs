@@ -93,7 +93,7 @@ fn as_float(obj: &Bound<'_, PyAny>, name: &Bound<'_, PyString>, index: usize, ty
 /// - i64: `-2**63 ..= 2**64-1` (likewise);
 /// - f32/f64: `float` or `int` (f32 rounds to nearest-even; too large finite values become ±inf);
 /// - v128: int in `-2**127 ..= 2**128-1`;
-/// - funcref/externref: only `None` (null) for now.
+/// - funcref/externref: only `None` (null) here; `refs::to_val` handles non-null references.
 #[inline]
 pub(crate) fn to_val(
     obj: &Bound<'_, PyAny>,

@@ -8,6 +8,7 @@
 
 mod convert;
 mod errors;
+mod refs;
 
 use std::cell::{Cell, RefCell};
 use std::mem::ManuallyDrop;
@@ -79,6 +80,8 @@ struct Shared {
     store: RefCell<Option<Store>>,
     /// Calls from Python into this store currently running.
     active_calls: Cell<u32>,
+    /// Python objects passed to Wasm as externrefs (released by `Runtime.close()`).
+    externs: RefCell<refs::ExternSlab>,
 }
 
 fn runtime_closed(py: Python<'_>) -> PyErr {
@@ -443,7 +446,11 @@ impl Runtime {
         if let Some(bytes) = max_wasm_stack {
             store.set_max_wasm_stack(bytes);
         }
-        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared { store: RefCell::new(Some(store)), active_calls: Cell::new(0) })) })
+        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared {
+            store: RefCell::new(Some(store)),
+            active_calls: Cell::new(0),
+            externs: RefCell::new(refs::ExternSlab::default()),
+        })) })
     }
 
     /// Compiles and instantiates a module.
@@ -474,6 +481,8 @@ impl Runtime {
         let store = slot.take();
         drop(slot);
         drop(store);
+        // No Wasm code can hold an externref any more.
+        shared.externs.borrow_mut().clear();
         Ok(())
     }
 
@@ -701,16 +710,17 @@ impl Module {
                 Err(e) => e,
             }
         } else {
+            let shared = self.shared(py)?;
             let mut vals = Vec::with_capacity(n);
             for i in 0..n {
                 let arg = args.get_borrowed_item(i)?;
-                vals.push(convert::to_val(&arg, ef.params[i], name, i)?);
+                vals.push(refs::to_val(&shared, &arg, ef.params[i], name, i)?);
             }
             match self.with_store(py, |store| ef.func.call(store, &vals))? {
                 Ok(results) => {
                     let list = PyList::empty(py);
                     for v in &results {
-                        list.append(convert::from_val(py, v)?)?;
+                        list.append(refs::from_val(py, &shared, v)?)?;
                     }
                     return Ok(list);
                 }
@@ -791,6 +801,8 @@ fn version() -> &'static str {
 #[pymodule]
 #[pyo3(name = "_wazero")]
 mod _wazero {
+    #[pymodule_export]
+    use super::refs::Function;
     #[pymodule_export]
     use super::{version, CompiledModule, FuncType, GlobalType, MemoryType, Module, Runtime, TableType};
 }

@@ -6,7 +6,7 @@
 //! vmctx (tables). Builtins that can trap return 0 or a `TrapKind` code.
 
 use crate::error::TrapKind;
-use crate::runtime::vmctx::VMTableDef;
+use crate::runtime::vmctx::{VMDataSegment, VMElemSegment, VMMemoryDef, VMTableDef, VMCTX_MEMORY_OFFSET};
 
 /// Addresses of every builtin, as the compiler embeds them.
 #[derive(Copy, Clone, Debug)]
@@ -15,6 +15,8 @@ pub struct Builtins {
     pub table_grow: usize,
     pub table_fill: usize,
     pub table_copy: usize,
+    pub memory_init: usize,
+    pub table_init: usize,
 }
 
 impl Builtins {
@@ -24,6 +26,8 @@ impl Builtins {
             table_grow: wazero_table_grow as *const () as usize,
             table_fill: wazero_table_fill as *const () as usize,
             table_copy: wazero_table_copy as *const () as usize,
+            memory_init: wazero_memory_init as *const () as usize,
+            table_init: wazero_table_init as *const () as usize,
         }
     }
 }
@@ -66,6 +70,66 @@ pub unsafe extern "C" fn wazero_table_grow(
 /// Whether `[start, start + len)` lies inside `[0, bound)`.
 fn in_bounds(start: u32, len: u32, bound: u64) -> bool {
     start as u64 + len as u64 <= bound
+}
+
+/// `memory.init` into memory 0: 0, or `MemoryOutOfBounds` (checked before any write; a
+/// dropped segment has length 0).
+///
+/// # Safety
+/// `vmctx` is the caller's live `VMContext` (with a memory) and `seg` points to one of its
+/// `VMDataSegment`s.
+pub unsafe extern "C" fn wazero_memory_init(
+    vmctx: *mut u8,
+    dst: u32,
+    src: u32,
+    len: u32,
+    seg: *const VMDataSegment,
+) -> u32 {
+    // SAFETY: generated code passes its own vmctx, whose memory slot holds the live
+    // `VMMemoryDef` of memory 0 (validation requires a memory for `memory.init`), and the
+    // address of a segment descriptor inside that vmctx; `base` then covers `len` bytes that
+    // the module owns. Source and destination never overlap (module data vs. linear memory).
+    unsafe {
+        let mem = &**(vmctx.add(VMCTX_MEMORY_OFFSET as usize) as *const *const VMMemoryDef);
+        let seg = &*seg;
+        if !in_bounds(src, len, seg.len) || !in_bounds(dst, len, mem.len) {
+            return TrapKind::MemoryOutOfBounds as u32;
+        }
+        if len == 0 {
+            return 0;
+        }
+        std::ptr::copy_nonoverlapping(seg.base.add(src as usize), mem.base.add(dst as usize), len as usize);
+    }
+    0
+}
+
+/// `table.init`: 0, or `TableOutOfBounds` (checked before any write; a dropped segment has
+/// length 0).
+///
+/// # Safety
+/// `table` describes a live element array and `seg` points to one of the caller's
+/// `VMElemSegment`s (both read from the caller's vmctx).
+pub unsafe extern "C" fn wazero_table_init(
+    _vmctx: *mut u8,
+    dst: u32,
+    src: u32,
+    len: u32,
+    table: *mut VMTableDef,
+    seg: *const VMElemSegment,
+) -> u32 {
+    // SAFETY: `table` comes from the caller's vmctx and describes live elements; `seg` is a
+    // descriptor inside that vmctx whose words the instance owns; the two never overlap.
+    unsafe {
+        let (t, seg) = (&*table, &*seg);
+        if !in_bounds(src, len, seg.len) || !in_bounds(dst, len, t.len) {
+            return TrapKind::TableOutOfBounds as u32;
+        }
+        if len == 0 {
+            return 0;
+        }
+        std::ptr::copy_nonoverlapping(seg.base.add(src as usize), t.base.add(dst as usize), len as usize);
+    }
+    0
 }
 
 /// `table.fill`: 0, or `TableOutOfBounds`.
@@ -113,4 +177,57 @@ pub unsafe extern "C" fn wazero_table_copy(
         std::ptr::copy(s.base.add(src as usize), d.base.add(dst as usize), len as usize);
     }
     0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Calls `memory.init` on a 16-byte memory with a 4-byte segment; returns the code and
+    /// the memory afterwards.
+    fn memory_init(dst: u32, src: u32, len: u32, seg_len: u64) -> (u32, Vec<u8>) {
+        let mut mem = vec![0u8; 16];
+        let data = [1u8, 2, 3, 4];
+        let def = VMMemoryDef { base: mem.as_mut_ptr(), len: mem.len() as u64 };
+        let seg = VMDataSegment { base: data.as_ptr(), len: seg_len };
+        let mut vmctx = [0u64, &def as *const VMMemoryDef as u64];
+        // SAFETY: a vmctx whose memory slot points to a live definition, and a live segment.
+        let code = unsafe { wazero_memory_init(vmctx.as_mut_ptr() as *mut u8, dst, src, len, &seg) };
+        (code, mem)
+    }
+
+    #[test]
+    fn memory_init_checks_both_ranges_before_writing() {
+        let oob = TrapKind::MemoryOutOfBounds as u32;
+        let (code, mem) = memory_init(14, 1, 2, 4);
+        assert_eq!((code, &mem[13..]), (0, &[0, 2, 3][..]));
+        assert_eq!(memory_init(15, 0, 2, 4).0, oob);
+        assert_eq!(memory_init(0, 3, 2, 4).0, oob);
+        assert_eq!(memory_init(16, 4, 0, 4).0, 0);
+        assert_eq!(memory_init(17, 0, 0, 4).0, oob);
+        assert_eq!(memory_init(0, 5, 0, 4).0, oob);
+        assert_eq!(memory_init(u32::MAX, 0, 1, 4).0, oob);
+        // Dropped: length 0.
+        assert_eq!(memory_init(0, 0, 0, 0).0, 0);
+        let (code, mem) = memory_init(0, 0, 1, 0);
+        assert_eq!((code, mem[0]), (oob, 0));
+    }
+
+    #[test]
+    fn table_init_checks_both_ranges_before_writing() {
+        let words = [7u64, 8, 9];
+        let mut elems = vec![0u64; 4];
+        let mut table = VMTableDef { base: elems.as_mut_ptr(), len: 4 };
+        let seg = VMElemSegment { base: words.as_ptr(), len: 3 };
+        let oob = TrapKind::TableOutOfBounds as u32;
+        // SAFETY: live table and segment; the vmctx is unused by this builtin.
+        let init = |t: &mut VMTableDef, d, s, n| unsafe { wazero_table_init(std::ptr::null_mut(), d, s, n, t, &seg) };
+        assert_eq!(init(&mut table, 2, 1, 3), oob);
+        assert_eq!(init(&mut table, 0, 2, 2), oob);
+        assert_eq!(init(&mut table, 4, 3, 0), 0);
+        assert_eq!(init(&mut table, 5, 0, 0), oob);
+        assert_eq!(elems, [0, 0, 0, 0]);
+        assert_eq!(init(&mut table, 1, 0, 3), 0);
+        assert_eq!(elems, [0, 7, 8, 9]);
+    }
 }

@@ -9,7 +9,9 @@ use crate::runtime::global::GlobalInstance;
 use crate::runtime::memory::MemoryInstance;
 use crate::runtime::store::Store;
 use crate::runtime::table::TableInstance;
-use crate::runtime::vmctx::{VMFuncRef, VMGlobal, VMOffsets, VMCTX_MEMORY_OFFSET, VMCTX_RUNTIME_OFFSET};
+use crate::runtime::vmctx::{
+    VMDataSegment, VMElemSegment, VMFuncRef, VMGlobal, VMOffsets, VMCTX_MEMORY_OFFSET, VMCTX_RUNTIME_OFFSET,
+};
 use crate::runtime::{typeids, Extern, Func, Global, Instance, Memory, Table};
 use crate::types::{Val, ValType};
 
@@ -30,6 +32,12 @@ pub(crate) struct InstanceData {
     pub pinned: bool,
     /// Number of functions that are ours (not imported), at the end of `funcs`.
     pub own_funcs: usize,
+    /// Element segments evaluated at instantiation (table words); the vmctx's
+    /// `VMElemSegment`s point into them.
+    pub elem_words: Vec<Box<[u64]>>,
+    /// Addresses of the imported functions' `VMFuncRef` copies in our vmctx (registered in
+    /// the store's `funcref_index`, since `ref.func` of an import yields them).
+    pub import_funcref_copies: Vec<usize>,
 }
 
 impl InstanceData {
@@ -210,6 +218,8 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
             export_index: HashMap::new(),
             pinned,
             own_funcs: 0,
+            elem_words: Vec::new(),
+            import_funcref_copies: Vec::new(),
         }))
     };
     let instance = Instance { store_id: store.id, index };
@@ -280,6 +290,39 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
             }
         }
     }
+    // `ref.func` of an import yields our copy of its `VMFuncRef`: map it back to the import.
+    let import_copies: Vec<usize> = (0..n_imported)
+        .map(|i| vmctx_ptr as usize + offsets.func(i as u32) as usize)
+        .collect();
+    {
+        let mut objects = store.objects.borrow_mut();
+        for (&addr, f) in import_copies.iter().zip(&funcs) {
+            objects.funcref_index.entry(addr).or_insert(f.index);
+        }
+        objects.instances.get_mut(index).unwrap().import_funcref_copies = import_copies;
+    }
+
+    // Element segments are evaluated once; `table.init` copies their words.
+    let mut elem_words = Vec::with_capacity(info.elements.len());
+    for seg in &info.elements {
+        let mut words = Vec::with_capacity(seg.items.len());
+        for item in &seg.items {
+            let bytes = store.encode_val(&eval_const(store, item, &globals, &funcs)?)?;
+            words.push(u64::from_le_bytes(bytes[..8].try_into().unwrap()));
+        }
+        elem_words.push(words.into_boxed_slice());
+    }
+    for (i, seg) in info.data.iter().enumerate() {
+        let d = VMDataSegment { base: seg.bytes.as_ptr(), len: seg.bytes.len() as u64 };
+        // SAFETY: the descriptor lies inside our vmctx (8-aligned); the bytes belong to the
+        // module, which the instance keeps alive.
+        unsafe { (vmctx_ptr.add(offsets.data_segment(i as u32) as usize) as *mut VMDataSegment).write(d) }
+    }
+    for (i, words) in elem_words.iter().enumerate() {
+        let e = VMElemSegment { base: words.as_ptr(), len: words.len() as u64 };
+        // SAFETY: as above; the boxed words move into the instance without reallocation.
+        unsafe { (vmctx_ptr.add(offsets.elem_segment(i as u32) as usize) as *mut VMElemSegment).write(e) }
+    }
 
     let exports: Vec<(String, Extern)> = info
         .exports
@@ -307,7 +350,9 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
         inst.globals = globals.clone();
     }
 
-    initialize_segments(store, module, &funcs, &memories, &tables, &globals)?;
+    initialize_segments(store, module, &elem_words, &funcs, &memories, &tables, &globals)?;
+    store.objects.borrow_mut().instances.get_mut(index).unwrap().elem_words = elem_words;
+    drop_used_segments(module, vmctx_ptr, &offsets);
 
     if let Some(start) = info.start {
         funcs[start as usize].call(store, &[]).map_err(|e| match e {
@@ -318,28 +363,31 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
     Ok(instance)
 }
 
-/// Active element and data segments, in order; the first one out of bounds traps.
+/// Active element and data segments, in order; the first one out of bounds traps (earlier
+/// writes stay, as in the spec).
 fn initialize_segments(
     store: &Store,
     module: &Module,
+    elem_words: &[Box<[u64]>],
     funcs: &[Func],
     memories: &[Memory],
     tables: &[Table],
     globals: &[Global],
 ) -> Result<()> {
     let info = module.info();
-    for seg in &info.elements {
+    for (seg, words) in info.elements.iter().zip(elem_words) {
         if let ElemMode::Active { table, offset } = &seg.mode {
-            let start = offset_of(eval_const(store, offset, globals, funcs)?);
+            let start = offset_of(eval_const(store, offset, globals, funcs)?) as usize;
             let t = tables[*table as usize];
-            let size = t.size(store)?;
-            if start as u64 + seg.items.len() as u64 > size as u64 {
-                return Err(Error::trap(TrapKind::TableOutOfBounds));
-            }
-            for (k, item) in seg.items.iter().enumerate() {
-                let v = eval_const(store, item, globals, funcs)?;
-                t.set(store, start + k as u32, v)?;
-            }
+            store.check(t.store_id)?;
+            let mut objects = store.objects.borrow_mut();
+            let ti = objects.tables.get_mut(t.index).ok_or_else(|| Error::usage("table was released"))?;
+            let dst = ti
+                .elements_mut()
+                .get_mut(start..)
+                .and_then(|rest| rest.get_mut(..words.len()))
+                .ok_or_else(|| Error::trap(TrapKind::TableOutOfBounds))?;
+            dst.copy_from_slice(words);
         }
     }
     for seg in &info.data {
@@ -353,6 +401,29 @@ fn initialize_segments(
         }
     }
     Ok(())
+}
+
+/// After instantiation, active data segments and active and declarative element segments
+/// are dropped (`memory.init`/`table.init` then see them as empty).
+fn drop_used_segments(module: &Module, vmctx: *mut u8, offsets: &VMOffsets) {
+    let info = module.info();
+    let dropped_elems = info
+        .elements
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| !matches!(s.mode, ElemMode::Passive))
+        .map(|(i, _)| offsets.elem_segment(i as u32));
+    let dropped_data = info
+        .data
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.mode, DataMode::Active { .. }))
+        .map(|(i, _)| offsets.data_segment(i as u32));
+    for descriptor in dropped_elems.chain(dropped_data) {
+        // SAFETY: the descriptor lies inside this instance's live vmctx; its `len` is the
+        // second u64 of both segment descriptor kinds.
+        unsafe { (vmctx.add(descriptor as usize) as *mut u64).add(1).write(0) }
+    }
 }
 
 /// Marks every instance that defines one of `imports` as pinned: it must outlive us.
@@ -393,6 +464,9 @@ pub(crate) fn release(store: &Store, index: u32) -> Result<bool> {
         return Ok(false);
     }
     let inst = objects.instances.take(index).unwrap();
+    for addr in &inst.import_funcref_copies {
+        objects.funcref_index.remove(addr);
+    }
     let own_from = inst.funcs.len() - inst.own_funcs;
     for f in &inst.funcs[own_from..] {
         if let Some(d) = objects.funcs.take(f.index) {

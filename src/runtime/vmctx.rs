@@ -11,7 +11,11 @@
 //!   tables_offset        [*mut VMTableDef; n_tables]      (imports first)
 //!   type_ids_offset      [u32; n_types], padded to 8      (store-wide canonical signature ids)
 //!   funcs_offset         [VMFuncRef; n_funcs]             (imports first)
+//!   data_segments_offset [VMDataSegment; n_data]          (passive data; len 0 once dropped)
+//!   elem_segments_offset [VMElemSegment; n_elems]         (pre-evaluated; len 0 once dropped)
 //! ```
+//! Active data and element segments (and declarative element segments) are dropped when
+//! instantiation completes, as the spec requires.
 
 /// Store-wide state that generated code touches. One per store, address never changes.
 #[repr(C)]
@@ -87,6 +91,29 @@ pub const FUNCREF_VMCTX_OFFSET: i32 = 8;
 pub const FUNCREF_TYPE_ID_OFFSET: i32 = 16;
 pub const FUNCREF_SIZE: i32 = 24;
 
+/// A data segment as `memory.init` sees it: `len` bytes at `base` (owned by the module,
+/// which the instance keeps alive). `data.drop` sets `len` to 0.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VMDataSegment {
+    pub base: *const u8,
+    pub len: u64,
+}
+
+/// An element segment as `table.init` sees it: `len` 8-byte table words at `base`, evaluated
+/// once at instantiation (a funcref is a `*const VMFuncRef`, an externref its handle word;
+/// owned by the instance). `elem.drop` sets `len` to 0.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct VMElemSegment {
+    pub base: *const u64,
+    pub len: u64,
+}
+
+pub const SEGMENT_BASE_OFFSET: i32 = 0;
+pub const SEGMENT_LEN_OFFSET: i32 = 8;
+pub const SEGMENT_SIZE: i32 = 16;
+
 /// What `r15` points to while a host function's stub runs.
 #[repr(C)]
 pub struct VMHostCtx {
@@ -107,6 +134,8 @@ pub struct VMOffsets {
     pub n_tables: u32,
     pub n_types: u32,
     pub n_funcs: u32,
+    pub n_data: u32,
+    pub n_elems: u32,
 }
 
 pub const VMCTX_RUNTIME_OFFSET: i32 = 0;
@@ -114,7 +143,11 @@ pub const VMCTX_MEMORY_OFFSET: i32 = 8;
 
 impl VMOffsets {
     pub fn new(n_globals: u32, n_tables: u32, n_types: u32, n_funcs: u32) -> VMOffsets {
-        VMOffsets { n_globals, n_tables, n_types, n_funcs }
+        VMOffsets { n_globals, n_tables, n_types, n_funcs, n_data: 0, n_elems: 0 }
+    }
+    /// The same layout with room for `n_data` data and `n_elems` element segments.
+    pub fn with_segments(self, n_data: u32, n_elems: u32) -> VMOffsets {
+        VMOffsets { n_data, n_elems, ..self }
     }
     /// Offset of the pointer to global `i`'s `VMGlobal`.
     pub fn global(&self, i: u32) -> i32 {
@@ -132,6 +165,14 @@ impl VMOffsets {
     pub fn func(&self, i: u32) -> i32 {
         self.funcs_offset() + FUNCREF_SIZE * i as i32
     }
+    /// Offset of data segment `i`'s `VMDataSegment`.
+    pub fn data_segment(&self, i: u32) -> i32 {
+        self.data_segments_offset() + SEGMENT_SIZE * i as i32
+    }
+    /// Offset of element segment `i`'s `VMElemSegment`.
+    pub fn elem_segment(&self, i: u32) -> i32 {
+        self.elem_segments_offset() + SEGMENT_SIZE * i as i32
+    }
     pub fn globals_offset(&self) -> i32 {
         16
     }
@@ -145,8 +186,34 @@ impl VMOffsets {
         let end = self.type_ids_offset() + 4 * self.n_types as i32;
         (end + 7) & !7
     }
+    pub fn data_segments_offset(&self) -> i32 {
+        self.funcs_offset() + FUNCREF_SIZE * self.n_funcs as i32
+    }
+    pub fn elem_segments_offset(&self) -> i32 {
+        self.data_segments_offset() + SEGMENT_SIZE * self.n_data as i32
+    }
     /// Total size of the `VMContext` in bytes.
     pub fn size(&self) -> usize {
-        (self.funcs_offset() + FUNCREF_SIZE * self.n_funcs as i32) as usize
+        (self.elem_segments_offset() + SEGMENT_SIZE * self.n_elems as i32) as usize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_follow_the_funcrefs() {
+        let o = VMOffsets::new(1, 2, 3, 2).with_segments(2, 3);
+        assert_eq!(o.funcs_offset(), 16 + 8 + 16 + 16);
+        assert_eq!(o.data_segment(0), o.funcs_offset() + 2 * FUNCREF_SIZE);
+        assert_eq!(o.data_segment(1), o.data_segment(0) + 16);
+        assert_eq!(o.elem_segment(0), o.data_segment(0) + 32);
+        assert_eq!(o.size() as i32, o.elem_segment(0) + 3 * 16);
+        assert_eq!(std::mem::size_of::<VMDataSegment>() as i32, SEGMENT_SIZE);
+        assert_eq!(std::mem::size_of::<VMElemSegment>() as i32, SEGMENT_SIZE);
+        // Without segments the layout is unchanged.
+        let plain = VMOffsets::new(1, 2, 3, 2);
+        assert_eq!(plain.size() as i32, plain.funcs_offset() + 2 * FUNCREF_SIZE);
     }
 }

@@ -7,7 +7,9 @@ pub use wazero::compiler::{compile_module, CompiledCode};
 pub use wazero::module::{ConstExpr, DataMode, ElemMode, ExportKind, ModuleInfo};
 pub use wazero::runtime::entry::{entry_trampoline, host_stub_address, trap_exit_address};
 pub use wazero::runtime::typeids::type_id;
-pub use wazero::runtime::vmctx::{VMFuncRef, VMGlobal, VMHostCtx, VMMemoryDef, VMRuntime, VMTableDef};
+pub use wazero::runtime::vmctx::{
+    VMDataSegment, VMFuncRef, VMGlobal, VMHostCtx, VMMemoryDef, VMRuntime, VMTableDef,
+};
 pub use wazero::{abi, Module, TrapKind, ValType};
 
 /// A host import: receives the argument area, returns 0 or a trap code.
@@ -127,6 +129,14 @@ impl Instance {
             });
             put(8, &mut *def as *mut VMMemoryDef as u64);
             memory = Some(def);
+        }
+        // Passive data segments for `memory.init` (the bytes live in `info`, kept below);
+        // active ones were applied above and count as dropped (length 0).
+        for (i, d) in info.data.iter().enumerate() {
+            let len = if matches!(d.mode, DataMode::Passive) { d.bytes.len() as u64 } else { 0 };
+            let seg = VMDataSegment { base: d.bytes.as_ptr(), len };
+            // SAFETY: the descriptor lies inside the vmctx buffer (8-byte aligned).
+            unsafe { (base.add(offsets.data_segment(i as u32) as usize) as *mut VMDataSegment).write(seg) }
         }
         let mut globals = Vec::new();
         for (i, g) in info.globals.iter().enumerate() {

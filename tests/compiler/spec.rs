@@ -64,6 +64,7 @@ const FILES: &[&str] = &[
     "unreached-valid",
     "memory_copy",
     "memory_fill",
+    "memory_init",
     "ref_null",
     "ref_is_null",
     "ref_func",

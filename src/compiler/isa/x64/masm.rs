@@ -769,13 +769,25 @@ impl MacroAssembler for X64Masm {
         let forward = self.asm.new_dynamic_label();
         let done = self.asm.new_dynamic_label();
         asm!(self.asm
-            // A forward copy is correct unless the destination starts inside the source.
-            ; cmp rdi, rsi
-            ; jbe =>forward
+            // A forward copy is correct unless the destination starts inside the source
+            // (`dst - src < count` unsigned); only then copy backwards.
+            ; mov Rq(SCRATCH), rdi
+            ; sub Rq(SCRATCH), rsi
+            ; cmp Rq(SCRATCH), rcx
+            ; jae =>forward
+            // Backwards (DF = 1 is not a fast-string mode): the top `count % 8` bytes one by
+            // one, then whole qwords, each read before it is written.
             ; lea rsi, [rsi + rcx - 1]
             ; lea rdi, [rdi + rcx - 1]
+            ; mov Rq(SCRATCH), rcx
+            ; and ecx, 7
             ; std
             ; rep movsb
+            ; mov rcx, Rq(SCRATCH)
+            ; shr rcx, 3
+            ; sub rsi, 7
+            ; sub rdi, 7
+            ; rep movsq
             ; cld
             ; jmp =>done
             ; =>forward
