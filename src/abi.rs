@@ -18,19 +18,34 @@
 //! - v128 values take two slots (16 bytes); everything else one slot, with i32/f32 in the low
 //!   4 bytes (upper bytes unspecified on input, written as zero on output).
 //!
+//! ## Calls between Wasm functions (aarch64)
+//! The same convention with AAPCS64 registers (`isa::aarch64::regs`):
+//! - `x28` holds the vmctx (same `*mut VMRuntime` at offset 0); `x16`/`x17` and `v31` are
+//!   scratch and never hold values across masm operations; `x18` is never touched.
+//! - The caller reserves the argument area at `[sp]` (sp 16-byte aligned, as always) and
+//!   executes `bl`/`blr`. The callee does `stp x29, x30, [sp, #-16]!; mov x29, sp`: its
+//!   parameters and results are at `[x29 + ARGS_OFFSET + 8 * slot]` and its own vmctx at
+//!   `[x29 + VMCTX_SLOT]`, exactly as on x86-64; it returns with
+//!   `mov sp, x29; ldp x29, x30, [sp], #16; ret`.
+//! - `x28`, `x29` and `sp` are preserved; every other register (including the AAPCS64
+//!   callee-saved x19-x27 and d8-d15) is clobbered, so the entry trampoline saves them.
+//! - Traps pass the code in `w0` (instead of `esi`); builtins are called with the AAPCS64
+//!   (`extern "C"`) convention: vmctx in `x0`, operands in `x1..`, result in `w0`.
+//!
 //! ## Traps
-//! A trap loads the [`crate::TrapKind`] code into `esi` and jumps to `VMRuntime::trap_exit`,
-//! which restores the stack pointer saved by the innermost entry trampoline and returns the
-//! code to Rust. No Rust frame is ever skipped: host calls return status codes instead.
+//! A trap loads the [`crate::TrapKind`] code into `esi` (aarch64: `w0`) and jumps to
+//! `VMRuntime::trap_exit`, which restores the stack pointer saved by the innermost entry
+//! trampoline and returns the code to Rust. No Rust frame is ever skipped: host calls return status codes instead.
 //!
 //! ## Entry from Rust
-//! [`EntryTrampoline`] is `extern "sysv64" fn(vmctx, code, args, nslots) -> u32`: it copies
-//! `nslots` 8-byte values from `args` into an argument area, calls `code` with `r15 = vmctx`,
-//! copies the area back to `args` (results), and returns 0, or the trap code after a trap.
+//! [`EntryTrampoline`] is `extern "C" fn(vmctx, code, args, nslots) -> u32` (SysV on x86-64,
+//! AAPCS64 on aarch64): it copies `nslots` 8-byte values from `args` into an argument area,
+//! calls `code` with `r15`/`x28` = vmctx, copies the area back to `args` (results), and
+//! returns 0, or the trap code after a trap.
 //!
 //! ## Host functions
 //! A host function's `VMFuncRef` has `code` = the shared host stub and `vmctx` = a
-//! `VMHostCtx`. The stub calls `VMHostCtx::callback(ctx, args_ptr) -> u32` with the SysV ABI
+//! `VMHostCtx`. The stub calls `VMHostCtx::callback(ctx, args_ptr) -> u32` with the C ABI
 //! and traps with the returned code when it is non-zero.
 
 use crate::types::{FuncType, ValType};
@@ -38,7 +53,8 @@ use crate::types::{FuncType, ValType};
 /// Size of one argument/result/spill slot.
 pub const SLOT_SIZE: i32 = 8;
 
-/// Offset from the callee's frame pointer to its argument area (saved rbp + return address).
+/// Offset from the callee's frame pointer to its argument area (saved rbp + return address;
+/// on aarch64 the saved x29/x30 pair).
 pub const ARGS_OFFSET: i32 = 16;
 
 /// Frame-pointer-relative offset where every function keeps its own vmctx.
@@ -46,10 +62,10 @@ pub const VMCTX_SLOT: i32 = -8;
 
 /// Signature of the entry trampoline.
 pub type EntryTrampoline =
-    unsafe extern "sysv64" fn(vmctx: *mut u8, code: *const u8, args: *mut u64, nslots: usize) -> u32;
+    unsafe extern "C" fn(vmctx: *mut u8, code: *const u8, args: *mut u64, nslots: usize) -> u32;
 
 /// Signature of the Rust side of a host function (called by the host stub).
-pub type HostCallback = unsafe extern "sysv64" fn(ctx: *mut u8, args: *mut u64) -> u32;
+pub type HostCallback = unsafe extern "C" fn(ctx: *mut u8, args: *mut u64) -> u32;
 
 fn slot_offsets(types: &[ValType]) -> impl Iterator<Item = usize> + '_ {
     types.iter().scan(0usize, |next, t| {

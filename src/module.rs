@@ -149,23 +149,39 @@ pub fn features() -> WasmFeatures {
     WasmFeatures::WASM2
 }
 
+type Bodies<'a> = Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'a>)>;
+
+/// Validates a module binary's sections and collects its function bodies (validated as they
+/// are compiled).
+fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Bodies<'_>)> {
+    let mut validator = Validator::new_with_features(features());
+    let mut info = ModuleInfo::default();
+    let mut bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)> = Vec::new();
+    for payload in Parser::new(0).parse_all(bytes) {
+        let payload = payload?;
+        if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
+            bodies.push((func, body));
+        }
+        if let Payload::MemorySection(reader) = &payload {
+            let range = reader.range();
+            check_memory_limit_encoding(&bytes[range.start as usize..range.end as usize], range.start as usize)?;
+        }
+        read_payload(&mut info, payload)?;
+    }
+    Ok((info, bodies))
+}
+
+/// Validates and compiles a module binary for `isa` whatever the host (cross-compilation
+/// tests): the machine code and function offsets.
+pub fn compile_for(bytes: &[u8], isa: compiler::Isa) -> Result<(Vec<u8>, Vec<usize>)> {
+    let (info, bodies) = parse(bytes)?;
+    compiler::compile_module_for(isa, &info, bodies)
+}
+
 impl Module {
     /// Validates and compiles a module binary.
     pub fn new(bytes: &[u8]) -> Result<Module> {
-        let mut validator = Validator::new_with_features(features());
-        let mut info = ModuleInfo::default();
-        let mut bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)> = Vec::new();
-        for payload in Parser::new(0).parse_all(bytes) {
-            let payload = payload?;
-            if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
-                bodies.push((func, body));
-            }
-            if let Payload::MemorySection(reader) = &payload {
-                let range = reader.range();
-                check_memory_limit_encoding(&bytes[range.start as usize..range.end as usize], range.start as usize)?;
-            }
-            read_payload(&mut info, payload)?;
-        }
+        let (info, bodies) = parse(bytes)?;
         let code = compiler::compile_module(&info, bodies)?;
         Ok(Module { inner: Arc::new(ModuleInner { info, code }) })
     }

@@ -233,6 +233,16 @@ pub struct FramePatch(pub usize);
 
 /// The operations the frontend needs from a backend.
 pub trait MacroAssembler {
+    // ---- module-level code buffer
+    /// Current code offset (a function's entry when taken right after `align_function`).
+    fn code_offset(&self) -> usize;
+    /// Pads to the alignment of a function entry with never-executed filler.
+    fn align_function(&mut self);
+    /// Resolves all labels and returns the module's machine code.
+    fn finish(self) -> std::result::Result<Vec<u8>, String>
+    where
+        Self: Sized;
+
     /// Registers (hardware numbers, in order of use) that may hold hot locals for a whole
     /// function; the allocator never hands them out in that function.
     fn local_regs(&self, class: RegClass) -> &'static [u8];
@@ -348,7 +358,7 @@ pub trait MacroAssembler {
     /// Calls the `VMFuncRef` at `[funcref + 0]`: switches the vmctx to its own, calls its
     /// code, and restores the caller's vmctx from the frame.
     fn call_funcref(&mut self, funcref: Addr);
-    /// Calls a Rust `extern "sysv64"` builtin `(vmctx, a0, .., a{nargs-1}) -> u32` whose
+    /// Calls a Rust `extern "C"` builtin `(vmctx, a0, .., a{nargs-1}) -> u32` whose
     /// arguments are the first `nargs` (at most 5) outgoing slots; the zero-extended result
     /// is in `builtin_result_reg`.
     fn call_builtin(&mut self, address: usize, nargs: usize);

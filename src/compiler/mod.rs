@@ -3,7 +3,8 @@
 //!
 //! Layout: [`frontend`] (Wasm semantics, driven per operator; numeric and memory operators
 //! in `ops`) over a lazy [`value_stack`], [`control`] frames and a [`regalloc`] free list; it
-//! emits through the ISA-neutral [`masm::MacroAssembler`], implemented per ISA under [`isa`].
+//! emits through the ISA-neutral [`masm::MacroAssembler`], implemented per ISA under [`isa`]
+//! (x86-64 and aarch64, both always built; [`Isa::host`] picks the running CPU's).
 //!
 //! ## What generated code expects from the runtime
 //! Besides the calling convention of [`crate::abi`] and the layouts of
@@ -20,7 +21,7 @@
 //! - `VMMemoryDef::base` never moves; `len` is the byte size. An imported memory has at least
 //!   the declared minimum size (accesses below it skip the bounds check).
 //! - `memory.grow`, `memory.init`, `table.grow/fill/copy/init` call the Rust builtins of
-//!   `runtime::builtins` (absolute addresses embedded in the code, SysV arguments: vmctx, the
+//!   `runtime::builtins` (absolute addresses embedded in the code, C-ABI arguments: vmctx, the
 //!   Wasm operands, then table pointers read from the vmctx and segment descriptor addresses
 //!   inside it). `memory.grow` relies on the runtime's `memory::grow_from_wasm`, `table.grow`
 //!   on `TableInstance` keeping its `VMTableDef` first; trapping builtins return 0 or a trap
@@ -56,6 +57,7 @@ use crate::error::{Error, Result};
 use crate::module::ModuleInfo;
 use crate::runtime::code::CodeMemory;
 use frontend::{FuncCompiler, ModuleEnv};
+use isa::aarch64::masm::A64Masm;
 use isa::x64::masm::X64Masm;
 use isa::x64::CpuFeatures;
 use masm::MacroAssembler;
@@ -81,26 +83,79 @@ fn check_reserved_byte(op: &wasmparser::Operator<'_>, start: usize, end: usize) 
     Ok(())
 }
 
-/// Validates and compiles each function body (in order) of a module described by `info`.
+/// The instruction set code is generated for.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Isa {
+    X64,
+    Aarch64,
+}
+
+impl Isa {
+    /// The ISA of the running CPU, if there is a backend for it.
+    pub fn host() -> Option<Isa> {
+        if cfg!(target_arch = "x86_64") {
+            Some(Isa::X64)
+        } else if cfg!(target_arch = "aarch64") {
+            Some(Isa::Aarch64)
+        } else {
+            None
+        }
+    }
+}
+
+/// Validates and compiles each function body (in order) of a module described by `info`,
+/// for the running CPU.
 pub fn compile_module(
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
 ) -> Result<CompiledCode> {
-    if !cfg!(target_arch = "x86_64") {
+    let Some(isa) = Isa::host() else {
         return Err(Error::Compile {
             message: "unsupported: host architecture".into(),
             offset: None,
         });
-    }
-    let features = CpuFeatures::detect();
-    if !features.sse41 || !features.ssse3 {
-        return Err(Error::Compile {
-            message: "unsupported: CPU without SSE4.1".into(),
-            offset: None,
-        });
-    }
+    };
+    let bytes = compile_module_for(isa, info, bodies)?;
+    Ok(CompiledCode {
+        code: CodeMemory::new(&bytes.0)?,
+        func_offsets: bytes.1,
+    })
+}
+
+/// Compiles a module for `isa` (any host): the machine code and each defined function's
+/// offset in it.
+pub fn compile_module_for(
+    isa: Isa,
+    info: &ModuleInfo,
+    bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+) -> Result<(Vec<u8>, Vec<usize>)> {
     // A panic here is a compiler bug; it must never unwind into the caller (possibly Python).
-    match catch_unwind(AssertUnwindSafe(|| compile_x64(info, bodies, features))) {
+    let result = catch_unwind(AssertUnwindSafe(|| match isa {
+        Isa::X64 => {
+            let features = CpuFeatures::detect();
+            if cfg!(target_arch = "x86_64") && !(features.sse41 && features.ssse3) {
+                return Err(Error::Compile {
+                    message: "unsupported: CPU without SSE4.1 and SSSE3".into(),
+                    offset: None,
+                });
+            }
+            compile_with(
+                X64Masm::new(features),
+                isa::x64::regs::ALLOCATABLE_GPRS,
+                isa::x64::regs::ALLOCATABLE_XMMS,
+                info,
+                bodies,
+            )
+        }
+        Isa::Aarch64 => compile_with(
+            A64Masm::new(),
+            isa::aarch64::regs::ALLOCATABLE_GPRS,
+            isa::aarch64::regs::ALLOCATABLE_VREGS,
+            info,
+            bodies,
+        ),
+    }));
+    match result {
         Ok(result) => result,
         Err(panic) => {
             let what = panic
@@ -116,12 +171,13 @@ pub fn compile_module(
     }
 }
 
-fn compile_x64(
+fn compile_with<M: MacroAssembler>(
+    mut masm: M,
+    int_regs: &'static [u8],
+    float_regs: &'static [u8],
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
-    features: CpuFeatures,
-) -> Result<CompiledCode> {
-    let mut masm = X64Masm::new(features);
+) -> Result<(Vec<u8>, Vec<usize>)> {
     let func_labels = (0..bodies.len()).map(|_| masm.new_label()).collect();
     let env = ModuleEnv {
         info,
@@ -129,16 +185,16 @@ fn compile_x64(
         func_labels,
         builtins: crate::runtime::builtins::Builtins::get(),
     };
-    let regs = regalloc::RegAlloc::new(isa::x64::regs::ALLOCATABLE_GPRS, isa::x64::regs::ALLOCATABLE_XMMS);
+    let regs = regalloc::RegAlloc::new(int_regs, float_regs);
     let mut func_offsets = Vec::with_capacity(bodies.len());
     let mut allocs = FuncValidatorAllocations::default();
     for (i, (func, body)) in bodies.into_iter().enumerate() {
         let func_index = info.num_imported_funcs + i as u32;
         let mut validator = func.into_validator(allocs);
         // Functions start 16-byte aligned (better decoding, stable benchmarks).
-        masm.align16();
+        masm.align_function();
         masm.bind(env.func_labels[i]);
-        func_offsets.push(masm.offset());
+        func_offsets.push(masm.code_offset());
 
         let mut fc = FuncCompiler::new(&mut masm, &env, regs.clone(), func_index)?;
         let mut locals = body.get_locals_reader()?;
@@ -164,12 +220,9 @@ fn compile_x64(
         fc.finish()?;
         allocs = validator.into_allocations();
     }
-    let bytes = masm.asm.finalize().map_err(|e| Error::Compile {
+    let bytes = masm.finish().map_err(|e| Error::Compile {
         message: format!("internal compiler error: {e}"),
         offset: None,
     })?;
-    Ok(CompiledCode {
-        code: CodeMemory::new(&bytes)?,
-        func_offsets,
-    })
+    Ok((bytes, func_offsets))
 }

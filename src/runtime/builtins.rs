@@ -1,4 +1,4 @@
-//! Rust functions called directly by generated code (`extern "sysv64"`, never unwinding).
+//! Rust functions called directly by generated code (`extern "C"`, never unwinding).
 //!
 //! Generated code calls them through their absolute address, embedded as an immediate (code
 //! is never serialised, so this stays valid for the process). Each receives the caller's
@@ -36,7 +36,7 @@ impl Builtins {
 ///
 /// # Safety
 /// `vmctx` is the live `VMContext` of an instance with a memory (as generated code passes).
-pub unsafe extern "sysv64" fn wazero_memory_grow(vmctx: *mut u8, delta: u32) -> u32 {
+pub unsafe extern "C" fn wazero_memory_grow(vmctx: *mut u8, delta: u32) -> u32 {
     // A panic must not unwind into generated code.
     std::panic::catch_unwind(|| {
         // SAFETY: generated code only calls this builtin with its own vmctx, the live
@@ -51,7 +51,7 @@ pub unsafe extern "sysv64" fn wazero_memory_grow(vmctx: *mut u8, delta: u32) -> 
 ///
 /// # Safety
 /// `table` is the `VMTableDef` of a live runtime table (read from the caller's vmctx).
-pub unsafe extern "sysv64" fn wazero_table_grow(
+pub unsafe extern "C" fn wazero_table_grow(
     _vmctx: *mut u8,
     init: u64,
     delta: u32,
@@ -78,7 +78,7 @@ fn in_bounds(start: u32, len: u32, bound: u64) -> bool {
 /// # Safety
 /// `vmctx` is the caller's live `VMContext` (with a memory) and `seg` points to one of its
 /// `VMDataSegment`s.
-pub unsafe extern "sysv64" fn wazero_memory_init(
+pub unsafe extern "C" fn wazero_memory_init(
     vmctx: *mut u8,
     dst: u32,
     src: u32,
@@ -109,7 +109,7 @@ pub unsafe extern "sysv64" fn wazero_memory_init(
 /// # Safety
 /// `table` describes a live element array and `seg` points to one of the caller's
 /// `VMElemSegment`s (both read from the caller's vmctx).
-pub unsafe extern "sysv64" fn wazero_table_init(
+pub unsafe extern "C" fn wazero_table_init(
     _vmctx: *mut u8,
     dst: u32,
     src: u32,
@@ -136,7 +136,7 @@ pub unsafe extern "sysv64" fn wazero_table_init(
 ///
 /// # Safety
 /// `table` describes a live element array (read from the caller's vmctx).
-pub unsafe extern "sysv64" fn wazero_table_fill(
+pub unsafe extern "C" fn wazero_table_fill(
     _vmctx: *mut u8,
     dst: u32,
     value: u64,
@@ -159,7 +159,7 @@ pub unsafe extern "sysv64" fn wazero_table_fill(
 ///
 /// # Safety
 /// Both tables describe live element arrays (read from the caller's vmctx).
-pub unsafe extern "sysv64" fn wazero_table_copy(
+pub unsafe extern "C" fn wazero_table_copy(
     _vmctx: *mut u8,
     dst: u32,
     src: u32,

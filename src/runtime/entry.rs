@@ -11,6 +11,18 @@
 //! ```
 //! The trap exit rebuilds rbp as `entry_sp + 64`, so a trap in any nested Wasm frame
 //! returns from the innermost trampoline with the trap code.
+//!
+//! Entry trampoline frame (aarch64), relative to its x29:
+//! ```text
+//!   +0 / +8      saved x29, x30
+//!   -16 .. -80   saved x19..x28 (pairs)      -96 .. -144  saved d8..d15 (pairs)
+//!   -160 / -152  args pointer / previous VMRuntime::entry_sp
+//!   -176         nslots                      <- VMRuntime::entry_sp points here
+//!   below        argument area (nslots slots, 16-byte aligned), then Wasm frames
+//! ```
+//! The trap exit (trap code in w0) rebuilds x29 as `entry_sp + 176`.
+//!
+//! Both ISAs' code is always assembled by this crate; [`build`] picks the running CPU's.
 
 use std::sync::OnceLock;
 
@@ -21,6 +33,7 @@ use crate::error::{Error, Result};
 use crate::runtime::code::CodeMemory;
 use crate::runtime::vmctx::{HOSTCTX_CALLBACK_OFFSET, RUNTIME_ENTRY_SP_OFFSET, RUNTIME_TRAP_CODE_OFFSET};
 use crate::x64_asm as asm;
+use crate::a64_asm;
 
 /// Offset of the saved-state area below the trampoline's rbp (see the module docs).
 const ENTRY_FRAME_BELOW_RBP: i32 = 64;
@@ -34,7 +47,27 @@ struct EntryCode {
 
 static ENTRY_CODE: OnceLock<EntryCode> = OnceLock::new();
 
+/// Offsets of the trampoline, trap exit and host stub in one block of machine code.
+struct EntryLayout {
+    bytes: Vec<u8>,
+    trampoline: usize,
+    trap_exit: usize,
+    host_stub: usize,
+}
+
 fn build() -> Result<EntryCode> {
+    let layout = if cfg!(target_arch = "aarch64") { build_aarch64()? } else { build_x64()? };
+    let code = CodeMemory::new(&layout.bytes)?;
+    let base = code.as_ptr() as usize;
+    Ok(EntryCode {
+        trampoline: base + layout.trampoline,
+        trap_exit: base + layout.trap_exit,
+        host_stub: base + layout.host_stub,
+        code,
+    })
+}
+
+fn build_x64() -> Result<EntryLayout> {
     let mut a = crate::compiler::isa::x64::Asm::new(0);
     let trap_exit = a.new_dynamic_label();
     let epilogue = a.new_dynamic_label();
@@ -136,14 +169,126 @@ fn build() -> Result<EntryCode> {
     let bytes = a
         .finalize()
         .map_err(|e| Error::Resource(format!("cannot assemble entry code: {e}")))?;
-    let code = CodeMemory::new(&bytes)?;
-    let base = code.as_ptr() as usize;
-    Ok(EntryCode {
-        trampoline: base + trampoline,
-        trap_exit: base + trap_exit_offset,
-        host_stub: base + host_stub,
-        code,
-    })
+    Ok(EntryLayout { bytes, trampoline, trap_exit: trap_exit_offset, host_stub })
+}
+
+/// Offset of the saved-state area below the aarch64 trampoline's x29 (see the module docs).
+const A64_ENTRY_FRAME_BELOW_FP: u32 = 176;
+
+fn build_aarch64() -> Result<EntryLayout> {
+    let mut a = crate::compiler::isa::aarch64::Asm::new(0);
+    let trap_exit = a.new_dynamic_label();
+    let epilogue = a.new_dynamic_label();
+    let entry_sp = RUNTIME_ENTRY_SP_OFFSET as u32;
+    let trap_code = RUNTIME_TRAP_CODE_OFFSET as u32;
+
+    // ---- entry trampoline: (x0 vmctx, x1 code, x2 args, x3 nslots) -> w0
+    let trampoline = a.offset().0;
+    let (copy_in, call, copy_out, done) = (
+        a.new_dynamic_label(),
+        a.new_dynamic_label(),
+        a.new_dynamic_label(),
+        a.new_dynamic_label(),
+    );
+    a64_asm!(a
+        ; stp x29, x30, [sp, #-16]!
+        ; mov x29, sp
+        // AAPCS64 callee-saved state: Wasm code clobbers every other register.
+        ; stp x19, x20, [sp, #-16]!
+        ; stp x21, x22, [sp, #-16]!
+        ; stp x23, x24, [sp, #-16]!
+        ; stp x25, x26, [sp, #-16]!
+        ; stp x27, x28, [sp, #-16]!
+        ; stp d8, d9, [sp, #-16]!
+        ; stp d10, d11, [sp, #-16]!
+        ; stp d12, d13, [sp, #-16]!
+        ; stp d14, d15, [sp, #-16]!
+        ; mov x28, x0
+        ; ldr x16, [x28]
+        ; ldr x17, [x16, #entry_sp]
+        ; stp x2, x17, [sp, #-16]!
+        ; stp x3, xzr, [sp, #-16]!
+        ; mov x17, sp
+        ; str x17, [x16, #entry_sp]
+        // Argument area: nslots * 8 rounded up to keep sp 16-byte aligned.
+        ; lsl x17, x3, #3
+        ; add x17, x17, #15
+        ; and x17, x17, #-16i64 as u64
+        ; sub sp, sp, x17
+        ; cbz x3, =>call
+        ; =>copy_in
+        ; sub x3, x3, #1
+        ; ldr x16, [x2, x3, lsl #3]
+        ; str x16, [sp, x3, lsl #3]
+        ; cbnz x3, =>copy_in
+        ; =>call
+        ; blr x1
+        // The callee preserved x28 and x29; copy the results back.
+        ; ldur x2, [x29, #-160]
+        ; ldur x3, [x29, #-176]
+        ; cbz x3, =>done
+        ; =>copy_out
+        ; sub x3, x3, #1
+        ; ldr x16, [sp, x3, lsl #3]
+        ; str x16, [x2, x3, lsl #3]
+        ; cbnz x3, =>copy_out
+        ; =>done
+        ; ldr x16, [x28]
+        ; movz w0, #0
+        // Shared exit (w0 = status, x16 = runtime, x29 = trampoline frame).
+        ; =>epilogue
+        ; ldur x17, [x29, #-152]
+        ; str x17, [x16, #entry_sp]
+        ; sub sp, x29, #144
+        ; ldp d14, d15, [sp], #16
+        ; ldp d12, d13, [sp], #16
+        ; ldp d10, d11, [sp], #16
+        ; ldp d8, d9, [sp], #16
+        ; ldp x27, x28, [sp], #16
+        ; ldp x25, x26, [sp], #16
+        ; ldp x23, x24, [sp], #16
+        ; ldp x21, x22, [sp], #16
+        ; ldp x19, x20, [sp], #16
+        ; ldp x29, x30, [sp], #16
+        ; ret
+    );
+
+    // ---- trap exit: jumped to with w0 = trap code, [x28] = *mut VMRuntime
+    a.align(16, 0);
+    let trap_exit_offset = a.offset().0;
+    a64_asm!(a
+        ; =>trap_exit
+        ; ldr x16, [x28]
+        ; str w0, [x16, #trap_code]
+        ; ldr x17, [x16, #entry_sp]
+        ; mov sp, x17
+        ; add x29, x17, #A64_ENTRY_FRAME_BELOW_FP
+        ; b =>epilogue
+    );
+
+    // ---- host stub: internal ABI -> HostCallback(ctx, args)
+    a.align(16, 0);
+    let host_stub = a.offset().0;
+    let host_trap = a.new_dynamic_label();
+    let callback = HOSTCTX_CALLBACK_OFFSET as u32;
+    a64_asm!(a
+        ; stp x29, x30, [sp, #-16]!
+        ; mov x29, sp
+        ; mov x0, x28
+        ; add x1, x29, #ARGS_OFFSET as u32
+        ; ldr x16, [x28, #callback]
+        ; blr x16
+        ; cbnz w0, =>host_trap
+        ; ldp x29, x30, [sp], #16
+        ; ret
+        ; =>host_trap
+        ; b =>trap_exit
+    );
+
+    let bytes = a
+        .finalize()
+        .map_err(|e| Error::Resource(format!("cannot assemble entry code: {e}")))?;
+    Ok(EntryLayout { bytes, trampoline, trap_exit: trap_exit_offset, host_stub })
 }
 
 fn entry_code() -> &'static EntryCode {
@@ -159,7 +304,7 @@ pub fn entry_trampoline() -> EntryTrampoline {
     let code = entry_code();
     debug_assert!(!code.code.is_empty());
     // SAFETY: `trampoline` is the start of the trampoline emitted by `build`, which follows
-    // the `EntryTrampoline` (sysv64) signature; the code stays mapped for the whole process
+    // the `EntryTrampoline` (extern "C") signature; the code stays mapped for the whole process
     // because `ENTRY_CODE` is never dropped.
     unsafe { std::mem::transmute::<usize, EntryTrampoline>(code.trampoline) }
 }

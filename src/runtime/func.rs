@@ -59,7 +59,7 @@ pub(crate) struct FuncData {
 /// Called by the host stub (see `crate::abi`): decodes arguments, runs the Rust closure,
 /// encodes results. Never unwinds: panics and errors become trap codes, with the error
 /// parked in the store for the entry point to return.
-unsafe extern "sysv64" fn host_callback(ctx: *mut u8, args: *mut u64) -> u32 {
+unsafe extern "C" fn host_callback(ctx: *mut u8, args: *mut u64) -> u32 {
     // SAFETY: the host stub passes the `VMHostCtx` registered with this callback, which is
     // the first field of a live `HostFuncData` (repr(C)); `args` is the caller's argument
     // area, sized by `abi::arg_area_slots` of this function's type.

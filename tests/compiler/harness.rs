@@ -20,7 +20,7 @@ struct HostData {
     nslots: usize,
 }
 
-unsafe extern "sysv64" fn host_callback(ctx: *mut u8, args: *mut u64) -> u32 {
+unsafe extern "C" fn host_callback(ctx: *mut u8, args: *mut u64) -> u32 {
     // SAFETY: `ctx` is the `VMHostCtx` built by `Instance::new`, whose `data` is a live
     // `HostData`; `args` points to the caller's argument area of `nslots` slots.
     unsafe {

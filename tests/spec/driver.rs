@@ -5,7 +5,7 @@
 //! is kept, and the rest of its commands fail with the reason.
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command as Process, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -49,8 +49,27 @@ pub fn run_files(dir: &Path, files: &[String], jobs: usize, timeout: Duration) -
     reports
 }
 
-fn run_child(exe: &PathBuf, path: &Path, file: &str, timeout: Duration) -> FileReport {
-    let spawned = Process::new(exe)
+/// Environment variable holding a command prefix (e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`)
+/// that re-executes this binary, set by the cross-test runner in `.cargo/config.toml`: under
+/// user-mode QEMU the host kernel cannot exec the (foreign) test binary itself.
+pub const RUNNER_ENV: &str = "WAZERO_TEST_RUNNER";
+
+/// The command that runs `exe`, through the runner of [`RUNNER_ENV`] when set.
+fn child_command(exe: &Path) -> Process {
+    let runner = std::env::var(RUNNER_ENV).unwrap_or_default();
+    let mut words = runner.split_whitespace();
+    match words.next() {
+        Some(program) => {
+            let mut cmd = Process::new(program);
+            cmd.args(words).arg(exe);
+            cmd
+        }
+        None => Process::new(exe),
+    }
+}
+
+fn run_child(exe: &Path, path: &Path, file: &str, timeout: Duration) -> FileReport {
+    let spawned = child_command(exe)
         .env(CHILD_ENV, path)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

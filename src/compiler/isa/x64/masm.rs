@@ -172,6 +172,18 @@ impl X64Masm {
 }
 
 impl MacroAssembler for X64Masm {
+    fn code_offset(&self) -> usize {
+        self.asm.offset().0
+    }
+
+    fn align_function(&mut self) {
+        self.align16();
+    }
+
+    fn finish(self) -> std::result::Result<Vec<u8>, String> {
+        self.asm.finalize().map_err(|e| e.to_string())
+    }
+
     fn memory_regs(&self) -> Option<(u8, u8)> {
         Some((R10, R9))
     }
