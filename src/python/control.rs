@@ -20,10 +20,11 @@
 //! Wasm runs on the main thread and re-checked at most every 100 ms of later calls (a
 //! `signal.signal(SIGINT, ...)` replaces it); it is only installed while Python handles
 //! SIGINT (not `SIG_DFL`/`SIG_IGN`). A watchdog thread would poll; a per-call `sigaction`
-//! would cost two system calls per call; this costs an atomic swap per call.
+//! would cost two system calls per call; this costs a few atomic operations per call.
 
 use std::ptr::null_mut;
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering::SeqCst};
+use std::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -215,12 +216,15 @@ impl MainCall {
             return None;
         }
         let now = coarse_ms();
-        let last = LAST_CHECK_MS.load(SeqCst);
+        let last = LAST_CHECK_MS.load(Relaxed);
         if last == 0 || now.saturating_sub(last) >= RECHECK_MS {
-            LAST_CHECK_MS.store(now, SeqCst);
+            LAST_CHECK_MS.store(now, Relaxed);
             ensure_sigint_handler();
         }
-        Some(MainCall { prev: MAIN_RT.swap(store.runtime_ptr(), SeqCst) })
+        // Only the main thread writes MAIN_RT: a load and a store make the swap.
+        let prev = MAIN_RT.load(Relaxed);
+        MAIN_RT.store(store.runtime_ptr(), Release);
+        Some(MainCall { prev })
     }
 }
 

@@ -197,8 +197,9 @@ impl Store {
         if outermost {
             // A new call starts uninterrupted: reset the reason first, then the limit (an
             // interrupt racing with this either stops this call or is lost, never worse).
-            rt.interrupt.store(0, Ordering::SeqCst);
-            rt.stack_limit.store(stack::wasm_stack_limit(self.max_wasm_stack.get()), Ordering::SeqCst);
+            // (Release: the two stores stay in this order; no fence is needed on entry.)
+            rt.interrupt.store(0, Ordering::Release);
+            rt.stack_limit.store(stack::wasm_stack_limit(self.max_wasm_stack.get()), Ordering::Release);
             rt.trap_code.store(0, Ordering::Relaxed);
             // A deadline too far away to represent is no deadline.
             if let Some(at) = self.timeout.get().and_then(|t| Instant::now().checked_add(t)) {
