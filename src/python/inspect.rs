@@ -37,11 +37,14 @@ fn func_text(ft: &wasmparser::FuncType) -> String {
     s
 }
 
+/// `(name, offset, size)` of one section.
+type Section = (String, u64, u64);
+
 /// `(types, sections)` of a module given as binary or text: every entry of the type section
 /// as text (`func (param i32) (result i64)`), and every section as `(name, offset, size)`
 /// (custom sections as `custom "name"`; offset and size of the section's contents).
 #[pyfunction]
-pub(crate) fn _inspect(py: Python<'_>, source: &[u8]) -> PyResult<(Vec<String>, Vec<(String, u64, u64)>)> {
+pub(crate) fn _inspect(py: Python<'_>, source: &[u8]) -> PyResult<(Vec<String>, Vec<Section>)> {
     let fail = |message: String, offset: Option<usize>| map_error(py, Error::Compile { message, offset }, super::errors::Site::Instantiate);
     let binary = if source.starts_with(b"\0asm") {
         std::borrow::Cow::Borrowed(source)
