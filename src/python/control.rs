@@ -17,10 +17,11 @@
 //! async-signal-safe) before calling CPython's handler as before. The Wasm code stops at its
 //! next check; [`run_wasm`] then calls `PyErr_CheckSignals`, which runs the Python handler
 //! and returns its exception (`KeyboardInterrupt`). The handler is installed the first time
-//! Wasm runs on the main thread and re-checked at most every 100 ms of later calls (a
-//! `signal.signal(SIGINT, ...)` replaces it); it is only installed while Python handles
-//! SIGINT (not `SIG_DFL`/`SIG_IGN`). A watchdog thread would poll; a per-call `sigaction`
-//! would cost two system calls per call; this costs a few atomic operations per call.
+//! Wasm runs on the main thread and re-checked every 32 later calls (a
+//! `signal.signal(SIGINT, ...)` replaces it: until the next check, Ctrl-C takes effect when
+//! the call returns); it is only installed while Python handles SIGINT (not
+//! `SIG_DFL`/`SIG_IGN`). A watchdog thread would poll; a `sigaction` on every call would
+//! cost a system call per call; this costs a few plain atomic operations per call.
 
 use std::ptr::null_mut;
 use std::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
@@ -121,10 +122,11 @@ static IN_HANDLER: AtomicUsize = AtomicUsize::new(0);
 static PREV_ACTION: AtomicPtr<libc::sigaction> = AtomicPtr::new(null_mut());
 /// Set while [`on_sigint`] runs the previous handler.
 static CHAINING: AtomicBool = AtomicBool::new(false);
-/// Coarse monotonic milliseconds of the last installation check (0 = never).
-static LAST_CHECK_MS: AtomicU64 = AtomicU64::new(0);
-/// How often later calls re-check that our handler is still installed.
-const RECHECK_MS: u64 = 100;
+/// Main-thread calls so far (only the main thread touches it).
+static MAIN_CALLS: AtomicU64 = AtomicU64::new(0);
+/// Every this many main-thread calls, check that our handler is still installed (a
+/// `sigaction` system call; reading a clock costs one too on some VMs).
+const RECHECK_CALLS: u64 = 32;
 
 thread_local! {
     /// Whether this is CPython's main thread (where signal handlers run), once known.
@@ -176,13 +178,6 @@ extern "C" fn on_sigint(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut 
     CHAINING.store(false, SeqCst);
 }
 
-fn coarse_ms() -> u64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-    // SAFETY: `ts` is a valid out-pointer; CLOCK_MONOTONIC_COARSE is served by the vDSO.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
-    ts.tv_sec as u64 * 1000 + ts.tv_nsec as u64 / 1_000_000 + 1
-}
-
 /// Puts [`on_sigint`] in front of the current SIGINT handler unless it is already there or
 /// SIGINT is not handled by a function (default action or ignored).
 fn ensure_sigint_handler() {
@@ -215,10 +210,9 @@ impl MainCall {
         if !is_main_thread(py) {
             return None;
         }
-        let now = coarse_ms();
-        let last = LAST_CHECK_MS.load(Relaxed);
-        if last == 0 || now.saturating_sub(last) >= RECHECK_MS {
-            LAST_CHECK_MS.store(now, Relaxed);
+        let n = MAIN_CALLS.load(Relaxed);
+        MAIN_CALLS.store(n.wrapping_add(1), Relaxed);
+        if n % RECHECK_CALLS == 0 {
             ensure_sigint_handler();
         }
         // Only the main thread writes MAIN_RT: a load and a store make the swap.
