@@ -212,7 +212,7 @@ impl MainCall {
         }
         let n = MAIN_CALLS.load(Relaxed);
         MAIN_CALLS.store(n.wrapping_add(1), Relaxed);
-        if n % RECHECK_CALLS == 0 {
+        if n.is_multiple_of(RECHECK_CALLS) {
             ensure_sigint_handler();
         }
         // Only the main thread writes MAIN_RT: a load and a store make the swap.
