@@ -1,31 +1,13 @@
 """WebAssembly text shared by the thread, interrupt, limit and CLI tests."""
 
+import os
+
 #: `spin` loops forever; `fib` is exponential recursion without any loop (only function
 #: entries can stop it); `count(n)` is a CPU-bound loop of n iterations; `answer` returns 42;
-#: `call_host` calls the imported `env.host`, then a function returning 7.
-RUNAWAY_WAT = r"""
-(module
-  (import "env" "host" (func $host))
-  (func (export "spin") (loop $l (br $l)))
-  (func $fib (export "fib") (param i64) (result i64)
-    (if (result i64) (i64.lt_u (local.get 0) (i64.const 2))
-      (then (local.get 0))
-      (else (i64.add (call $fib (i64.sub (local.get 0) (i64.const 1)))
-                     (call $fib (i64.sub (local.get 0) (i64.const 2)))))))
-  (func (export "count") (param $n i64) (result i64)
-    (local $acc i64)
-    (block $done
-      (loop $l
-        (br_if $done (i64.eqz (local.get $n)))
-        (local.set $acc (i64.add (i64.mul (local.get $acc) (i64.const 6364136223846793005))
-                                 (local.get $n)))
-        (local.set $n (i64.sub (local.get $n) (i64.const 1)))
-        (br $l)))
-    (local.get $acc))
-  (func $seven (result i32) (i32.const 7))
-  (func (export "call_host") (result i32) (call $host) (call $seven))
-  (func (export "answer") (result i32) (i32.const 42)))
-"""
+#: `call_host` calls the imported `env.host`, then a function returning 7; `deep` recurses
+#: without end.
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "data", "runaway.wat")) as _f:
+    RUNAWAY_WAT = _f.read()
 
 #: The same without imports (for the CLI, which links none).
 SPIN_WAT = r"""
