@@ -127,16 +127,16 @@ KERNELS = [
     # Wasm -> host calls: wasmtime-py's Python callbacks cost ~60 µs each and pywasm's ~150 µs,
     # hence the small counts; native calls a C function through a pointer.
     Kernel("hostcall", "hostcall", "hostcall", 32,
-           {"jit": (10_000,), "interp": (200_000,), "tiny": (2_000,)},
+           {"jit": (5_000,), "interp": (200_000,), "tiny": (2_000,)},
            {"jit": (1_000,), "interp": (20_000,), "tiny": (200,)},
            "Wasm calls an imported host function `(i32) -> i32` in a loop", host=True,
            unsupported={"v8-liftoff": "n/a: its host would be a JS function, not Python"}),
     # SIMD: no interp tier (wasm3 has no v128); pywasm interprets SIMD.
     Kernel("simd_dot", "simd", "dot", 0,
-           {"jit": (16_384, 4_000), "tiny": (256, 4)}, {"jit": (4_096, 100), "tiny": (64, 1)},
+           {"jit": (16_384, 2_000), "tiny": (256, 4)}, {"jit": (4_096, 100), "tiny": (64, 1)},
            "f32x4 dot product (latency-bound reduction)", unsupported=NO_SIMD),
     Kernel("simd_axpy", "simd", "axpy", 0,
-           {"jit": (16_384, 4_000), "tiny": (256, 4)}, {"jit": (4_096, 100), "tiny": (64, 1)},
+           {"jit": (16_384, 2_000), "tiny": (256, 4)}, {"jit": (4_096, 100), "tiny": (64, 1)},
            "f32x4 b += 0.75·a over memory (streaming loads/stores)", unsupported=NO_SIMD),
 ]
 NATIVE_NAME = {"copy8": "copy8", "copy64": "copy64"}  # native.c kernel names (else = name)
