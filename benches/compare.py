@@ -316,6 +316,9 @@ def build_wasm(compile_funcs):
 # Children
 # --------------------------------------------------------------------------------------------
 
+CHILD_CPU_S = [0.0]  # user + sys seconds of every child so far (load-independent run cost)
+
+
 def run_proc(cmd, timeout):
     """Runs cmd; returns (rc, stdout, stderr, maxrss_kb, wall_s). rc None on timeout."""
     t0 = time.time()
@@ -335,6 +338,7 @@ def run_proc(cmd, timeout):
         out_chunks.append(p.stdout.read())
         t_err.join()
         _, status, ru = os.wait4(p.pid, 0)
+        CHILD_CPU_S[0] += ru.ru_utime + ru.ru_stime
         p.returncode = os.waitstatus_to_exitcode(status)
     finally:
         timer.cancel()
@@ -677,6 +681,7 @@ class Run:
                 self.compile_round(r, wasm, expected)
         self.info["load_after"] = os.getloadavg()
         self.elapsed = time.time() - t_start
+        self.info["cpu_s"] = CHILD_CPU_S[0] + sum(os.times()[:2])  # children + this harness
         self.validate()
 
 
@@ -761,7 +766,10 @@ def report(run):
         if run.quick else f"full, {run.rounds} interleaved rounds × {run.samples} samples"
     w("# wazero benchmark results\n")
     w(f"Generated {run.info.get('generated') or now_utc()} by `python benches/compare.py{' --quick' if run.quick else ''}` "
-      f"at commit `{run.info['commit']}`; mode: {mode}; wall time {run.elapsed / 60:.1f} min.\n")
+      f"at commit `{run.info['commit']}`; mode: {mode}; wall time {run.elapsed / 60:.1f} min"
+      + (f" (CPU time of the harness and its children {run.info['cpu_s'] / 60:.1f} min: "
+         "measurements run one at a time, so this is about the wall time on an idle machine)"
+         if run.info.get("cpu_s") else "") + ".\n")
     lb, la = run.info["load_before"], run.info["load_after"]
     if run.a.note:
         w(f"> **Note:** {run.a.note}\n")
