@@ -16,7 +16,6 @@ Prints one JSON object on the last line of stdout. Modes:
   the steady-state compile+instantiate time (engine/runtime reused, new module each time).
 * ``compile`` – compile a big generated module (compile only where the runtime can separate it),
   then instantiate it and call ``check()`` to validate.
-
 * ``code``    – wasmtime only: compiled code bytes of each module in ``files``, read from the
   symbol table of ``Module.serialize()`` (an ELF image; see ``elf_code_bytes``).
 
@@ -43,6 +42,7 @@ perf = time.perf_counter
 def host_f(x):
     """The host function imported by ``hostcall.wat`` as ``env.f`` (native.c: ``host_f``)."""
     return 3 * x + 1
+
 
 class Wazero:
     """The package built from this repository (``pip install .``)."""
