@@ -35,7 +35,7 @@ fn both_backends_compile_every_spec_module() {
         eprintln!("skipped: no spec suite at {}", dir.display());
         return;
     };
-    let (mut compiled, mut code_bytes, mut simd_pending) = (0usize, 0usize, 0usize);
+    let (mut compiled, mut code_bytes) = (0usize, 0usize);
     for entry in entries.flatten() {
         let path = entry.path();
         if path.extension().is_none_or(|e| e != "wast") {
@@ -51,15 +51,7 @@ fn both_backends_compile_every_spec_module() {
                 assert_eq!(code.len() % 4, 0);
             }
             let a64 = a64.map(|(_, offsets)| offsets.len());
-            // SIMD has no NEON lowering yet (issue #5/#6): aarch64 must refuse it cleanly
-            // while x86-64 compiles it; everything else must agree exactly.
-            if let Err(wazero::Error::Compile { message, .. }) = &a64 {
-                if message.starts_with("unsupported: SIMD on this ISA") {
-                    assert!(x64.is_ok(), "{} module #{k}: x86-64 rejects a SIMD module", path.display());
-                    simd_pending += 1;
-                    continue;
-                }
-            }
+            // SIMD included (NEON on aarch64): the backends must agree exactly.
             assert_eq!(
                 format!("{x64:?}"),
                 format!("{a64:?}"),
@@ -68,5 +60,5 @@ fn both_backends_compile_every_spec_module() {
             );
         }
     }
-    eprintln!("{compiled} modules, {code_bytes} bytes of aarch64 code; {simd_pending} SIMD modules await NEON");
+    eprintln!("{compiled} modules, {code_bytes} bytes of aarch64 code");
 }

@@ -41,7 +41,8 @@
 //! ## SIMD
 //! v128 values live in vector (`Float`-class) registers and take two frame slots; the
 //! vector operations go through [`simd::SimdMasm`], reached with `MacroAssembler::simd` (an
-//! ISA returning `None` rejects SIMD code with "unsupported: SIMD on this ISA").
+//! ISA returning `None` rejects SIMD code with "unsupported: SIMD on this ISA"). Both backends
+//! implement it: x86-64 with SSE4.1 (`isa::x64::simd`), aarch64 with NEON (`isa::aarch64::simd`).
 
 pub mod control;
 pub mod frontend;

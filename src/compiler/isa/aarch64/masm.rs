@@ -112,26 +112,13 @@ macro_rules! with_cc {
 
 /// A memory operand ready for a load/store of a given access size.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Mem {
+pub(super) enum Mem {
     /// `[base, #off]`, `off` a multiple of the access size in `0..4096 * size`.
     Scaled(u8, u32),
     /// `[base, #off]` with `off` in `-256..256` (`ldur`/`stur`).
     Unscaled(u8, i32),
     /// `[base, index]`.
     Indexed(u8, u8),
-}
-
-/// Emits a load or store of `$reg` (e.g. `X(d)`) through a [`Mem`], with `$op` for the
-/// scaled and register forms and `$opu` for the unscaled one.
-macro_rules! ldst {
-    ($a:expr, $mem:expr, $op:ident, $opu:ident, $rk:ident($rn:expr)) => {{
-        let rn = $rn;
-        match $mem {
-            Mem::Scaled(b, off) => asm!($a; $op $rk(rn), [XSP(b), #off]),
-            Mem::Unscaled(b, off) => asm!($a; $opu $rk(rn), [XSP(b), #off]),
-            Mem::Indexed(b, i) => asm!($a; $op $rk(rn), [XSP(b), X(i)]),
-        }
-    }};
 }
 
 /// The aarch64 macro assembler; owns the module's assembler.
@@ -173,7 +160,7 @@ impl A64Masm {
     }
 
     /// Resolves an address for an access of `1 << log2` bytes; may clobber `x17`.
-    fn mem(&mut self, addr: Addr, log2: u32) -> Mem {
+    pub(super) fn mem(&mut self, addr: Addr, log2: u32) -> Mem {
         let (base, index, disp) = Self::parts(addr);
         match index {
             None => match Self::offset_form(base, disp as i64, log2) {
@@ -539,7 +526,8 @@ impl MacroAssembler for A64Masm {
         let (d, s) = (dst.hw, src.hw);
         match (dst.class, src.class) {
             (RegClass::Int, RegClass::Int) => asm!(self.asm; mov X(d), X(s)),
-            (RegClass::Float, RegClass::Float) => asm!(self.asm; fmov D(d), D(s)),
+            // All 128 bits: the register may hold a v128.
+            (RegClass::Float, RegClass::Float) => asm!(self.asm; mov V(d).B16, V(s).B16),
             _ => unreachable!("mov across register classes"),
         }
     }
@@ -871,12 +859,14 @@ impl MacroAssembler for A64Masm {
             }
             with_cc!(Cc::of(cond), e)
         } else {
+            // A lane mask of the condition selects all 128 bits (the values may be v128).
             macro_rules! e {
                 ($c:tt) => {
-                    asm!(a; fcsel D(d), D(d), D(o), $c)
+                    asm!(a; csetm x16, $c)
                 };
             }
-            with_cc!(Cc::of(cond), e)
+            with_cc!(Cc::of(cond), e);
+            asm!(a; dup v31.D2, x16; bif V(d).B16, V(o).B16, v31.B16);
         }
     }
 
@@ -1072,6 +1062,10 @@ impl MacroAssembler for A64Masm {
 
     fn builtin_result_reg(&self) -> Reg {
         Reg::int(0)
+    }
+
+    fn simd(&mut self) -> Option<&mut dyn crate::compiler::simd::SimdMasm> {
+        Some(self)
     }
 
     fn trap_stub_dynamic(&mut self) {
