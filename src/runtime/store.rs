@@ -79,13 +79,7 @@ pub struct Store {
 impl Store {
     /// An empty store.
     pub fn new() -> Store {
-        let runtime = VMRuntime {
-            stack_limit: usize::MAX,
-            entry_sp: 0,
-            trap_exit: entry::trap_exit_address(),
-            trap_code: 0,
-            interrupt: 0,
-        };
+        let runtime = VMRuntime::new(entry::trap_exit_address());
         Store {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             objects: RefCell::new(Objects {

@@ -17,6 +17,8 @@
 //! Active data and element segments (and declarative element segments) are dropped when
 //! instantiation completes, as the spec requires.
 
+use crate::runtime::builtins::{Builtin, BUILTIN_COUNT};
+
 /// Store-wide state that generated code touches. One per store, address never changes.
 #[repr(C)]
 #[derive(Debug)]
@@ -31,6 +33,24 @@ pub struct VMRuntime {
     pub trap_code: u32,
     /// Reserved for interruption (non-zero = stop at the next check).
     pub interrupt: u32,
+    /// Addresses of the Rust builtins, indexed by [`Builtin`]: generated code calls
+    /// `[[vmctx] + RUNTIME_BUILTINS_OFFSET + 8 * index]`, so it embeds no process address.
+    pub builtins: [usize; BUILTIN_COUNT],
+}
+
+impl VMRuntime {
+    /// A runtime with no stack room yet (`stack_limit` = `usize::MAX`), the shared trap exit
+    /// and the builtin table filled in.
+    pub fn new(trap_exit: usize) -> VMRuntime {
+        VMRuntime {
+            stack_limit: usize::MAX,
+            entry_sp: 0,
+            trap_exit,
+            trap_code: 0,
+            interrupt: 0,
+            builtins: Builtin::table(),
+        }
+    }
 }
 
 pub const RUNTIME_STACK_LIMIT_OFFSET: i32 = 0;
@@ -38,6 +58,7 @@ pub const RUNTIME_ENTRY_SP_OFFSET: i32 = 8;
 pub const RUNTIME_TRAP_EXIT_OFFSET: i32 = 16;
 pub const RUNTIME_TRAP_CODE_OFFSET: i32 = 24;
 pub const RUNTIME_INTERRUPT_OFFSET: i32 = 28;
+pub const RUNTIME_BUILTINS_OFFSET: i32 = 32;
 
 /// A linear memory as generated code sees it. The base never moves (the maximum is reserved
 /// up front); `len` grows with `memory.grow`.
@@ -201,6 +222,15 @@ impl VMOffsets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runtime_offsets_match_the_layout() {
+        let r = VMRuntime::new(0);
+        let base = &r as *const VMRuntime as usize;
+        assert_eq!(&r.interrupt as *const u32 as usize - base, RUNTIME_INTERRUPT_OFFSET as usize);
+        assert_eq!(r.builtins.as_ptr() as usize - base, RUNTIME_BUILTINS_OFFSET as usize);
+        assert_eq!(r.builtins[Builtin::TableInit as usize], Builtin::table()[5]);
+    }
 
     #[test]
     fn segments_follow_the_funcrefs() {

@@ -98,13 +98,7 @@ impl Instance {
         let offsets = info.vm_offsets();
         let local_sp = 0u8;
         let sp = &local_sp as *const u8 as usize;
-        let mut runtime = Box::new(VMRuntime {
-            stack_limit: sp - 512 * 1024,
-            entry_sp: 0,
-            trap_exit: trap_exit_address(),
-            trap_code: 0,
-            interrupt: 0,
-        });
+        let mut runtime = Box::new(VMRuntime { stack_limit: sp - 512 * 1024, ..VMRuntime::new(trap_exit_address()) });
         let mut vmctx = vec![0u64; offsets.size().div_ceil(8)];
         let base = vmctx.as_mut_ptr() as *mut u8;
         let put = |off: i32, v: u64| {
