@@ -214,7 +214,7 @@ fn inconsistent_payloads_are_rejected() {
     let isa = Isa::host().unwrap();
     let features = serialize::feature_bits(isa);
     let code = vec![0xccu8; 64];
-    let n = (info.funcs.len() - info.num_imported_funcs as usize) as usize;
+    let n = info.funcs.len() - info.num_imported_funcs as usize;
     let offsets: Vec<usize> = (0..n).collect();
     // A well-formed blob of this shape loads...
     assert!(serialize::check_blob(&serialize::encode(info, &code, &offsets, isa, features)).is_ok());
