@@ -235,6 +235,9 @@ fn inconsistent_payloads_are_rejected() {
     broken.start = Some(1000);
     assert!(rejection(&serialize::encode(&broken, &code, &offsets, isa, features)).contains("start"));
     let mut broken = info.clone();
+    broken.global_inits[0] = wazero::module::ConstExpr::GlobalGet(1);
+    assert!(rejection(&serialize::encode(&broken, &code, &offsets, isa, features)).contains("initialiser"));
+    let mut broken = info.clone();
     broken.funcs[1] = 99;
     assert!(rejection(&serialize::encode(&broken, &code, &offsets, isa, features)).contains("type"));
 }

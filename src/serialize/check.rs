@@ -87,6 +87,11 @@ pub(crate) fn check(info: &ModuleInfo, code_len: usize, func_offsets: &[usize]) 
     )?;
     ensure(info.global_inits.len() == info.globals.len() - g, || "one initialiser per own global expected".into())?;
     for (i, c) in info.global_inits.iter().enumerate() {
+        // Initialisers run while the module's own globals are being created: only imported
+        // globals exist yet (Wasm 2.0).
+        if let ConstExpr::GlobalGet(x) = *c {
+            ensure((x as usize) < g, || format!("global {} initialiser reads global {x}", g + i))?;
+        }
         check_const(c, info, &format!("global {} initialiser", g + i))?;
     }
     for t in &info.tables {
