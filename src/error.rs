@@ -137,6 +137,9 @@ pub enum Error {
     Usage(String),
     /// The operating system refused a resource (memory mapping, ...).
     Resource(String),
+    /// A serialised module was rejected (`crate::serialize`): corrupted, truncated, or
+    /// written by another build, format version, ISA or CPU feature set.
+    Deserialize(String),
 }
 
 impl Error {
@@ -173,6 +176,7 @@ impl fmt::Display for Error {
             Error::Host(_) => write!(f, "host function error"),
             Error::Usage(m) => f.write_str(m),
             Error::Resource(m) => write!(f, "resource error: {m}"),
+            Error::Deserialize(m) => write!(f, "cannot deserialize module: {m}"),
         }
     }
 }

@@ -13,6 +13,7 @@ pub mod compiler;
 pub mod error;
 pub mod module;
 pub mod runtime;
+pub mod serialize;
 pub mod types;
 pub mod wasi;
 

@@ -178,6 +178,13 @@ pub fn compile_for(bytes: &[u8], isa: compiler::Isa) -> Result<(Vec<u8>, Vec<usi
     compiler::compile_module_for(isa, &info, bodies)
 }
 
+/// Like [`compile_for`], with the module's metadata (to serialise code for another machine).
+pub fn compile_parts_for(bytes: &[u8], isa: compiler::Isa) -> Result<(ModuleInfo, Vec<u8>, Vec<usize>)> {
+    let (info, bodies) = parse(bytes)?;
+    let (code, offsets) = compiler::compile_module_for(isa, &info, bodies)?;
+    Ok((info, code, offsets))
+}
+
 impl Module {
     /// Validates and compiles a module binary.
     pub fn new(bytes: &[u8]) -> Result<Module> {

@@ -17,6 +17,7 @@ exceptions (:class:`WazeroError` and subclasses) and :func:`version`.
 
 from ._errors import (
     CompileError,
+    DeserializeError,
     LinkError,
     Trap,
     WasiExit,
@@ -61,6 +62,7 @@ __all__ = [
     "WasiExit",
     "WazeroError",
     "CompileError",
+    "DeserializeError",
     "LinkError",
     "Trap",
     "WazeroTypeError",

@@ -19,6 +19,7 @@ __all__ = [
     "WazeroOverflowError",
     "WazeroIndexError",
     "WasiExit",
+    "DeserializeError",
 ]
 
 
@@ -41,6 +42,14 @@ class CompileError(WazeroError):
 
     def __reduce__(self) -> Tuple[Any, ...]:  # keep pickling (multiprocessing) working
         return (type(self), (str(self), self.offset))
+
+
+class DeserializeError(WazeroError):
+    """A serialized module (``CompiledModule.serialize()``, a pickle, a cache entry) was
+    rejected before any of its code ran: it is truncated or corrupted (checksum mismatch), or
+    was written by another wazero build, format version, CPU architecture or CPU feature set.
+    Recompile the module from its WebAssembly source.
+    """
 
 
 class LinkError(WazeroError):

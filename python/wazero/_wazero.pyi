@@ -94,6 +94,21 @@ class CompiledModule:
     @property
     def exports(self) -> List[Tuple[str, ExternType]]:
         """``(name, type)`` of every export, in order."""
+    def serialize(self) -> bytes:
+        """The compiled module (metadata and machine code) as bytes, for :meth:`deserialize`
+        in the same wazero build on a CPU with the same features: another process, a later
+        run, a cache. :mod:`pickle` stores the same bytes."""
+    @staticmethod
+    def deserialize(data: Union[bytes, bytearray, memoryview]) -> "CompiledModule":
+        """Loads bytes written by :meth:`serialize` without recompiling.
+
+        Raises :class:`wazero.DeserializeError`, and runs nothing, if the bytes are
+        truncated or corrupted (checksum) or were written by another wazero build, CPU
+        architecture or CPU feature set. The bytes are native code: load only data you
+        would trust as a native library (the checksum catches accidents, not tampering).
+        """
+    def __reduce__(self) -> Tuple[Callable[[bytes], "CompiledModule"], Tuple[bytes]]:
+        """Pickle support (``multiprocessing``, ``ProcessPoolExecutor``, Dask, Ray)."""
 
 class Runtime:
     """A WebAssembly runtime: owns every module instantiated in it.
@@ -111,6 +126,11 @@ class Runtime:
     only that much address space is reserved. ``max_table_elements`` does the same for
     tables (default 10 000 000).
 
+    ``cache_dir`` (created if needed) caches compiled modules on disk for :meth:`compile`,
+    :meth:`instantiate` and :meth:`instantiate_file`, keyed by a hash of the module, the
+    wazero build and the CPU. Processes may share it; a corrupted entry is recompiled. Its
+    entries are native code: nobody else may be able to write to it.
+
     The GIL is released while Wasm code runs (host functions take it back), so threads
     with their own runtimes run Wasm in parallel.
     """
@@ -122,13 +142,21 @@ class Runtime:
         timeout: Optional[float] = None,
         max_memory_bytes: Optional[int] = None,
         max_table_elements: Optional[int] = None,
+        cache_dir: Optional[StrPath] = None,
     ) -> None: ...
     def interrupt(self) -> None:
         """Stops the Wasm code running in this runtime at its next loop iteration or function
         call: the call raises :class:`wazero.Trap` with kind ``"interrupted"``. Callable from
         any thread (the only method that is); without a running call it has no effect."""
     def compile(self, source: Union[bytes, bytearray, memoryview, str]) -> "CompiledModule":
-        """Compiles a module without instantiating it (same as ``CompiledModule(source)``)."""
+        """Compiles a module without instantiating it (same as ``CompiledModule(source)``,
+        through ``cache_dir`` if the runtime has one)."""
+    def deserialize(self, data: Union[bytes, bytearray, memoryview]) -> "CompiledModule":
+        """Same as :meth:`CompiledModule.deserialize`."""
+    @property
+    def cache_stats(self) -> Optional[Dict[str, int]]:
+        """``{"hits", "misses", "invalid"}`` counts of the ``cache_dir`` cache (``invalid``:
+        entries rejected and recompiled), or ``None`` without a cache."""
     def instantiate(
         self, source: Source, imports: Optional[Imports] = None, *, wasi: Optional["WasiConfig"] = None
     ) -> "Module":

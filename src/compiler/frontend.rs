@@ -33,8 +33,6 @@ pub struct ModuleEnv<'a> {
     pub offsets: VMOffsets,
     /// Entry label of each function defined by the module (index minus imported count).
     pub func_labels: Vec<Label>,
-    /// Addresses of the Rust builtins (`runtime::builtins`).
-    pub builtins: crate::runtime::builtins::Builtins,
 }
 
 /// A builtin argument taken from the running instance's vmctx.
@@ -226,14 +224,14 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Calls a builtin with the top `n_stack` values followed by the pointers read from the
     /// vmctx at `vmctx_words` as arguments; returns the (taken) result register.
-    pub(crate) fn call_builtin(&mut self, address: usize, n_stack: usize, vmctx_words: &[i32]) -> Reg {
+    pub(crate) fn call_builtin(&mut self, builtin: Builtin, n_stack: usize, vmctx_words: &[i32]) -> Reg {
         let extra: Vec<BuiltinArg> = vmctx_words.iter().map(|&o| BuiltinArg::VmctxWord(o)).collect();
-        self.call_builtin_with(address, n_stack, &extra)
+        self.call_builtin_with(builtin, n_stack, &extra)
     }
 
     /// Calls a builtin with the top `n_stack` values followed by `extra` as arguments;
     /// returns the (taken) result register.
-    pub(crate) fn call_builtin_with(&mut self, address: usize, n_stack: usize, extra: &[BuiltinArg]) -> Reg {
+    pub(crate) fn call_builtin_with(&mut self, builtin: Builtin, n_stack: usize, extra: &[BuiltinArg]) -> Reg {
         let base = self.stack.len() - n_stack;
         for j in 0..n_stack {
             let slot = self.stack.get(base + j);
@@ -254,7 +252,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let nargs = n_stack + extra.len();
         self.max_outgoing_slots = self.max_outgoing_slots.max(nargs);
         self.save_pinned_locals();
-        self.masm.call_builtin(address, nargs);
+        self.masm.call_builtin(builtin, nargs);
         self.reload_pinned_locals();
         let result = self.masm.builtin_result_reg();
         self.take_reg(result);

@@ -9,6 +9,7 @@
 use dynasmrt::DynamicLabel;
 
 use crate::error::TrapKind;
+pub use crate::runtime::builtins::Builtin;
 
 /// A code position to branch to; bound once.
 pub type Label = DynamicLabel;
@@ -358,10 +359,11 @@ pub trait MacroAssembler {
     /// Calls the `VMFuncRef` at `[funcref + 0]`: switches the vmctx to its own, calls its
     /// code, and restores the caller's vmctx from the frame.
     fn call_funcref(&mut self, funcref: Addr);
-    /// Calls a Rust `extern "C"` builtin `(vmctx, a0, .., a{nargs-1}) -> u32` whose
+    /// Calls a Rust `extern "C"` builtin `(vmctx, a0, .., a{nargs-1}) -> u32`, through the
+    /// store's builtin table (`VMRuntime::builtins`, never an embedded address), whose
     /// arguments are the first `nargs` (at most 5) outgoing slots; the zero-extended result
     /// is in `builtin_result_reg`.
-    fn call_builtin(&mut self, address: usize, nargs: usize);
+    fn call_builtin(&mut self, builtin: Builtin, nargs: usize);
     fn builtin_result_reg(&self) -> Reg;
     /// The shared exit of builtins that return a trap code: traps with the code held in
     /// `builtin_result_reg`.

@@ -21,7 +21,8 @@
 //! - `VMMemoryDef::base` never moves; `len` is the byte size. An imported memory has at least
 //!   the declared minimum size (accesses below it skip the bounds check).
 //! - `memory.grow`, `memory.init`, `table.grow/fill/copy/init` call the Rust builtins of
-//!   `runtime::builtins` (absolute addresses embedded in the code, C-ABI arguments: vmctx, the
+//!   `runtime::builtins` through the table `VMRuntime::builtins` (no process address is
+//!   embedded in the code, which is position-independent; C-ABI arguments: vmctx, the
 //!   Wasm operands, then table pointers read from the vmctx and segment descriptor addresses
 //!   inside it). `memory.grow` relies on the runtime's `memory::grow_from_wasm`, `table.grow`
 //!   on `TableInstance` keeping its `VMTableDef` first; trapping builtins return 0 or a trap
@@ -187,7 +188,6 @@ fn compile_with<M: MacroAssembler>(
         info,
         offsets: info.vm_offsets(),
         func_labels,
-        builtins: crate::runtime::builtins::Builtins::get(),
     };
     let regs = regalloc::RegAlloc::new(int_regs, float_regs);
     let mut func_offsets = Vec::with_capacity(bodies.len());

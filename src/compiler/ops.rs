@@ -461,19 +461,19 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     fn visit_memory_grow(&mut self) {
-        let result = self.call_builtin(self.env.builtins.memory_grow, 1, &[]);
+        let result = self.call_builtin(Builtin::MemoryGrow, 1, &[]);
         self.push_reg(ValType::I32, result);
     }
 
     fn visit_table_grow(&mut self, table: u32) {
-        let result = self.call_builtin(self.env.builtins.table_grow, 2, &[self.env.offsets.table(table)]);
+        let result = self.call_builtin(Builtin::TableGrow, 2, &[self.env.offsets.table(table)]);
         self.push_reg(ValType::I32, result);
     }
 
     /// `table.fill` / `table.copy`: the builtin returns 0 or a trap code.
-    fn visit_table_bulk(&mut self, address: usize, tables: &[u32]) {
+    fn visit_table_bulk(&mut self, builtin: Builtin, tables: &[u32]) {
         let words: Vec<i32> = tables.iter().map(|t| self.env.offsets.table(*t)).collect();
-        let result = self.call_builtin(address, 3, &words);
+        let result = self.call_builtin(builtin, 3, &words);
         self.trap_on_builtin_result(result);
     }
 
@@ -489,7 +489,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// length 0) and returns 0 or a trap code.
     fn visit_memory_init(&mut self, data_index: u32) {
         let seg = BuiltinArg::VmctxAddress(self.env.offsets.data_segment(data_index));
-        let result = self.call_builtin_with(self.env.builtins.memory_init, 3, &[seg]);
+        let result = self.call_builtin_with(Builtin::MemoryInit, 3, &[seg]);
         self.trap_on_builtin_result(result);
     }
 
@@ -499,7 +499,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             BuiltinArg::VmctxWord(self.env.offsets.table(table)),
             BuiltinArg::VmctxAddress(self.env.offsets.elem_segment(elem_index)),
         ];
-        let result = self.call_builtin_with(self.env.builtins.table_init, 3, &extra);
+        let result = self.call_builtin_with(Builtin::TableInit, 3, &extra);
         self.trap_on_builtin_result(result);
     }
 
@@ -774,9 +774,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             TableSet { table } => self.visit_table_set(*table),
             TableSize { table } => self.visit_table_size(*table),
             TableGrow { table } => self.visit_table_grow(*table),
-            TableFill { table } => self.visit_table_bulk(self.env.builtins.table_fill, &[*table]),
+            TableFill { table } => self.visit_table_bulk(Builtin::TableFill, &[*table]),
             TableCopy { dst_table, src_table } => {
-                self.visit_table_bulk(self.env.builtins.table_copy, &[*dst_table, *src_table])
+                self.visit_table_bulk(Builtin::TableCopy, &[*dst_table, *src_table])
             }
             MemoryCopy {
                 dst_mem: 0,

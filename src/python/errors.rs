@@ -29,6 +29,7 @@ exc_class!(type_error, "WazeroTypeError");
 exc_class!(overflow_error, "WazeroOverflowError");
 exc_class!(wasi_exit_error, "WasiExit");
 exc_class!(index_error, "WazeroIndexError");
+exc_class!(deserialize_error, "DeserializeError");
 
 /// Instantiates exception class `cls` with `args` and turns it into a `PyErr`.
 fn make<'py, A>(_py: Python<'py>, cls: PyResult<&Bound<'py, PyType>>, args: A) -> PyErr
@@ -59,6 +60,11 @@ pub(crate) fn overflow_err(py: Python<'_>, msg: impl Into<String>) -> PyErr {
 /// A `wazero.WazeroIndexError` (also an `IndexError`).
 pub(crate) fn index_err(py: Python<'_>, msg: impl Into<String>) -> PyErr {
     make(py, index_error(py), (msg.into(),))
+}
+
+/// A `wazero.DeserializeError`.
+pub(crate) fn deserialize_err(py: Python<'_>, msg: String) -> PyErr {
+    make(py, deserialize_error(py), (msg,))
 }
 
 /// A `wazero.LinkError`.
@@ -124,5 +130,6 @@ pub(crate) fn map_error(py: Python<'_>, e: Error, site: Site<'_>) -> PyErr {
         },
         Error::Usage(m) => err(py, m),
         Error::Resource(m) => err(py, format!("resource error: {m}")),
+        Error::Deserialize(m) => deserialize_err(py, Error::Deserialize(m).to_string()),
     }
 }

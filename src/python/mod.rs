@@ -13,6 +13,7 @@ mod errors;
 mod externs;
 mod func;
 mod inspect;
+mod serialize;
 mod wasi;
 
 use std::cell::{Cell, RefCell};
@@ -29,6 +30,7 @@ use pyo3::types::{PyByteArray, PyBytes, PyDict, PyList, PyMemoryView, PyString, 
 use crate::error::Error;
 use crate::runtime::store::Store;
 use crate::runtime::{Extern, Instance};
+use crate::serialize::cache::ModuleCache;
 use crate::types::{ExternType, ValType};
 use errors::{err, link_err, map_error, type_err, Site};
 use externs::{Global, Memory, Table};
@@ -221,7 +223,8 @@ fn compile_bytes(bytes: &[u8]) -> crate::Result<crate::Module> {
     }
 }
 
-fn compile_path(py: Python<'_>, path: &PathBuf) -> PyResult<crate::Module> {
+/// Compiles a file, through `cache` if given.
+fn compile_path(py: Python<'_>, path: &PathBuf, cache: Option<&ModuleCache>) -> PyResult<crate::Module> {
     let bytes = std::fs::read(path).map_err(|e| {
         // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError...).
         let errno = e.raw_os_error().unwrap_or(0);
@@ -229,6 +232,9 @@ fn compile_path(py: Python<'_>, path: &PathBuf) -> PyResult<crate::Module> {
         let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
         pyo3::exceptions::PyOSError::new_err((errno, msg, path.to_string_lossy().into_owned()))
     })?;
+    if let Some(cache) = cache {
+        return serialize::compile_raw(py, cache, bytes);
+    }
     py.detach(|| compile_bytes(&bytes)).map_err(|e| map_error(py, e, Site::Instantiate))
 }
 
@@ -469,7 +475,7 @@ impl CompiledModule {
     /// Compiles a `.wasm` (binary) or `.wat` (text) file; the format is decided by content.
     #[staticmethod]
     fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        Ok(CompiledModule { module: compile_path(py, &path)? })
+        Ok(CompiledModule { module: compile_path(py, &path, None)? })
     }
 
     /// `(module, name, type)` of every import, in order.
@@ -482,6 +488,30 @@ impl CompiledModule {
     #[getter]
     fn exports<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
         exports_list(py, &self.module)
+    }
+
+    /// The compiled module as bytes, for `CompiledModule.deserialize` or
+    /// `Runtime.deserialize` in this same wazero build on a CPU with the same features
+    /// (another process, a later run, a cache). Also what `pickle` stores.
+    fn serialize<'py>(&self, py: Python<'py>) -> Bound<'py, PyBytes> {
+        serialize::serialize(py, &self.module)
+    }
+
+    /// Loads bytes written by `serialize()` without recompiling. Raises
+    /// `wazero.DeserializeError` (and runs nothing) for bytes that are truncated, corrupted,
+    /// or written by another wazero build, CPU architecture or CPU feature set.
+    ///
+    /// The bytes are native machine code: load only data you would trust as a native
+    /// library (your own process, your own cache). The checksum detects accidents, not
+    /// tampering.
+    #[staticmethod]
+    fn deserialize(py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<CompiledModule> {
+        serialize::deserialize(py, data)
+    }
+
+    /// Pickling stores `serialize()`; unpickling calls `deserialize` (same trust rules).
+    fn __reduce__<'py>(&self, py: Python<'py>) -> PyResult<(Bound<'py, PyAny>, (Bound<'py, PyBytes>,))> {
+        serialize::reduce(py, &self.module)
     }
 
     fn __repr__(&self) -> String {
@@ -505,6 +535,8 @@ pub struct Runtime {
     shared: ThreadBound<Rc<Shared>>,
     /// Not thread-bound: `interrupt()` works from any thread.
     interrupt: crate::InterruptHandle,
+    /// `Runtime(cache_dir=...)`: compiled modules are loaded from / stored there.
+    cache: Option<ModuleCache>,
 }
 
 /// Looks `module`.`name` up in the `imports` mapping of mappings; `None` if absent.
@@ -609,6 +641,14 @@ impl Runtime {
         Err(link_err(py, format!("{what}: expected {expected}, got {tn}")))
     }
 
+    /// Compiles `source` through the cache if there is one.
+    fn compile_any(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<crate::Module> {
+        match &self.cache {
+            Some(cache) => serialize::compile_cached(py, cache, source),
+            None => compile_source(py, source),
+        }
+    }
+
     fn instantiate_module(
         &self,
         py: Python<'_>,
@@ -681,13 +721,14 @@ impl Runtime {
 #[pymethods]
 impl Runtime {
     #[new]
-    #[pyo3(signature = (*, max_wasm_stack = None, timeout = None, max_memory_bytes = None, max_table_elements = None))]
+    #[pyo3(signature = (*, max_wasm_stack = None, timeout = None, max_memory_bytes = None, max_table_elements = None, cache_dir = None))]
     fn py_new(
         py: Python<'_>,
         max_wasm_stack: Option<usize>,
         timeout: Option<f64>,
         max_memory_bytes: Option<u64>,
         max_table_elements: Option<u32>,
+        cache_dir: Option<PathBuf>,
     ) -> PyResult<Self> {
         let store = Store::new();
         if let Some(bytes) = max_wasm_stack {
@@ -701,7 +742,8 @@ impl Runtime {
             store.set_max_table_elements(n);
         }
         let interrupt = store.interrupt_handle();
-        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared::new(store))), interrupt })
+        let cache = cache_dir.map(|dir| serialize::open_cache(py, dir)).transpose()?;
+        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared::new(store))), interrupt, cache })
     }
 
     /// Stops the Wasm code running in this runtime at its next loop iteration or function
@@ -711,9 +753,22 @@ impl Runtime {
         self.interrupt.interrupt();
     }
 
-    /// Compiles a module without instantiating it (same as `CompiledModule(source)`).
+    /// Compiles a module without instantiating it (same as `CompiledModule(source)`, but
+    /// through the runtime's `cache_dir` if it has one).
     fn compile(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<CompiledModule> {
-        Ok(CompiledModule { module: compile_source(py, source)? })
+        Ok(CompiledModule { module: self.compile_any(py, source)? })
+    }
+
+    /// Same as `CompiledModule.deserialize(data)`.
+    fn deserialize(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<CompiledModule> {
+        serialize::deserialize(py, data)
+    }
+
+    /// Counts of the `cache_dir` cache: `{"hits", "misses", "invalid"}` (entries rejected
+    /// and recompiled); `None` without a cache.
+    #[getter]
+    fn cache_stats(&self) -> Option<HashMap<&'static str, u64>> {
+        self.cache.as_ref().map(serialize::stats)
     }
 
     /// Compiles (unless given a `CompiledModule`) and instantiates a module.
@@ -734,7 +789,7 @@ impl Runtime {
     ) -> PyResult<Module> {
         // Fail fast on a closed runtime before compiling.
         self.check_open(py)?;
-        let module = compile_source(py, source)?;
+        let module = self.compile_any(py, source)?;
         self.instantiate_module(py, module, imports, wasi)
     }
 
@@ -748,7 +803,7 @@ impl Runtime {
         wasi: Option<&Bound<'_, wasi::WasiConfig>>,
     ) -> PyResult<Module> {
         self.check_open(py)?;
-        let module = compile_path(py, &path)?;
+        let module = compile_path(py, &path, self.cache.as_ref())?;
         self.instantiate_module(py, module, imports, wasi)
     }
 

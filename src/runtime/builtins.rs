@@ -1,34 +1,49 @@
 //! Rust functions called directly by generated code (`extern "C"`, never unwinding).
 //!
-//! Generated code calls them through their absolute address, embedded as an immediate (code
-//! is never serialised, so this stays valid for the process). Each receives the caller's
-//! vmctx first, then the operands in Wasm order, then the pointers the compiler read from the
-//! vmctx (tables). Builtins that can trap return 0 or a `TrapKind` code.
+//! Generated code reaches them through the store's [`VMRuntime::builtins`] table
+//! (`[vmctx] -> VMRuntime`, then one indirect call), never through an address embedded in
+//! the code: code stays position-independent and can be serialised and loaded in another
+//! process. Each receives the caller's vmctx first, then the operands in Wasm order, then the
+//! pointers the compiler read from the vmctx (tables). Builtins that can trap return 0 or a
+//! `TrapKind` code.
+//!
+//! [`VMRuntime::builtins`]: crate::runtime::vmctx::VMRuntime::builtins
 
 use crate::error::TrapKind;
 use crate::runtime::vmctx::{VMDataSegment, VMElemSegment, VMMemoryDef, VMTableDef, VMCTX_MEMORY_OFFSET};
 
-/// Addresses of every builtin, as the compiler embeds them.
-#[derive(Copy, Clone, Debug)]
-pub struct Builtins {
-    pub memory_grow: usize,
-    pub table_grow: usize,
-    pub table_fill: usize,
-    pub table_copy: usize,
-    pub memory_init: usize,
-    pub table_init: usize,
+/// A builtin, by its index in the builtin table. The order is part of the serialised-code
+/// format: append only (and bump `serialize::FORMAT_VERSION` on any change).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Builtin {
+    MemoryGrow = 0,
+    TableGrow = 1,
+    TableFill = 2,
+    TableCopy = 3,
+    MemoryInit = 4,
+    TableInit = 5,
 }
 
-impl Builtins {
-    pub fn get() -> Builtins {
-        Builtins {
-            memory_grow: wazero_memory_grow as *const () as usize,
-            table_grow: wazero_table_grow as *const () as usize,
-            table_fill: wazero_table_fill as *const () as usize,
-            table_copy: wazero_table_copy as *const () as usize,
-            memory_init: wazero_memory_init as *const () as usize,
-            table_init: wazero_table_init as *const () as usize,
-        }
+/// Number of entries of the builtin table.
+pub const BUILTIN_COUNT: usize = 6;
+
+impl Builtin {
+    /// Byte offset of this builtin's entry inside the table.
+    pub fn table_offset(self) -> i32 {
+        8 * self as i32
+    }
+
+    /// The builtin table: entry `b as usize` is the address of builtin `b`.
+    pub fn table() -> [usize; BUILTIN_COUNT] {
+        [
+            wazero_memory_grow as *const () as usize,
+            wazero_table_grow as *const () as usize,
+            wazero_table_fill as *const () as usize,
+            wazero_table_copy as *const () as usize,
+            wazero_memory_init as *const () as usize,
+            wazero_table_init as *const () as usize,
+        ]
     }
 }
 

@@ -44,6 +44,16 @@ impl CodeMemory {
         self.alloc.as_ref().map_or(std::ptr::null(), |a| a.as_ptr::<u8>())
     }
 
+    /// The code bytes (readable: the pages are read+execute).
+    pub fn bytes(&self) -> &[u8] {
+        match &self.alloc {
+            // SAFETY: the allocation holds `len` initialised bytes, readable and never written
+            // again while `self` lives.
+            Some(a) => unsafe { std::slice::from_raw_parts(a.as_ptr::<u8>(), self.len) },
+            None => &[],
+        }
+    }
+
     /// Number of code bytes.
     pub fn len(&self) -> usize {
         self.len

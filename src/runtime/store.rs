@@ -2,7 +2,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -92,13 +92,7 @@ pub struct Store {
 impl Store {
     /// An empty store.
     pub fn new() -> Store {
-        let runtime = VMRuntime {
-            stack_limit: AtomicUsize::new(usize::MAX),
-            entry_sp: AtomicUsize::new(0),
-            trap_exit: entry::trap_exit_address(),
-            trap_code: AtomicU32::new(0),
-            interrupt: AtomicU32::new(0),
-        };
+        let runtime = VMRuntime::new(entry::trap_exit_address());
         Store {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             objects: RefCell::new(Objects {

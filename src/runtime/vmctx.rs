@@ -18,6 +18,7 @@
 //! instantiation completes, as the spec requires.
 
 use std::sync::atomic::{AtomicU32, AtomicUsize};
+use crate::runtime::builtins::{Builtin, BUILTIN_COUNT};
 
 /// Store-wide state that generated code touches. One per store, address never changes.
 ///
@@ -39,6 +40,24 @@ pub struct VMRuntime {
     pub trap_code: AtomicU32,
     /// Why the running code must stop (`interrupt::REASON_*`), 0 = keep running.
     pub interrupt: AtomicU32,
+    /// Addresses of the Rust builtins, indexed by [`Builtin`]: generated code calls
+    /// `[[vmctx] + RUNTIME_BUILTINS_OFFSET + 8 * index]`, so it embeds no process address.
+    pub builtins: [usize; BUILTIN_COUNT],
+}
+
+impl VMRuntime {
+    /// A runtime with no stack room yet (`stack_limit` = `usize::MAX`), the shared trap exit
+    /// and the builtin table filled in.
+    pub fn new(trap_exit: usize) -> VMRuntime {
+        VMRuntime {
+            stack_limit: AtomicUsize::new(usize::MAX),
+            entry_sp: AtomicUsize::new(0),
+            trap_exit,
+            trap_code: AtomicU32::new(0),
+            interrupt: AtomicU32::new(0),
+            builtins: Builtin::table(),
+        }
+    }
 }
 
 pub const RUNTIME_STACK_LIMIT_OFFSET: i32 = 0;
@@ -46,6 +65,7 @@ pub const RUNTIME_ENTRY_SP_OFFSET: i32 = 8;
 pub const RUNTIME_TRAP_EXIT_OFFSET: i32 = 16;
 pub const RUNTIME_TRAP_CODE_OFFSET: i32 = 24;
 pub const RUNTIME_INTERRUPT_OFFSET: i32 = 28;
+pub const RUNTIME_BUILTINS_OFFSET: i32 = 32;
 
 const _: () = {
     assert!(std::mem::offset_of!(VMRuntime, stack_limit) == RUNTIME_STACK_LIMIT_OFFSET as usize);
@@ -217,6 +237,15 @@ impl VMOffsets {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn runtime_offsets_match_the_layout() {
+        let r = VMRuntime::new(0);
+        let base = &r as *const VMRuntime as usize;
+        assert_eq!(&r.interrupt as *const AtomicU32 as usize - base, RUNTIME_INTERRUPT_OFFSET as usize);
+        assert_eq!(r.builtins.as_ptr() as usize - base, RUNTIME_BUILTINS_OFFSET as usize);
+        assert_eq!(r.builtins[Builtin::TableInit as usize], Builtin::table()[5]);
+    }
 
     #[test]
     fn segments_follow_the_funcrefs() {

@@ -502,7 +502,8 @@ fn fstat(fd: RawFd) -> Result<Filestat, Fail> {
         dev: s.st_dev,
         ino: s.st_ino,
         filetype: filetype_of_mode(s.st_mode),
-        nlink: s.st_nlink as u64, // u32 on aarch64 Linux
+        #[allow(clippy::useless_conversion)] // st_nlink is u32 on aarch64 Linux, u64 on x86-64
+        nlink: u64::from(s.st_nlink),
         size: s.st_size as u64,
         atim: nanos(s.st_atime, s.st_atime_nsec),
         mtim: nanos(s.st_mtime, s.st_mtime_nsec),

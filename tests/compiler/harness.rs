@@ -11,7 +11,7 @@ pub use wazero::runtime::vmctx::{
     VMDataSegment, VMFuncRef, VMGlobal, VMHostCtx, VMMemoryDef, VMRuntime, VMTableDef,
 };
 pub use wazero::{abi, Module, TrapKind, ValType};
-use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 
 /// A host import: receives the argument area, returns 0 or a trap code.
 pub type HostFn = Box<dyn FnMut(&mut [u64]) -> u32>;
@@ -99,13 +99,8 @@ impl Instance {
         let offsets = info.vm_offsets();
         let local_sp = 0u8;
         let sp = &local_sp as *const u8 as usize;
-        let mut runtime = Box::new(VMRuntime {
-            stack_limit: AtomicUsize::new(sp - 512 * 1024),
-            entry_sp: AtomicUsize::new(0),
-            trap_exit: trap_exit_address(),
-            trap_code: AtomicU32::new(0),
-            interrupt: AtomicU32::new(0),
-        });
+        let mut runtime = Box::new(VMRuntime::new(trap_exit_address()));
+        *runtime.stack_limit.get_mut() = sp - 512 * 1024;
         let mut vmctx = vec![0u64; offsets.size().div_ceil(8)];
         let base = vmctx.as_mut_ptr() as *mut u8;
         let put = |off: i32, v: u64| {

@@ -17,7 +17,7 @@ use crate::abi::VMCTX_SLOT;
 use crate::compiler::masm::*;
 use crate::error::TrapKind;
 use crate::runtime::vmctx::{
-    FUNCREF_CODE_OFFSET, FUNCREF_VMCTX_OFFSET, RUNTIME_INTERRUPT_OFFSET, RUNTIME_STACK_LIMIT_OFFSET,
+    FUNCREF_CODE_OFFSET, FUNCREF_VMCTX_OFFSET, RUNTIME_BUILTINS_OFFSET, RUNTIME_INTERRUPT_OFFSET, RUNTIME_STACK_LIMIT_OFFSET,
     RUNTIME_TRAP_EXIT_OFFSET, VMCTX_RUNTIME_OFFSET,
 };
 use crate::a64_asm as asm;
@@ -1044,15 +1044,17 @@ impl MacroAssembler for A64Masm {
         self.reload_vmctx();
     }
 
-    fn call_builtin(&mut self, address: usize, nargs: usize) {
+    fn call_builtin(&mut self, builtin: Builtin, nargs: usize) {
         // AAPCS64 argument registers after x0 (= vmctx).
         assert!(nargs <= 5, "too many builtin arguments");
         for k in 0..nargs {
             self.load(LoadKind::I64, Reg::int(1 + k as u8), Addr::Outgoing(8 * k as i32));
         }
         // sp stays 16-byte aligned in every frame; x28 (vmctx) and x29 are callee-saved.
-        self.mov_imm(SCRATCH, address as u64, true);
+        let entry = (RUNTIME_BUILTINS_OFFSET + builtin.table_offset()) as u32;
         asm!(self.asm
+            ; ldr x16, [x28]
+            ; ldr x16, [x16, #entry]
             ; mov x0, x28
             ; blr x16
             // A `u32` result leaves the upper half of x0 unspecified.

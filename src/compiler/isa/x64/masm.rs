@@ -12,7 +12,7 @@ use crate::abi::VMCTX_SLOT;
 use crate::compiler::masm::*;
 use crate::error::TrapKind;
 use crate::runtime::vmctx::{
-    FUNCREF_CODE_OFFSET, FUNCREF_VMCTX_OFFSET, RUNTIME_INTERRUPT_OFFSET, RUNTIME_STACK_LIMIT_OFFSET,
+    FUNCREF_CODE_OFFSET, FUNCREF_VMCTX_OFFSET, RUNTIME_BUILTINS_OFFSET, RUNTIME_INTERRUPT_OFFSET, RUNTIME_STACK_LIMIT_OFFSET,
     RUNTIME_TRAP_EXIT_OFFSET, VMCTX_RUNTIME_OFFSET,
 };
 use crate::x64_asm as asm;
@@ -815,7 +815,7 @@ impl MacroAssembler for X64Masm {
         );
     }
 
-    fn call_builtin(&mut self, address: usize, nargs: usize) {
+    fn call_builtin(&mut self, builtin: Builtin, nargs: usize) {
         // SysV argument registers after rdi (= vmctx).
         const ARGS: [u8; 5] = [RSI, RDX, RCX, R8, R9];
         assert!(nargs <= ARGS.len(), "too many builtin arguments");
@@ -826,8 +826,8 @@ impl MacroAssembler for X64Masm {
         // and rbp are callee-saved in SysV.
         asm!(self.asm
             ; mov rdi, r15
-            ; mov rax, QWORD address as i64
-            ; call rax
+            ; mov rax, QWORD [r15]
+            ; call QWORD [rax + RUNTIME_BUILTINS_OFFSET + builtin.table_offset()]
             // A SysV `u32` return leaves the upper half of rax unspecified; i32 values in
             // registers are kept zero-extended.
             ; mov eax, eax
