@@ -10,6 +10,7 @@ mod convert;
 mod errors;
 mod externs;
 mod func;
+mod limits;
 mod wasi;
 
 use std::cell::{Cell, RefCell};
@@ -172,25 +173,25 @@ pub(crate) fn module_closed(py: Python<'_>) -> PyErr {
 
 /// Compiles `source`: a `CompiledModule`, `bytes`/`bytearray`/`memoryview` (binary, or text
 /// if it does not start with `\0asm`), or `str` (WebAssembly text).
-fn compile_source(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<crate::Module> {
+fn compile_source(py: Python<'_>, source: &Bound<'_, PyAny>, limits: &crate::Limits) -> PyResult<crate::Module> {
     if let Ok(c) = source.cast::<CompiledModule>() {
         return Ok(c.get().module.clone());
     }
     let result = if let Ok(s) = source.cast::<PyString>() {
         let text = s.to_cow()?;
         let text: &str = &text;
-        py.detach(|| crate::Module::from_wat(text))
+        py.detach(|| crate::Module::from_wat_with_limits(text, limits))
     } else if let Ok(b) = source.cast::<PyBytes>() {
         let bytes = b.as_bytes();
-        py.detach(|| compile_bytes(bytes))
+        py.detach(|| compile_bytes(bytes, limits))
     } else if let Ok(b) = source.cast::<PyByteArray>() {
         let bytes = b.to_vec();
-        py.detach(|| compile_bytes(&bytes))
+        py.detach(|| compile_bytes(&bytes, limits))
     } else if source.is_instance_of::<PyMemoryView>() {
         let b = source.call_method0("tobytes")?;
         let b = b.cast::<PyBytes>()?;
         let bytes = b.as_bytes();
-        py.detach(|| compile_bytes(bytes))
+        py.detach(|| compile_bytes(bytes, limits))
     } else {
         let tn = source.get_type().name().map(|n| n.to_string()).unwrap_or_default();
         return Err(type_err(
@@ -202,12 +203,12 @@ fn compile_source(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<crate::
 }
 
 /// Binary if it starts with the Wasm magic, otherwise UTF-8 WebAssembly text.
-fn compile_bytes(bytes: &[u8]) -> crate::Result<crate::Module> {
+fn compile_bytes(bytes: &[u8], limits: &crate::Limits) -> crate::Result<crate::Module> {
     if bytes.starts_with(b"\0asm") {
-        crate::Module::new(bytes)
+        crate::Module::with_limits(bytes, limits)
     } else {
         match std::str::from_utf8(bytes) {
-            Ok(text) => crate::Module::from_wat(text),
+            Ok(text) => crate::Module::from_wat_with_limits(text, limits),
             Err(e) => Err(Error::Compile {
                 message: format!(
                     "neither a WebAssembly binary (no \\0asm header) nor UTF-8 WebAssembly text ({e})"
@@ -218,7 +219,7 @@ fn compile_bytes(bytes: &[u8]) -> crate::Result<crate::Module> {
     }
 }
 
-fn compile_path(py: Python<'_>, path: &PathBuf) -> PyResult<crate::Module> {
+fn compile_path(py: Python<'_>, path: &PathBuf, limits: &crate::Limits) -> PyResult<crate::Module> {
     let bytes = std::fs::read(path).map_err(|e| {
         // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError...).
         let errno = e.raw_os_error().unwrap_or(0);
@@ -226,7 +227,7 @@ fn compile_path(py: Python<'_>, path: &PathBuf) -> PyResult<crate::Module> {
         let msg = msg.split(" (os error").next().unwrap_or(&msg).to_string();
         pyo3::exceptions::PyOSError::new_err((errno, msg, path.to_string_lossy().into_owned()))
     })?;
-    py.detach(|| compile_bytes(&bytes)).map_err(|e| map_error(py, e, Site::Instantiate))
+    py.detach(|| compile_bytes(&bytes, limits)).map_err(|e| map_error(py, e, Site::Instantiate))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -458,15 +459,18 @@ pub struct CompiledModule {
 
 #[pymethods]
 impl CompiledModule {
+    /// `limits` (a `wazero.Limits`) bounds what the module may declare (defaults if absent).
     #[new]
-    fn py_new(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(CompiledModule { module: compile_source(py, source)? })
+    #[pyo3(signature = (source, *, limits = None))]
+    fn py_new(py: Python<'_>, source: &Bound<'_, PyAny>, limits: Option<&Bound<'_, limits::PyLimits>>) -> PyResult<Self> {
+        Ok(CompiledModule { module: compile_source(py, source, &limits::limits_of(limits))? })
     }
 
     /// Compiles a `.wasm` (binary) or `.wat` (text) file; the format is decided by content.
     #[staticmethod]
-    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        Ok(CompiledModule { module: compile_path(py, &path)? })
+    #[pyo3(signature = (path, *, limits = None))]
+    fn from_file(py: Python<'_>, path: PathBuf, limits: Option<&Bound<'_, limits::PyLimits>>) -> PyResult<Self> {
+        Ok(CompiledModule { module: compile_path(py, &path, &limits::limits_of(limits))? })
     }
 
     /// `(module, name, type)` of every import, in order.
@@ -500,6 +504,8 @@ impl CompiledModule {
 #[pyclass(frozen, module = "wazero")]
 pub struct Runtime {
     shared: ThreadBound<Rc<Shared>>,
+    /// Module limits of `compile`/`instantiate` (not re-checked for a `CompiledModule`).
+    limits: crate::Limits,
 }
 
 /// Looks `module`.`name` up in the `imports` mapping of mappings; `None` if absent.
@@ -680,18 +686,19 @@ impl Runtime {
 #[pymethods]
 impl Runtime {
     #[new]
-    #[pyo3(signature = (*, max_wasm_stack = None))]
-    fn py_new(max_wasm_stack: Option<usize>) -> PyResult<Self> {
+    #[pyo3(signature = (*, max_wasm_stack = None, limits = None))]
+    fn py_new(max_wasm_stack: Option<usize>, limits: Option<&Bound<'_, limits::PyLimits>>) -> PyResult<Self> {
         let store = Store::new();
         if let Some(bytes) = max_wasm_stack {
             store.set_max_wasm_stack(bytes);
         }
-        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared::new(store))) })
+        let limits = limits::limits_of(limits);
+        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared::new(store))), limits })
     }
 
     /// Compiles a module without instantiating it (same as `CompiledModule(source)`).
     fn compile(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<CompiledModule> {
-        Ok(CompiledModule { module: compile_source(py, source)? })
+        Ok(CompiledModule { module: compile_source(py, source, &self.limits)? })
     }
 
     /// Compiles (unless given a `CompiledModule`) and instantiates a module.
@@ -712,7 +719,7 @@ impl Runtime {
     ) -> PyResult<Module> {
         // Fail fast on a closed runtime before compiling.
         self.check_open(py)?;
-        let module = compile_source(py, source)?;
+        let module = compile_source(py, source, &self.limits)?;
         self.instantiate_module(py, module, imports, wasi)
     }
 
@@ -726,7 +733,7 @@ impl Runtime {
         wasi: Option<&Bound<'_, wasi::WasiConfig>>,
     ) -> PyResult<Module> {
         self.check_open(py)?;
-        let module = compile_path(py, &path)?;
+        let module = compile_path(py, &path, &self.limits)?;
         self.instantiate_module(py, module, imports, wasi)
     }
 
@@ -1085,6 +1092,8 @@ mod _wazero {
         version, CompiledModule, Func, FuncType, Function, Global, GlobalType, Memory, MemoryType, Module, Runtime,
         Table, TableType,
     };
+    #[pymodule_export]
+    use super::limits::PyLimits;
     #[pymodule_export]
     use super::wasi::WasiConfig;
 }
