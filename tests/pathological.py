@@ -119,7 +119,9 @@ class Case:
     family: str
     n: int
     wasm: bytes
-    calls: List[Tuple[str, Tuple[int, ...], object]]
+    calls: Sequence[Tuple[str, Tuple[int, ...], object]]
+    #: The builder, to derive variants with a cut function body.
+    builder: Optional[ModuleBuilder] = None
 
 
 def make_locals(n: int) -> Case:
@@ -131,7 +133,7 @@ def make_locals(n: int) -> Case:
     code = b"".join(b"\x10" + uleb(one) + b"\x21" + uleb(j) for j in range(n))
     code += b"\x20\x00\x20" + uleb(n - 1) + b"\x6a"
     m.func(t_i, body([(n, I32)], code), export="f")
-    return Case("locals", n, m.encode(), [("f", (), 2)])
+    return Case("locals", n, m.encode(), [("f", (), 2)], builder=m)
 
 
 def make_nesting(n: int) -> Case:
@@ -141,7 +143,7 @@ def make_nesting(n: int) -> Case:
     code = b"".join((b"\x03" if k % 2 else b"\x02") + bytes([I32]) for k in range(n))
     code += i32c(42) + b"\x0c" + uleb(n - 1) + b"\x0b" * n
     m.func(t_i, body([], code), export="f")
-    return Case("nesting", n, m.encode(), [("f", (), 42)])
+    return Case("nesting", n, m.encode(), [("f", (), 42)], builder=m)
 
 
 def make_br_table(n: int) -> Case:
@@ -157,7 +159,7 @@ def make_br_table(n: int) -> Case:
         code += b"\x0b" + i32c(100 + d) + b"\x6a" + b"\x0f"
     m.func(t, body([], code[:-1]), export="f")
     calls = [("f", (i,), 107 + (i % k if i < n else k - 1)) for i in (0, n // 2 + 1, n - 1, n + 5)]
-    return Case("br_table", n, m.encode(), calls)
+    return Case("br_table", n, m.encode(), calls, builder=m)
 
 
 def make_functions(n: int) -> Case:
@@ -172,7 +174,7 @@ def make_functions(n: int) -> Case:
     m.exports.append(name("last") + b"\x00" + uleb(n - 1))
     m.tables.append(bytes([FUNCREF]) + b"\x00" + uleb(n))
     m.elems.append(b"\x00" + i32c(0) + b"\x0b" + vec([uleb(j) for j in range(n)]))
-    return Case("functions", n, m.encode(), [("last", (), n - 1), ("call", (n // 3,), n // 3)])
+    return Case("functions", n, m.encode(), [("last", (), n - 1), ("call", (n // 3,), n // 3)], builder=m)
 
 
 def make_big_body(n: int) -> Case:
@@ -182,7 +184,7 @@ def make_big_body(n: int) -> Case:
     t_i = m.type([], [I32])
     code = b"\x20\x00\x41\x01\x6a\x21\x00" * reps + b"\x20\x00"
     m.func(t_i, body([(1, I32)], code), export="f")
-    return Case("big_body", n, m.encode(), [("f", (), reps)])
+    return Case("big_body", n, m.encode(), [("f", (), reps)], builder=m)
 
 
 def make_unreachable(n: int) -> Case:
@@ -195,7 +197,7 @@ def make_unreachable(n: int) -> Case:
         dead += b"\x41\x01\x6a" if j % 50 else b"\x02\x40\x41\x00\x0e\x01\x00\x00\x0b"
     m.func(t_i, body([], i32c(5) + b"\x0f" + bytes(dead)), export="ret")
     m.func(t_i, body([], bytes(dead)), export="trap")
-    return Case("unreachable", n, m.encode(), [("ret", (), 5), ("trap", (), "trap:unreachable")])
+    return Case("unreachable", n, m.encode(), [("ret", (), 5), ("trap", (), "trap:unreachable")], builder=m)
 
 
 def make_data(n: int) -> Case:
@@ -208,7 +210,7 @@ def make_data(n: int) -> Case:
         m.data.append(b"\x00" + i32c(4 * i) + b"\x0b" + uleb(4) + (7 * i + 1).to_bytes(4, "little"))
     m.func(t, body([], b"\x20\x00\x41\x02\x74\x28\x02\x00"), export="load")
     calls = [("load", (i,), 7 * i + 1) for i in (0, n // 2, n - 1)]
-    return Case("data", n, m.encode(), calls)
+    return Case("data", n, m.encode(), calls, builder=m)
 
 
 def make_maxima(n: int) -> Case:
@@ -221,7 +223,7 @@ def make_maxima(n: int) -> Case:
     # memory.grow 1 + memory.size + table.size
     code = i32c(1) + b"\x40\x00\x3f\x00\x6a\xfc\x10\x00\x6a"
     m.func(t, body([], code), export="f")
-    return Case("maxima", n, m.encode(), [("f", (), 1 + 2 + n)])
+    return Case("maxima", n, m.encode(), [("f", (), 1 + 2 + n)], builder=m)
 
 
 def make_stack(n: int) -> Case:
@@ -241,7 +243,7 @@ def make_stack(n: int) -> Case:
     code += b"\x02\x40\x0b" * q  # empty blocks
     code += b"\x6a" * (n + n // 2)
     m.func(t, body([], code), export="f")
-    return Case("stack", n, m.encode(), [("f", (5,), 5 + n + 2 * (n // 2))])
+    return Case("stack", n, m.encode(), [("f", (5,), 5 + n + 2 * (n // 2))], builder=m)
 
 
 FAMILIES: Dict[str, Callable[[int], Case]] = {
@@ -284,9 +286,33 @@ TIGHT: Dict[str, Tuple[Dict[str, int], str]] = {
 }
 
 
-def variants(wasm: bytes, count: int = 12, seed: int = 13) -> Iterator[Tuple[str, bytes]]:
-    """Truncated copies (cut at ``count`` evenly spread points, plus just before the end)
-    and garbled copies (a few bytes overwritten at seeded random places)."""
+def read_uleb(b: bytes) -> Tuple[int, int]:
+    """Value and length of the unsigned LEB128 at the start of ``b``."""
+    value, shift, i = 0, 0, 0
+    while True:
+        value |= (b[i] & 0x7F) << shift
+        shift += 7
+        i += 1
+        if not b[i - 1] & 0x80:
+            return value, i
+
+
+def variants(case: Case, count: int = 12, seed: int = 13) -> Iterator[Tuple[str, bytes]]:
+    """Truncated copies (the file cut at ``count`` evenly spread points, plus just before
+    the end; and the largest function body cut short inside well-formed sections, so the
+    compiler sees it) and garbled copies (a few bytes overwritten at seeded random places)."""
+    wasm = case.wasm
+    if case.builder is not None and case.builder.funcs:
+        m = case.builder
+        big = max(range(len(m.funcs)), key=lambda i: len(m.funcs[i][1]))
+        ty, enc = m.funcs[big]
+        size, at = read_uleb(enc)
+        content = enc[at:]
+        for k in range(1, count + 1):
+            part = content[: len(content) * k // (count + 1)]
+            m.funcs[big] = (ty, uleb(len(part)) + part)
+            yield f"body-cut@{len(part)}", m.encode()
+        m.funcs[big] = (ty, enc)
     for k in range(1, count + 1):
         cut = len(wasm) * k // (count + 1)
         yield f"truncated@{cut}", wasm[:cut]
@@ -297,3 +323,16 @@ def variants(wasm: bytes, count: int = 12, seed: int = 13) -> Iterator[Tuple[str
         for _ in range(rng.randint(1, 8)):
             b[rng.randrange(8, len(b))] = rng.choice([0x00, 0x0B, 0x7F, 0x80, 0xFF, rng.randrange(256)])
         yield f"garbled#{k}", bytes(b)
+
+
+def make_jit_bomb(n: int) -> Case:
+    """``n`` calls of a function with 1,000 results, each result copied into the caller's
+    frame: a few input bytes per call, several KiB of code. The default code-size limit must
+    stop it (expected: a ``max_code_size`` error) before memory runs out."""
+    m = ModuleBuilder()
+    t_many = m.type([], [I32] * 1000)
+    t_i = m.type([], [I32])
+    many = m.func(t_many, body([], i32c(1) * 1000))
+    code = (b"\x02\x40\x10" + uleb(many) + b"\x0c\x00\x0b") * n + i32c(1)
+    m.func(t_i, body([], code), export="f")
+    return Case("jit_bomb", n, m.encode(), [("f", (), 1)], builder=m)

@@ -69,7 +69,7 @@ def main() -> None:
     res["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(res), flush=True)
     if ns.variants:
-        for label, wasm in pathological.variants(case.wasm):
+        for label, wasm in pathological.variants(case):
             # Compile only: a garbled body may loop forever when run.
             v = pathological.Case(case.family, case.n, wasm, [])
             r = run_case(wazero, v, limits, call=False)
