@@ -23,7 +23,7 @@ const CASES: &[(&str, &str, Option<u64>)] = &[
     ("max_element_items", "(module (func) (elem func 0) (elem func 0 0))", Some(3)),
     ("max_nesting_depth", "(module (func (block (loop (if (i32.const 1) (then))))))", Some(4)),
     ("max_br_table_size", "(module (func (block (br_table 0 0 0 0 (i32.const 1)))))", Some(3)),
-    ("max_value_stack", "(module (func (drop (drop (i32.const 1) (i32.const 2) (i32.const 3)))))", None),
+    ("max_value_stack", "(module (func i32.const 1 i32.const 2 i32.const 3 drop drop drop))", Some(3)),
     ("max_code_size", "(module (func (result i32) (i32.const 7)))", None),
 ];
 
