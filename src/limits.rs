@@ -236,7 +236,7 @@ pub(crate) fn check_payload(payload: &Payload<'_>, info: &ModuleInfo, bodies: us
             let range = body.range();
             let func = u64::from(info.num_imported_funcs) + bodies as u64;
             let what = || format!("bytes in the body of function {func}");
-            Limits::check("max_function_size", (range.end - range.start) as u64, l.max_function_size, what, range.start)?;
+            Limits::check("max_function_size", range.end - range.start, l.max_function_size, what, range.start)?;
         }
         _ => {}
     }
