@@ -116,25 +116,34 @@ macro_rules! by_name {
     };
 }
 
-by_name!(
-    max_function_size,
-    max_locals,
-    max_functions,
-    max_types,
-    max_imports,
-    max_exports,
-    max_globals,
-    max_table_size,
-    max_memory_pages,
-    max_data_segments,
-    max_element_segments,
-    max_data_bytes,
-    max_element_items,
-    max_nesting_depth,
-    max_br_table_size,
-    max_value_stack,
-    max_code_size,
-);
+/// Calls macro `$m` with the name of every field of [`Limits`], in declaration order (the
+/// one list of them: name lookup here, getters in the Python bindings).
+macro_rules! for_each_limit {
+    ($m:ident) => {
+        $m!(
+        max_function_size,
+        max_locals,
+        max_functions,
+        max_types,
+        max_imports,
+        max_exports,
+        max_globals,
+        max_table_size,
+        max_memory_pages,
+        max_data_segments,
+        max_element_segments,
+        max_data_bytes,
+        max_element_items,
+        max_nesting_depth,
+        max_br_table_size,
+        max_value_stack,
+        max_code_size,
+        );
+    };
+}
+pub(crate) use for_each_limit;
+
+for_each_limit!(by_name);
 
 /// The word between "limit " and " exceeded" in limit errors: see [`exceeded_limit`].
 const PREFIX: &str = "limit ";

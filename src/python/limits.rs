@@ -16,51 +16,60 @@ pub struct PyLimits {
     pub(crate) inner: crate::Limits,
 }
 
-#[pymethods]
-impl PyLimits {
-    #[new]
-    #[pyo3(signature = (**kwargs))]
-    fn py_new(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
-        let mut inner = crate::Limits::default();
-        for (key, value) in kwargs.into_iter().flatten() {
-            let key: String = key.extract()?;
-            let Some(field) = inner.get_mut(&key) else {
-                return Err(type_err(py, format!("Limits() got an unexpected keyword argument '{key}'")));
-            };
-            *field = value
-                .extract::<u64>()
-                .map_err(|_| type_err(py, format!("Limits({key}=...) must be a non-negative int below 2**64")))?;
+// The methods and one read-only property per limit: a single `#[pymethods]` block,
+// generated from the list of fields in `crate::limits`.
+macro_rules! py_limits_methods {
+    ($($field:ident),* $(,)?) => {
+        #[pymethods]
+        impl PyLimits {
+            #[new]
+            #[pyo3(signature = (**kwargs))]
+            fn py_new(py: Python<'_>, kwargs: Option<&Bound<'_, PyDict>>) -> PyResult<Self> {
+                let mut inner = crate::Limits::default();
+                for (key, value) in kwargs.into_iter().flatten() {
+                    let key: String = key.extract()?;
+                    let Some(field) = inner.get_mut(&key) else {
+                        return Err(type_err(py, format!("Limits() got an unexpected keyword argument '{key}'")));
+                    };
+                    *field = value
+                        .extract::<u64>()
+                        .map_err(|_| type_err(py, format!("Limits({key}=...) must be a non-negative int below 2**64")))?;
+                }
+                Ok(PyLimits { inner })
+            }
+
+            /// Every limit by name.
+            fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+                let d = PyDict::new(py);
+                for name in crate::Limits::FIELDS {
+                    d.set_item(name, self.inner.get(name))?;
+                }
+                Ok(d)
+            }
+
+            fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
+                other.cast::<PyLimits>().is_ok_and(|o| o.get().inner == self.inner)
+            }
+
+            fn __repr__(&self) -> String {
+                let fields: Vec<String> = crate::Limits::FIELDS
+                    .iter()
+                    .map(|n| format!("{n}={}", self.inner.get(n).unwrap_or_default()))
+                    .collect();
+                format!("wazero.Limits({})", fields.join(", "))
+            }
+
+            $(
+                #[doc = concat!("The `", stringify!($field), "` limit (documented in the stubs).")]
+                #[getter]
+                fn $field(&self) -> u64 {
+                    self.inner.$field
+                }
+            )*
         }
-        Ok(PyLimits { inner })
-    }
-
-    fn __getattr__(&self, name: &str) -> PyResult<u64> {
-        self.inner.get(name).ok_or_else(|| {
-            pyo3::exceptions::PyAttributeError::new_err(format!("'Limits' object has no attribute '{name}'"))
-        })
-    }
-
-    /// Every limit by name.
-    fn as_dict<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let d = PyDict::new(py);
-        for name in crate::Limits::FIELDS {
-            d.set_item(name, self.inner.get(name))?;
-        }
-        Ok(d)
-    }
-
-    fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
-        other.cast::<PyLimits>().is_ok_and(|o| o.get().inner == self.inner)
-    }
-
-    fn __repr__(&self) -> String {
-        let fields: Vec<String> = crate::Limits::FIELDS
-            .iter()
-            .map(|n| format!("{n}={}", self.inner.get(n).unwrap_or_default()))
-            .collect();
-        format!("wazero.Limits({})", fields.join(", "))
-    }
+    };
 }
+crate::limits::for_each_limit!(py_limits_methods);
 
 /// The limits of an optional `limits=` argument (the defaults when absent).
 pub(crate) fn limits_of(limits: Option<&Bound<'_, PyLimits>>) -> crate::Limits {
