@@ -2,7 +2,7 @@
 
 For each family of ``tests/pathological.py`` and sizes 1x, 2x, 4x, 8x (8x = the size the
 issue asks for), runs ``tests/pathological_run.py`` in a fresh child process and records
-the compile time (best of ``--repeat``), the instantiation time and the child's peak RSS.
+the compile time (best of 5 compiles in each of ``--repeat`` children), the instantiation time and the child's peak RSS.
 Prints a Markdown table with the growth factor per doubling (linear work doubles: 2.0x).
 
 Peak RSS includes the interpreter and the generated module; the "net" column subtracts a
@@ -29,8 +29,9 @@ RUNNER = os.path.join(ROOT, "tests", "pathological_run.py")
 SCALES = (1, 2, 4, 8)
 
 
-def child(family: str, n: int) -> Dict[str, Any]:
-    out = subprocess.run([sys.executable, RUNNER, family, str(n)], capture_output=True, text=True, timeout=600)
+def child(family: str, n: int, repeat: int = 1) -> Dict[str, Any]:
+    cmd = [sys.executable, RUNNER, family, str(n), "--repeat", str(repeat)]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     if out.returncode != 0:
         raise SystemExit(f"{family}/{n} failed: {out.stderr[-2000:]}")
     res: Dict[str, Any] = json.loads(out.stdout.splitlines()[0])
@@ -40,8 +41,14 @@ def child(family: str, n: int) -> Dict[str, Any]:
 
 
 def growth(values: List[float]) -> str:
-    factors = [b / a for a, b in zip(values, values[1:]) if a > 0]
+    factors = [b / a if a > 0 else float("nan") for a, b in zip(values, values[1:])]
     return " / ".join(f"{f:.2f}" for f in factors) if factors else "-"
+
+
+def memory_growth(net: List[float]) -> str:
+    """Growth of the net RSS, or "flat" when even 8x adds less than 2 MiB (then the ratios
+    of a few hundred KiB are page-granularity noise)."""
+    return "flat (< 2 MiB)" if net[-1] < 2 else growth(net)
 
 
 def main() -> None:
@@ -57,20 +64,20 @@ def main() -> None:
         times, rss, net = [], [], []
         for s in SCALES:
             n = full * s // 8
-            runs = [child(family, n) for _ in range(ns.repeat)]
+            runs = [child(family, n, repeat=5) for _ in range(ns.repeat)]
             times.append(min(r["compile_s"] + r.get("instantiate_s", 0.0) for r in runs))
             peak = min(r["maxrss_kib"] for r in runs)
             rss.append(peak / 1024)
-            net.append(max(peak - base_rss, 1) / 1024)
+            net.append(max(peak - base_rss, 0) / 1024)
         tf = [b / a for a, b in zip(times, times[1:])]
-        mf = [b / a for a, b in zip(net, net[1:])]
+        mf = [b / a for a, b in zip(net, net[1:])] if net[-1] >= 2 else []
         worst_t, worst_m = max([worst_t] + tf), max([worst_m] + mf)
         rows.append(
             f"| {family} | {full // 8:,} → {full:,} | "
             + " / ".join(f"{t * 1000:.1f}" for t in times)
             + f" | {growth(times)} | "
             + " / ".join(f"{m:.0f}" for m in rss)
-            + f" | {growth(net)} |"
+            + f" | {memory_growth(net)} |"
         )
         print(rows[-1], file=sys.stderr, flush=True)
     print("| family | n (1× → 8×) | compile + instantiate, ms (1×/2×/4×/8×) | growth per doubling | "

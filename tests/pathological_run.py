@@ -22,16 +22,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import pathological  # noqa: E402
 
 
-def run_case(wazero: Any, case: pathological.Case, limits: Optional[Any], call: bool) -> Dict[str, Any]:
-    out: Dict[str, Any] = {"ok": True}
-    t0 = time.perf_counter()
-    try:
-        compiled = wazero.CompiledModule(case.wasm, limits=limits) if limits else wazero.CompiledModule(case.wasm)
-    except wazero.CompileError as e:
-        out.update(ok=False, error=str(e), limit=e.limit, offset=e.offset)
-        return out
-    finally:
-        out["compile_s"] = time.perf_counter() - t0
+def run_case(wazero: Any, case: pathological.Case, limits: Optional[Any], call: bool, repeat: int = 1) -> Dict[str, Any]:
+    out: Dict[str, Any] = {"ok": True, "compile_s": float("inf")}
+    for _ in range(repeat):  # best of `repeat`: the benchmark's defence against a busy machine
+        t0 = time.perf_counter()
+        try:
+            compiled = wazero.CompiledModule(case.wasm, limits=limits) if limits else wazero.CompiledModule(case.wasm)
+        except wazero.CompileError as e:
+            out.update(ok=False, error=str(e), limit=e.limit, offset=e.offset)
+            return out
+        finally:
+            out["compile_s"] = min(out["compile_s"], time.perf_counter() - t0)
     if not call:
         return out
     with wazero.Runtime() as rt:
@@ -57,6 +58,7 @@ def main() -> None:
     ap.add_argument("n", type=int)
     ap.add_argument("--limits", default=None, help="wazero.Limits keyword arguments as JSON")
     ap.add_argument("--variants", action="store_true", help="also compile truncated/garbled copies")
+    ap.add_argument("--repeat", type=int, default=1, help="compile this many times, report the best")
     ap.add_argument("--as-bytes", type=int, default=6 << 30, help="RLIMIT_AS for this process")
     ns = ap.parse_args()
     resource.setrlimit(resource.RLIMIT_AS, (ns.as_bytes, ns.as_bytes))
@@ -64,7 +66,7 @@ def main() -> None:
 
     case = pathological.FAMILIES[ns.family](ns.n)
     limits = wazero.Limits(**json.loads(ns.limits)) if ns.limits else None
-    res = run_case(wazero, case, limits, call=True)
+    res = run_case(wazero, case, limits, call=True, repeat=ns.repeat)
     res.update(case=f"{ns.family}/{ns.n}", wasm_bytes=len(case.wasm))
     res["maxrss_kib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps(res), flush=True)
