@@ -10,11 +10,14 @@ Prints one JSON object on the last line of stdout. Modes:
   least ``min_sample_s``); reports seconds per call.
 * ``calls``   – Python→Wasm call overhead: ``add(1, 2)`` and ``noop()`` through a
   pre-resolved handle, plus a plain Python function as the floor; ns per call including the
-  Python ``for`` loop.
+  Python ``for`` loop. Runtimes with a second way to call (wazero's ``Module.call``) report it
+  too (``alt_add_ns``/``alt_noop_ns``).
 * ``startup`` – import time, first compile+instantiate of a tiny module in a fresh process, then
   the steady-state compile+instantiate time (engine/runtime reused, new module each time).
 * ``compile`` – compile a big generated module (compile only where the runtime can separate it),
   then instantiate it and call ``check()`` to validate.
+* ``code``    – wasmtime only: compiled code bytes of each module in ``files``, read from the
+  symbol table of ``Module.serialize()`` (an ELF image; see ``elf_code_bytes``).
 
 Every mode reports ``maxrss_kb`` (peak RSS: VmHWM, see ``maxrss_kb()``) at the end.
 """
@@ -30,8 +33,16 @@ perf = time.perf_counter
 
 # --------------------------------------------------------------------------------------------
 # Runtime adapters. Each has: import_runtime(), new_engine(), compile(engine, wasm_bytes),
-# instantiate(engine, compiled), handle(instance, name) -> callable(*args), first(result).
+# instantiate(engine, compiled, host=None), handle(instance, name) -> callable(*args),
+# first(result). ``host`` is the host-call kernel's import ``env.f: (i32) -> i32``, passed in
+# each runtime's own way (see ``host_f``).
 # --------------------------------------------------------------------------------------------
+
+
+def host_f(x):
+    """The host function imported by ``hostcall.wat`` as ``env.f`` (native.c: ``host_f``)."""
+    return 3 * x + 1
+
 
 class Wazero:
     """The package built from this repository (``pip install .``)."""
@@ -54,9 +65,10 @@ class Wazero:
             return self.w.CompiledModule(wasm)
         return rt.instantiate(wasm)
 
-    def instantiate(self, rt, compiled):
+    def instantiate(self, rt, compiled, host=None):
+        imports = {"env": {"f": host}} if host else None
         if self.can_compile_only() and isinstance(compiled, self.w.CompiledModule):
-            return rt.instantiate(compiled)
+            return rt.instantiate(compiled, imports)
         return compiled  # compile() already instantiated
 
     def release(self, rt, inst):
@@ -65,14 +77,21 @@ class Wazero:
             close()
 
     def handle(self, inst, name):
-        # THE one line to change when wazero grows a pre-resolved function handle API
-        # (e.g. ``return inst.func(name)``/``inst.exports[name]``): today only
-        # ``Module.call(name, *args) -> list`` exists, so bind the name with functools.partial
-        # (a C-level wrapper, ~30 ns) to keep the lookup out of the timed Python loop.
+        # ``Module.exports[name]`` is a ``wazero.Function``: resolved once, called directly.
+        return inst.exports[name]
+
+    def alt_handle(self, inst, name):
+        """The other way to call: ``Module.call(name, *args) -> list`` (the name bound with
+        functools.partial, a C-level wrapper, so the lookup is not in the timed loop)."""
         return functools.partial(inst.call, name)
 
+    ALT_LABEL = "`module.call(name, ...)`"
+
     def first(self, res):
-        return res[0] if res else None
+        # a Function returns the single result itself; Module.call returns a list
+        if isinstance(res, (list, tuple)):
+            return res[0] if res else None
+        return res
 
 
 class Wasmtime:
@@ -106,9 +125,14 @@ class Wasmtime:
     def compile(self, engine, wasm):
         return self.w.Module(engine, wasm)
 
-    def instantiate(self, engine, module):
-        store = self.w.Store(engine)
-        inst = self.w.Instance(store, module, [])
+    def instantiate(self, engine, module, host=None):
+        w = self.w
+        store = w.Store(engine)
+        imports = []
+        if host:
+            ft = w.FuncType([w.ValType.i32()], [w.ValType.i32()])
+            imports.append(w.Func(store, ft, host))
+        inst = w.Instance(store, module, imports)
         return (store, inst)
 
     def release(self, engine, inst):
@@ -141,9 +165,11 @@ class Wasm3:
     def compile(self, env, wasm):
         return env.parse_module(wasm)
 
-    def instantiate(self, env, module):
+    def instantiate(self, env, module, host=None):
         rt = env.new_runtime(self.STACK)
         rt.load(module)
+        if host:
+            module.link_function("env", "f", "i(i)", host)  # after load(), as pywasm3 needs
         return rt
 
     def release(self, env, inst):
@@ -174,8 +200,13 @@ class PyWasm:
         import io
         return self.w.core.ModuleDesc.from_reader(io.BytesIO(wasm))
 
-    def instantiate(self, _, desc):
-        rt = self.w.core.Runtime()
+    def instantiate(self, _, desc, host=None):
+        core = self.w.core
+        rt = core.Runtime()
+        if host:
+            # pywasm's host functions take (machine, [args]) and return [results]
+            ft = core.FuncType([core.ValType.i32()], [core.ValType.i32()])
+            rt.imports["env"] = {"f": rt.allocate_func_host(ft, lambda _m, a: [host(a[0])])}
         return (rt, rt.instance(desc))
 
     def release(self, engine, inst):
@@ -245,7 +276,7 @@ def run_kernel(ad, spec):
     wasm = open(spec["wasm"], "rb").read()
     eng = ad.new_engine()
     t0 = perf()
-    inst = ad.instantiate(eng, ad.compile(eng, wasm))
+    inst = ad.instantiate(eng, ad.compile(eng, wasm), host_f if spec.get("host") else None)
     load_s = perf() - t0
     f = ad.handle(inst, spec["func"])
     args = spec["args"]
@@ -280,7 +311,14 @@ def run_calls(ad, spec):
         return a + b
 
     out = {"result": check}
-    for label, fn, args in (("add", add, (1, 2)), ("noop", noop, ()), ("python", pyadd, (1, 2))):
+    cases = [("add", add, (1, 2)), ("noop", noop, ()), ("python", pyadd, (1, 2))]
+    if hasattr(ad, "alt_handle"):
+        alt_add, alt_noop = ad.alt_handle(inst, "add"), ad.alt_handle(inst, "noop")
+        if ad.first(alt_add(1, 2)) != 3:
+            raise RuntimeError("alternative add(1, 2) did not return 3")
+        cases += [("alt_add", alt_add, (1, 2)), ("alt_noop", alt_noop, ())]
+        out["alt_label"] = ad.ALT_LABEL
+    for label, fn, args in cases:
         # calibrate: a loop long enough to last ~budget_s
         n = 100
         while True:
@@ -334,6 +372,51 @@ def run_startup(ad, spec, import_s):
             "steady_s": steady, "rss_first_kb": rss_first_kb}
 
 
+def elf_code_bytes(image):
+    """(bytes of Wasm function bodies, bytes of all code symbols) in a wasmtime serialized module:
+    an ELF64 little-endian image whose .symtab has one FUNC symbol per compiled function
+    (``wasm[0]::function[N]...``) and per trampoline, each with its size."""
+    import struct
+    if image[:4] != b"\x7fELF" or image[4] != 2 or image[5] != 1:
+        raise ValueError("serialized module is not an ELF64 little-endian image")
+    shoff, = struct.unpack_from("<Q", image, 0x28)
+    shentsize, shnum = struct.unpack_from("<HH", image, 0x3A)
+    sections = [struct.unpack_from("<IIQQQQIIQQ", image, shoff + i * shentsize)
+                for i in range(shnum)]
+    funcs = total = 0
+    found = False
+    for _name, typ, _fl, _addr, off, size, link, _info, _al, entsize in sections:
+        if typ != 2:  # SHT_SYMTAB
+            continue
+        found = True
+        stroff = sections[link][4]
+        for j in range(size // entsize):
+            st_name, st_info, _o, _shndx, _v, st_size = struct.unpack_from(
+                "<IBBHQQ", image, off + j * entsize)
+            if st_info & 0xF != 2:  # STT_FUNC
+                continue
+            end = image.index(b"\0", stroff + st_name)
+            name = image[stroff + st_name:end].decode("utf-8", "replace")
+            total += st_size
+            if "::function[" in name:
+                funcs += st_size
+    if not found:
+        raise ValueError("no symbol table in the serialized module")
+    return funcs, total
+
+
+def run_code(ad, spec):
+    if not isinstance(ad, Wasmtime):
+        raise SystemExit("code mode: wasmtime only")
+    eng = ad.new_engine(parallel=False)
+    out = {}
+    for path in spec["files"]:
+        image = bytes(ad.compile(eng, open(path, "rb").read()).serialize())
+        funcs, total = elf_code_bytes(image)
+        out[path] = {"func_bytes": funcs, "code_bytes": total, "serialized_bytes": len(image)}
+    return {"files": out}
+
+
 def run_compile(ad, spec):
     wasm = open(spec["wasm"], "rb").read()
     if isinstance(ad, Wasmtime):
@@ -372,6 +455,8 @@ def main():
         out = run_startup(ad, spec, import_s)
     elif mode == "compile":
         out = run_compile(ad, spec)
+    elif mode == "code":
+        out = run_code(ad, spec)
     elif mode == "version":
         out = {}
     else:

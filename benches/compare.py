@@ -55,6 +55,8 @@ LABEL = {
     "pywasm": "pywasm",
     "v8-liftoff": "V8 Liftoff (Node)",
 }
+ALL_PARTS = ["kernels", "calls", "startup", "compile", "code"]
+DEFAULT_PARTS = {False: ALL_PARTS, True: ["kernels", "calls", "startup", "compile"]}
 PIP_NAME = {"wazero": "wazero (this repo)", "wasmtime-cranelift": "wasmtime",
             "wasmtime-winch": "wasmtime", "wasm3": "pywasm3", "pywasm": "pywasm",
             "v8-liftoff": "node"}
@@ -71,12 +73,24 @@ TIERS = {
 
 
 class Kernel:
-    def __init__(self, name, wasm, func, bits, sizes, quick, what, expected=None):
+    """One kernel. ``sizes``/``quick``: args per tier (a tier left out is not run for this
+    kernel). ``host``: the module imports ``env.f`` (the host-call kernel). ``unsupported``:
+    runtime -> why it cannot run the kernel at all (shown as *unsupported*, not an error; checked
+    when the harness was written, see README)."""
+
+    def __init__(self, name, wasm, func, bits, sizes, quick, what, expected=None, host=False,
+                 unsupported=None):
         self.name, self.wasm, self.func, self.bits = name, wasm, func, bits
         self.sizes, self.quick, self.what = sizes, quick, what
         self.expected = expected or {}  # args tuple -> documented value (shared README)
+        self.host = host
+        self.unsupported = unsupported or {}
+
+    def args(self, tier, quick):
+        return (self.quick if quick else self.sizes).get(tier)
 
 
+NO_SIMD = {"wasm3": "wasm3 has no SIMD (`unknown value_type` on v128)"}
 KERNELS = [
     Kernel("fib", "fib", "fib", 32, {"jit": (38,), "interp": (34,), "tiny": (20,)},
            {"jit": (30,), "interp": (25,), "tiny": (14,)}, "recursive calls",
@@ -110,21 +124,22 @@ KERNELS = [
            {"jit": (4_194_304, 16), "interp": (1_048_576, 4), "tiny": (4_096, 1)},
            {"jit": (1_048_576, 2), "interp": (262_144, 1), "tiny": (512, 1)},
            "memory-bound i64 copy loop"),
+    # Wasm -> host calls: wasmtime-py's Python callbacks cost ~60 µs each and pywasm's ~150 µs,
+    # hence the small counts; native calls a C function through a pointer.
+    Kernel("hostcall", "hostcall", "hostcall", 32,
+           {"jit": (5_000,), "interp": (200_000,), "tiny": (2_000,)},
+           {"jit": (1_000,), "interp": (20_000,), "tiny": (200,)},
+           "Wasm calls an imported host function `(i32) -> i32` in a loop", host=True,
+           unsupported={"v8-liftoff": "n/a: its host would be a JS function, not Python"}),
+    # SIMD: no interp tier (wasm3 has no v128); pywasm interprets SIMD.
+    Kernel("simd_dot", "simd", "dot", 0,
+           {"jit": (16_384, 2_000), "tiny": (256, 4)}, {"jit": (4_096, 100), "tiny": (64, 1)},
+           "f32x4 dot product (latency-bound reduction)", unsupported=NO_SIMD),
+    Kernel("simd_axpy", "simd", "axpy", 0,
+           {"jit": (16_384, 2_000), "tiny": (256, 4)}, {"jit": (4_096, 100), "tiny": (64, 1)},
+           "f32x4 b += 0.75·a over memory (streaming loads/stores)", unsupported=NO_SIMD),
 ]
 NATIVE_NAME = {"copy8": "copy8", "copy64": "copy64"}  # native.c kernel names (else = name)
-
-# TODO(host-calls): a Wasm→Python host-call kernel (an imported function called in a loop)
-#   cannot run on wazero yet: its Python API has no host imports (Runtime.instantiate raises
-#   LinkError for modules with imports). Add it here (kernel + bench_child adapter support
-#   for a `(import "env" "f" ...)` provider per runtime) once wazero can link Python callables.
-# TODO(simd): a SIMD kernel (e.g. f32x4 dot product / i8x16 byte scan) cannot run on wazero
-#   yet (no SIMD in the compiler). Add `kernels/simd_*.wat` + a native twin once it lands.
-# Neither is measured for any runtime until then: no placeholder numbers.
-TODO_KERNELS = [
-    ("host call", "Wasm→Python imported function in a loop",
-     "wazero's Python API has no host imports yet"),
-    ("SIMD", "v128 kernel (dot product / byte scan)", "wazero's compiler has no SIMD yet"),
-]
 
 
 def now_utc():
@@ -210,6 +225,30 @@ def ensure_wazero(rebuild=False):
     return None
 
 
+CODE_SIZE_BIN = BENCH / "rust" / "target" / "release" / "code_size"
+
+
+def build_code_size():
+    """Builds the Rust layer's `code_size` binary (wazero's machine code bytes per module; only
+    wazero, no wasmi/criterion). A no-op when fresh. Returns an error note or None."""
+    cargo = shutil.which("cargo")
+    if not cargo:
+        return "cargo not on PATH"
+    log("[setup] cargo build --release --bin code_size (benches/rust; minutes when cold) ...")
+    t0 = time.time()
+    try:
+        r = sh([cargo, "build", "--release", "--quiet", "--manifest-path",
+                str(BENCH / "rust" / "Cargo.toml"), "--bin", "code_size"], timeout=1800)
+    except subprocess.TimeoutExpired:
+        return "cargo build of code_size timed out"
+    (BUILD / "cargo-code_size.log").write_text(r.stdout + r.stderr)
+    if r.returncode:
+        tail = (r.stderr.strip().splitlines() or ["?"])[-1]
+        return f"cargo build of code_size failed: {tail[:160]} (benches/build/cargo-code_size.log)"
+    log(f"[setup] code_size ready in {time.time() - t0:.0f}s")
+    return None
+
+
 def machine_info():
     info = {"platform": platform.platform(), "python": platform.python_version()}
     lscpu = sh(["lscpu"]).stdout
@@ -277,6 +316,9 @@ def build_wasm(compile_funcs):
 # Children
 # --------------------------------------------------------------------------------------------
 
+CHILD_CPU_S = [0.0]  # user + sys seconds of every child so far (load-independent run cost)
+
+
 def run_proc(cmd, timeout):
     """Runs cmd; returns (rc, stdout, stderr, maxrss_kb, wall_s). rc None on timeout."""
     t0 = time.time()
@@ -296,6 +338,7 @@ def run_proc(cmd, timeout):
         out_chunks.append(p.stdout.read())
         t_err.join()
         _, status, ru = os.wait4(p.pid, 0)
+        CHILD_CPU_S[0] += ru.ru_utime + ru.ru_stime
         p.returncode = os.waitstatus_to_exitcode(status)
     finally:
         timer.cancel()
@@ -369,7 +412,8 @@ class Run:
         self.min_sample_s = 0.02 if self.quick else 0.1
         self.timeout = 90 if self.quick else 240
         self.kernels = [k for k in KERNELS if not args.kernels or k.name in args.kernels]
-        self.data = {"kernels": {}, "calls": {}, "startup": {}, "compile": {}}
+        self.data = {"kernels": {}, "calls": {}, "startup": {}, "compile": {}, "code": {}}
+        self.code_bin_error = None  # set by main() when the code_size binary cannot be built
         self.missing = {}  # runtime -> reason
         self.versions = {}
         self.dead = {}  # (tier, kernel, runtime) -> reason: stop retrying after an error
@@ -421,7 +465,7 @@ class Run:
         else:
             spec = {"runtime": rt, "mode": "kernel", "wasm": str(BUILD / (k.wasm + ".wasm")),
                     "func": k.func, "args": list(args), "samples": self.samples,
-                    "min_sample_s": self.min_sample_s}
+                    "min_sample_s": self.min_sample_s, "host": k.host}
             if rt == "pywasm":  # ~1 s per call: the first call is the (only) sample
                 spec.update(samples=0, first_is_sample=True)
             d, err, rss = child(spec, self.timeout)
@@ -446,9 +490,12 @@ class Run:
             if not rts:
                 continue
             for k in self.kernels:
-                args = (k.quick if self.quick else k.sizes)[tier]
-                shift = r % len(rts)
-                for rt in rts[shift:] + rts[:shift]:
+                args = k.args(tier, self.quick)
+                if args is None:
+                    continue
+                krts = [rt for rt in rts if rt not in k.unsupported]
+                shift = r % len(krts)
+                for rt in krts[shift:] + krts[:shift]:
                     self.kernel_job(tier, k, rt, args)
 
     # -- Python->Wasm calls, startup, compile -------------------------------------------------
@@ -471,8 +518,11 @@ class Run:
                 self.dead[("calls", rt)] = err
                 log(f"  calls/{rt}: ERROR {err}")
                 continue
-            for f in ("add_ns", "noop_ns", "python_ns"):
-                slot[f] += d[f]
+            for f in ("add_ns", "noop_ns", "python_ns", "alt_add_ns", "alt_noop_ns"):
+                if f in d:
+                    slot.setdefault(f, []).extend(d[f])
+            if "alt_label" in d:
+                slot["alt_label"] = d["alt_label"]
             log(f"  calls/{rt}: add {statistics.median(d['add_ns']):.0f} ns")
 
     def startup_round(self, r):
@@ -579,6 +629,33 @@ class Run:
                 if s["error"]:
                     self.problems.append(("ERROR", f"{what}/{rt}: {s['error']}"))
 
+    # -- compiled code size (deterministic: once, not per round) -----------------------------------
+    def code_sizes(self, compile_wasm):
+        files = [str(BUILD / f"{w}.wasm") for w in dict.fromkeys(k.wasm for k in self.kernels)]
+        files.append(str(compile_wasm))
+        code = self.data["code"] = {"files": files, "wasm_bytes":
+                                    {f: Path(f).stat().st_size for f in files}}
+        if self.available("wazero"):
+            if self.code_bin_error:
+                code["wazero"] = {"error": self.code_bin_error}
+            else:
+                rc, out, err, _, _ = run_proc([str(CODE_SIZE_BIN)] + files, self.timeout)
+                try:
+                    code["wazero"] = json.loads(out) if rc == 0 else \
+                        {"error": err_summary(err, rc)}
+                except ValueError:
+                    code["wazero"] = {"error": "unparsable code_size output: " + out[-200:]}
+        for rt in ("wasmtime-winch", "wasmtime-cranelift"):
+            if self.available(rt):
+                d, err, _ = child({"runtime": rt, "mode": "code", "files": files},
+                                  self.timeout * 2)
+                code[rt] = d["files"] if d else {"error": err}
+        for rt in ("wazero", "wasmtime-winch", "wasmtime-cranelift"):
+            e = code.get(rt, {}).get("error")
+            if e:
+                self.problems.append(("WARN", f"code size/{rt}: {e}"))
+        log("  code sizes: done")
+
     # -- main ---------------------------------------------------------------------------------
     def go(self, wazero_note):
         t_start = time.time()
@@ -588,7 +665,9 @@ class Run:
         compile_funcs = 300 if self.quick else 3000
         wasm, expected = build_wasm(compile_funcs)
         self.probe(wazero_note)
-        parts = set(self.a.parts or ["kernels", "calls", "startup", "compile"])
+        parts = set(self.a.parts or DEFAULT_PARTS[self.quick])
+        if "code" in parts:
+            self.code_sizes(wasm)
         compile_rounds = 1 if self.quick else min(3, self.rounds)
         for r in range(self.rounds):
             log(f"[round {r + 1}/{self.rounds}] load {os.getloadavg()[0]:.2f}")
@@ -602,6 +681,7 @@ class Run:
                 self.compile_round(r, wasm, expected)
         self.info["load_after"] = os.getloadavg()
         self.elapsed = time.time() - t_start
+        self.info["cpu_s"] = CHILD_CPU_S[0] + sum(os.times()[:2])  # children + this harness
         self.validate()
 
 
@@ -637,7 +717,9 @@ def med(xs):
     return statistics.median(xs) if xs else None
 
 
-def cell_status(run, rt, slot):
+def cell_status(run, rt, slot, k=None):
+    if k is not None and rt in k.unsupported:
+        return "n/a" if k.unsupported[rt].startswith("n/a") else "unsupported"
     if rt in run.missing:
         return "missing"
     if slot is None:
@@ -649,6 +731,32 @@ def cell_status(run, rt, slot):
     return None
 
 
+TIER_OF = {"wasmtime-cranelift": "jit", "wasmtime-winch": "jit", "wasm3": "interp",
+           "pywasm": "tiny", "wazero": "jit", "v8-liftoff": "jit", "native": "jit"}
+
+
+def host_call_ns(run):
+    """runtime -> ns per Wasm->host call (hostcall kernel time ÷ calls, at the runtime's tier),
+    None where it did not run or its result was not ok."""
+    out = {}
+    for rt in run.runtimes():
+        s = run.data["kernels"].get(f"{TIER_OF.get(rt, 'jit')}/hostcall/{rt}")
+        if s and s["times"] and s.get("status") == "ok":
+            out[rt] = med(s["times"]) / s["args"][0] * 1e9
+        else:
+            out[rt] = None
+    return out
+
+
+def host_cell(run, rt, host):
+    k = next((k for k in KERNELS if k.name == "hostcall"), None)
+    s = run.data["kernels"].get(f"{TIER_OF.get(rt, 'jit')}/hostcall/{rt}")
+    st = cell_status(run, rt, s, k)
+    if st:
+        return st
+    return f"{host[rt]:,.0f}" if host.get(rt) else "—"
+
+
 def report(run):
     d = run.data
     ks = d["kernels"]
@@ -658,7 +766,10 @@ def report(run):
         if run.quick else f"full, {run.rounds} interleaved rounds × {run.samples} samples"
     w("# wazero benchmark results\n")
     w(f"Generated {run.info.get('generated') or now_utc()} by `python benches/compare.py{' --quick' if run.quick else ''}` "
-      f"at commit `{run.info['commit']}`; mode: {mode}; wall time {run.elapsed / 60:.1f} min.\n")
+      f"at commit `{run.info['commit']}`; mode: {mode}; wall time {run.elapsed / 60:.1f} min"
+      + (f" (CPU time of the harness and its children {run.info['cpu_s'] / 60:.1f} min: "
+         "measurements run one at a time, so this is about the wall time on an idle machine)"
+         if run.info.get("cpu_s") else "") + ".\n")
     lb, la = run.info["load_before"], run.info["load_after"]
     if run.a.note:
         w(f"> **Note:** {run.a.note}\n")
@@ -683,8 +794,7 @@ def report(run):
     summary_rts = ["wazero", "wasmtime-cranelift", "wasmtime-winch", "v8-liftoff", "wasm3",
                    "pywasm"]
     summary_rts = [r for r in summary_rts if r in run.runtimes()]
-    tier_of = {"wasmtime-cranelift": "jit", "wasmtime-winch": "jit", "wasm3": "interp",
-               "pywasm": "tiny", "wazero": "jit", "v8-liftoff": "jit"}
+    tier_of = TIER_OF
     w("## Summary: time ÷ native (gcc -O2) at the same size — lower is better\n")
     w("Each runtime is divided by native run *in this run at the same sizes* (wazero and the "
       "compilers: full sizes; wasm3: interpreter sizes; pywasm: pure-Python sizes). Medians.\n")
@@ -697,7 +807,7 @@ def report(run):
             tier = tier_of[rt]
             s = ks.get(f"{tier}/{k.name}/{rt}")
             n = ks.get(f"{tier}/{k.name}/native")
-            st = cell_status(run, rt, s)
+            st = cell_status(run, rt, s, k)
             if st:
                 row.append(st)
                 continue
@@ -708,7 +818,22 @@ def report(run):
             else:
                 row.append("—")
         w(f"| {k.name} | " + " | ".join(row) + " |")
+    host = host_call_ns(run)
+    if any(host.values()):
+        w("| *Wasm→Python host call, ns per call* | " + " | ".join(
+            host_cell(run, rt, host) for rt in summary_rts) + " |")
     w("")
+    if any(host.values()):
+        nat = host.get("native")
+        w("The last row is the `hostcall` kernel's time ÷ its number of calls (each runtime at "
+          "its tier's size; the loop and a trivial `3x + 1` Python body included)"
+          + (f"; native's call through a C function pointer costs {nat:.1f} ns" if nat else "")
+          + ".\n")
+    notes = [(k.name, rt, why) for k in run.kernels for rt, why in k.unsupported.items()
+             if rt in run.runtimes()]
+    if notes:
+        w("*unsupported* / *n/a*: " + "; ".join(f"`{kn}` on {LABEL[rt]}: {why}"
+                                              for kn, rt, why in notes) + ".\n")
 
     # -- per tier ----------------------------------------------------------------------------
     for tier, spec in TIERS.items():
@@ -722,11 +847,13 @@ def report(run):
         w("| kernel | args | " + " | ".join(LABEL[r] for r in rts) + " |")
         w("|---|---|" + "---|" * len(rts))
         for k in run.kernels:
-            args = (k.quick if run.quick else k.sizes)[tier]
+            args = k.args(tier, run.quick)
+            if args is None:
+                continue
             row = []
             for rt in rts:
                 s = ks.get(f"{tier}/{k.name}/{rt}")
-                st = cell_status(run, rt, s)
+                st = cell_status(run, rt, s, k)
                 if st:
                     row.append(st)
                 elif s and s["times"]:
@@ -743,10 +870,12 @@ def report(run):
         w("| kernel | " + " | ".join(c[0] for c in cols) + " |")
         w("|---|" + "---|" * len(cols))
         for k in run.kernels:
+            if k.args(tier, run.quick) is None:
+                continue
             row = []
             for _, a, b in cols:
                 sa, sb = ks.get(f"{tier}/{k.name}/{a}"), ks.get(f"{tier}/{k.name}/{b}")
-                st = cell_status(run, a, sa) or cell_status(run, b, sb)
+                st = cell_status(run, a, sa, k) or cell_status(run, b, sb, k)
                 if st:
                     row.append(st)
                 elif sa and sb and sa["times"] and sb["times"]:
@@ -758,27 +887,37 @@ def report(run):
 
     # -- calls --------------------------------------------------------------------------------
     if d["calls"]:
-        w("## Python → Wasm call overhead\n")
+        w("## Python ↔ Wasm call overhead\n")
         w("ns per call including the Python `for` loop, through a handle resolved before the "
-          "loop (wazero: `functools.partial(module.call, name)` — its API has no function "
-          "handle yet; wasmtime: `partial(Func, store)`; wasm3: `find_function`; pywasm: "
-          "`machine.invocate` with the export pre-resolved). *plain Python* is `def f(a, b): "
-          "return a + b` measured in the same child. Median [min–max].\n")
-        w("| runtime | `add(1, 2)` | `noop()` | plain Python `f(1, 2)` | add ÷ plain Python |")
-        w("|---|---|---|---|---|")
+          "loop (wazero: `module.exports[name]`, a `wazero.Function`; wasmtime: "
+          "`partial(Func, store)`; wasm3: `find_function`; pywasm: `machine.invocate` with the "
+          "export pre-resolved). *plain Python* is `def f(a, b): return a + b` measured in the "
+          "same child. *Wasm→Python* is one call from Wasm to an imported Python function, "
+          "from the `hostcall` kernel (time ÷ calls, loop included). Median [min–max].\n")
+        w("| runtime | `add(1, 2)` | `noop()` | plain Python `f(1, 2)` | add ÷ plain Python | "
+          "Wasm→Python host call |")
+        w("|---|---|---|---|---|---|")
+        host = host_call_ns(run)
         for rt in PY_RUNTIMES:
             if rt not in run.runtimes():
                 continue
             s = d["calls"].get(rt)
             if rt in run.missing:
-                w(f"| {LABEL[rt]} | missing | missing | — | — |")
+                w(f"| {LABEL[rt]} | missing | missing | — | — | missing |")
                 continue
             if not s or s["error"] or not s["add_ns"]:
-                w(f"| {LABEL[rt]} | error | error | — | — |")
+                w(f"| {LABEL[rt]} | error | error | — | — | {host_cell(run, rt, host)} |")
                 continue
             f = lambda xs: f"{med(xs):,.0f} [{min(xs):,.0f}–{max(xs):,.0f}]"
             w(f"| {LABEL[rt]} | {f(s['add_ns'])} | {f(s['noop_ns'])} | {f(s['python_ns'])} | "
-              f"{med(s['add_ns']) / med(s['python_ns']):.1f} |")
+              f"{med(s['add_ns']) / med(s['python_ns']):.1f} | {host_cell(run, rt, host)} |")
+            if s.get("alt_add_ns"):
+                w(f"| {LABEL[rt]} {s.get('alt_label', '(alternative)')} | "
+                  f"{f(s['alt_add_ns'])} | {f(s['alt_noop_ns'])} | (same) | "
+                  f"{med(s['alt_add_ns']) / med(s['python_ns']):.1f} | — |")
+        if host.get("native"):
+            w(f"| {LABEL['native']} | — | — | — | — | {host['native']:.1f} (C function "
+              "pointer) |")
         w("")
 
     # -- startup + RSS -------------------------------------------------------------------------
@@ -865,11 +1004,7 @@ def report(run):
             w(f"| {LABEL[rt]} | {span} | {mbs} | {s.get('status', '?')} | {note} |")
         w("")
 
-    w("## Not measured yet (TODO)\n")
-    for name, what, why in TODO_KERNELS:
-        w(f"- **{name}** — {what}: not run for any runtime because {why}. "
-          "See `TODO(host-calls)` / `TODO(simd)` in `compare.py`.")
-    w("")
+    code_table(run, w)
     w("## Problems in this run\n")
     if run.problems:
         for sev, text in run.problems:
@@ -878,6 +1013,53 @@ def report(run):
         w("None: every result matched the native reference.")
     w("")
     return "\n".join(L), chart
+
+
+def code_table(run, w):
+    """The compiled-code-size section (from Run.code_sizes)."""
+    code = run.data.get("code") or {}
+    if not code.get("files"):
+        return
+    rts = [rt for rt in ("wazero", "wasmtime-winch", "wasmtime-cranelift") if rt in code]
+    if not rts:
+        return
+
+    def get(rt, f, field):
+        e = code[rt].get(f) if "error" not in code[rt] else None
+        return e.get(field) if isinstance(e, dict) else None
+
+    w("## Compiled code size\n")
+    w("Machine code bytes generated for each module (x86-64). *wazero*: the module's whole code "
+      "buffer (function bodies **plus** out-of-line trap stubs), measured by the Rust layer's "
+      "`code_size` binary (`wazero::module::compile_for`). *Winch*/*Cranelift*: the sizes of the "
+      "`wasm[0]::function[N]` symbols in the ELF image of wasmtime's `Module.serialize()` "
+      "(function bodies only; trampolines and metadata excluded, so the ratio is, if anything, "
+      "unfavourable to wazero); *all* adds wasmtime's trampolines; the whole serialized image is "
+      "an upper bound that also holds metadata. Deterministic: measured once.\n")
+    w("| module | Wasm bytes | " + " | ".join(
+        LABEL[rt] + (" functions / all / serialized" if rt != "wazero" else "") for rt in rts) +
+      "".join(f" | wazero ÷ {LABEL[rt]}" for rt in rts if rt != "wazero" and "wazero" in rts) +
+      " |")
+    w("|---|---|" + "---|" * len(rts) +
+      "---|" * len([rt for rt in rts if rt != "wazero" and "wazero" in rts]))
+    for f in code["files"]:
+        name = Path(f).stem
+        row = [name, f"{code['wasm_bytes'][f]:,}"]
+        for rt in rts:
+            if "error" in code[rt] or get(rt, f, "error"):
+                row.append("error")
+            elif rt == "wazero":
+                row.append(f"{get(rt, f, 'code_bytes'):,}")
+            else:
+                row.append(f"{get(rt, f, 'func_bytes'):,} / {get(rt, f, 'code_bytes'):,} / "
+                           f"{get(rt, f, 'serialized_bytes'):,}")
+        for rt in rts:
+            if rt == "wazero" or "wazero" not in rts:
+                continue
+            a, b = get("wazero", f, "code_bytes"), get(rt, f, "func_bytes")
+            row.append(f"{a / b:.2f}" if a and b else "—")
+        w("| " + " | ".join(row) + " |")
+    w("")
 
 
 def charts(run, chart, outdir):
@@ -917,24 +1099,40 @@ def charts(run, chart, outdir):
         fig.savefig(p, dpi=110)
         plt.close(fig)
         out.append(p)
-    # 2. call overhead
+    # 2. call overhead: Python -> Wasm (add, noop; wazero also via module.call) and
+    #    Wasm -> Python (host call)
     calls = {rt: s for rt, s in run.data["calls"].items() if s["add_ns"]}
     if calls:
-        rts = list(calls)
-        fig, ax = plt.subplots(figsize=(7, 4))
-        x = range(len(rts))
-        ax.bar([i - 0.2 for i in x], [med(calls[r]["add_ns"]) for r in rts], 0.4,
-               label="add(1, 2)", color="#1f77b4")
-        ax.bar([i + 0.2 for i in x], [med(calls[r]["noop_ns"]) for r in rts], 0.4,
-               label="noop()", color="#ff7f0e")
-        py = med([v for r in rts for v in calls[r]["python_ns"]])
+        host = host_call_ns(run)
+        rows = []  # (label, add, noop, host)
+        for rt in calls:
+            s = calls[rt]
+            rows.append((LABEL[rt].replace(" ", "\n", 1), med(s["add_ns"]), med(s["noop_ns"]),
+                         host.get(rt)))
+            if s.get("alt_add_ns"):
+                rows.append((LABEL[rt] + "\nmodule.call", med(s["alt_add_ns"]),
+                             med(s["alt_noop_ns"]), None))
+        fig, ax = plt.subplots(figsize=(max(7, 1.25 * len(rows)), 4.5))
+        x = list(range(len(rows)))
+        wdt = 0.27
+        series = [("Python→Wasm add(1, 2)", 1, -wdt, "#1f77b4"),
+                  ("Python→Wasm noop()", 2, 0, "#ff7f0e"),
+                  ("Wasm→Python host call", 3, wdt, "#2ca02c")]
+        for label, idx, off, color in series:
+            xs = [i + off for i, r in zip(x, rows) if r[idx]]
+            ys = [r[idx] for r in rows if r[idx]]
+            if ys:
+                ax.bar(xs, ys, wdt, label=label, color=color)
+        py = med([v for r in calls for v in calls[r]["python_ns"]])
         ax.axhline(py, color="k", ls="--", lw=0.8, label=f"plain Python call ({py:.0f} ns)")
-        ax.set_xticks(list(x))
-        ax.set_xticklabels([LABEL[r] for r in rts], fontsize=8)
+        ax.set_xticks(x)
+        ax.set_xticklabels([r[0] for r in rows], fontsize=8)
         ax.set_yscale("log")
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi * 20)  # headroom for the legend
         ax.set_ylabel("ns per call (log)")
-        ax.set_title("Python → Wasm call overhead, lower is better" + tag)
-        ax.legend(fontsize=8)
+        ax.set_title("Python ↔ Wasm call overhead, lower is better" + tag)
+        ax.legend(fontsize=8, loc="upper left", ncol=2)
         ax.grid(axis="y", which="both", alpha=0.3)
         fig.tight_layout()
         p = outdir / "call_overhead.png"
@@ -945,20 +1143,25 @@ def charts(run, chart, outdir):
     comp = {rt: s for rt, s in run.data["compile"].items() if s["times"]}
     if comp:
         rts = list(comp)
-        fig, ax = plt.subplots(figsize=(6, 4))
+        fig, ax = plt.subplots(figsize=(8, 4.5))
         vals = [comp[r]["bytes"] / 1e6 / med(comp[r]["total_s" if r == "wasm3" else "times"])
                 for r in rts]
         ax.bar(range(len(rts)), vals, color=[colors.get(r, "grey") for r in rts])
+        for i, v in enumerate(vals):  # the value on each bar: log bars are hard to read
+            ax.text(i, v * 1.08, f"{v:.1f}", ha="center", va="bottom", fontsize=8)
         ax.set_xticks(range(len(rts)))
-        ax.set_xticklabels([LABEL[r] + ("*" if r == "wasm3" else "") for r in rts], fontsize=8)
+        ax.set_xticklabels([LABEL[r].replace(" ", "\n", 1) + ("*" if r == "wasm3" else "")
+                            for r in rts], fontsize=8)
         ax.set_yscale("log")
+        ax.set_ylim(min(vals) / 3, max(vals) * 3)
         ax.set_ylabel("MB of Wasm per second (log)")
         ax.set_title("Compile throughput, one thread, higher is better" + tag, fontsize=10)
-        if "wasm3" in rts:
-            ax.text(0.01, 0.01, "* wasm3 compiles lazily: parse+load+first check() call",
-                    transform=ax.transAxes, fontsize=7)
         ax.grid(axis="y", which="both", alpha=0.3)
         fig.tight_layout()
+        if "wasm3" in rts:  # below the axes, clear of the bars
+            fig.subplots_adjust(bottom=0.2)
+            fig.text(0.01, 0.01, "* wasm3 compiles lazily: parse + load + first check() call",
+                     fontsize=7)
         p = outdir / "compile_throughput.png"
         fig.savefig(p, dpi=110)
         plt.close(fig)
@@ -976,6 +1179,7 @@ def rerender(path):
     run.info, run.missing, run.versions = j["info"], j["missing"], j["versions"]
     run.quick, run.rounds, run.samples = j["quick"], j["rounds"], j.get("samples", 3)
     run.elapsed, run.data, run.problems = j.get("elapsed", 0), j["data"], j["problems"]
+    run.data.setdefault("code", {})
     names = j.get("kernels") or sorted({v["kernel"] for v in run.data["kernels"].values()})
     run.kernels = [k for k in KERNELS if k.name in names]
     rts = j.get("runtimes") or ALL_RUNTIMES
@@ -1032,7 +1236,9 @@ def main():
     p.add_argument("--kernels", nargs="*", help="subset of kernels")
     p.add_argument("--runtimes", nargs="*", help="subset of runtimes (native always runs)")
     p.add_argument("--tiers", nargs="*", choices=list(TIERS), help="subset of size tiers")
-    p.add_argument("--parts", nargs="*", choices=["kernels", "calls", "startup", "compile"])
+    p.add_argument("--parts", nargs="*", choices=ALL_PARTS,
+                   help="default: all; quick mode leaves out `code` (it may need a cargo "
+                   "build of benches/rust)")
     p.add_argument("--require", nargs="*", default=[],
                    help="runtimes that must be present (missing ⇒ exit 1), e.g. --require wazero")
     p.add_argument("--out", default=None, help="Markdown output (default results/latest.md, "
@@ -1064,6 +1270,8 @@ def main():
         log("[setup] done" + (f"; wazero: {wazero_note}" if wazero_note else ""))
         return 0
     run = Run(a)
+    if "code" in (a.parts or DEFAULT_PARTS[a.quick]) and not wazero_note:
+        run.code_bin_error = build_code_size()
     run.go(wazero_note)
     out = Path(a.out) if a.out else RESULTS / ("quick/latest.md" if a.quick else "latest.md")
     out.parent.mkdir(parents=True, exist_ok=True)

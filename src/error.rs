@@ -34,8 +34,10 @@ pub enum TrapKind {
     TableOutOfBounds = 10,
     /// A host function failed; the error itself is carried separately.
     HostError = 11,
-    /// Execution was interrupted from outside (interrupt, timeout).
+    /// Execution was interrupted from outside (`InterruptHandle::interrupt`, Ctrl-C).
     Interrupted = 12,
+    /// The call ran past its deadline (`Store::set_timeout`).
+    Timeout = 13,
 }
 
 impl TrapKind {
@@ -55,6 +57,7 @@ impl TrapKind {
             10 => TableOutOfBounds,
             11 => HostError,
             12 => Interrupted,
+            13 => Timeout,
             _ => return None,
         })
     }
@@ -75,6 +78,7 @@ impl TrapKind {
             TableOutOfBounds => "out of bounds table access",
             HostError => "host function failed",
             Interrupted => "interrupted",
+            Timeout => "timed out",
         }
     }
 
@@ -94,6 +98,7 @@ impl TrapKind {
             TableOutOfBounds => "table_out_of_bounds",
             HostError => "host_error",
             Interrupted => "interrupted",
+            Timeout => "timeout",
         }
     }
 }

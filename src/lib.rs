@@ -23,6 +23,7 @@ mod python;
 pub use error::{Error, Result, Trap, TrapKind};
 pub use limits::Limits;
 pub use module::Module;
+pub use runtime::interrupt::InterruptHandle;
 pub use runtime::store::Store;
 pub use runtime::{Extern, Func, Global, Instance, Memory, Table};
 pub use types::{ExternType, FuncType, GlobalType, MemoryType, TableType, Val, ValType};

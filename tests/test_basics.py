@@ -267,7 +267,7 @@ def _stub_members():
 def test_stubs_in_sync():
     classes, functions = _stub_members()
     assert set(classes) == set(_PUBLIC_CLASSES)
-    assert functions == {"version"}
+    assert functions == {"version", "_inspect"}
     for cls_name, members in classes.items():
         cls = getattr(wazero, cls_name)
         for member in members - {"__buffer__"}:  # __buffer__: a Python attribute only on >= 3.12

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 
 import pytest
 
 import wazero
 from conftest import ADD_WASM, DATA, KITCHEN_WAT
+from runaway import SPIN_WAT
 
 ADD_WAT = os.path.join(DATA, "add.wat")
 
@@ -64,18 +67,18 @@ def test_call_trap(kitchen_file):
 
 
 @pytest.mark.parametrize(
-    "args, needle",
+    "args, needle, status",
     [
-        (("add", "1"), "takes 2 argument"),
-        (("add", "1", "x"), "cannot parse 'x' as i32"),
-        (("add", "1", "1.5"), "cannot parse '1.5' as i32"),
-        (("add", "1", str(2**32)), "out of range"),
-        (("nope",), "no export named 'nope'"),
+        (("add", "1"), "takes 2 argument", 2),
+        (("add", "1", "x"), "cannot parse 'x' as i32", 2),
+        (("add", "1", "1.5"), "cannot parse '1.5' as i32", 2),
+        (("add", "1", str(2**32)), "out of range", 1),
+        (("nope",), "no export named 'nope'", 1),
     ],
 )
-def test_call_errors(args, needle):
+def test_call_errors(args, needle, status):
     r = run("call", ADD_WAT, *args)
-    assert r.returncode == 1
+    assert r.returncode == status
     assert r.stdout == ""
     assert needle in r.stderr
     assert "Traceback" not in r.stderr
@@ -139,3 +142,97 @@ def test_main_in_process(capsys):
 
     assert main(["call", ADD_WAT, "add", "2", "3"]) == 0
     assert capsys.readouterr().out == "5\n"
+
+
+@pytest.fixture(scope="module")
+def spin_file(tmp_path_factory) -> str:
+    p = tmp_path_factory.mktemp("cli") / "spin.wat"
+    p.write_text(SPIN_WAT)
+    return str(p)
+
+
+def test_inspect_types_and_sections(kitchen_file):
+    r = run("inspect", ADD_WAT)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout.splitlines()
+    assert out[out.index("types (1):") + 1] == "  0: func (param i32 i32) (result i32)"
+    sections = out[out.index("sections (4):") + 1 :]
+    assert [line.split(":")[0].strip() for line in sections] == ["type", "function", "export", "code"]
+    assert sections[0] == "  type: 7 bytes at offset 10"
+    r = run("inspect", kitchen_file)
+    assert "  memory: " in r.stdout and "  element: " in r.stdout
+
+
+def test_inspect_binary_with_custom_section(tmp_path):
+    p = tmp_path / "named.wasm"
+    p.write_bytes(ADD_WASM + b"\x00\x06\x04note\x2a")
+    r = run("inspect", str(p))
+    assert r.returncode == 0, r.stderr
+    assert '  custom "note": 6 bytes at offset 43' in r.stdout
+
+
+@pytest.mark.parametrize("command", ["call", "inspect", "run"])
+def test_help(command):
+    r = run(command, "--help")
+    assert r.returncode == 0 and r.stdout.startswith("usage: python -m wazero " + command), r.stdout
+    r = run("--help")
+    assert r.returncode == 0 and command in r.stdout
+
+
+def test_call_timeout(spin_file):
+    start = time.monotonic()
+    r = run("call", "--timeout", "0.3", spin_file, "spin")
+    assert r.returncode == 1, r.stderr
+    assert r.stderr.startswith("trap: timed out") and "'spin'" in r.stderr
+    assert time.monotonic() - start < 60
+    assert run("call", "--timeout", "5", spin_file, "answer").stdout == "42\n"
+    r = run("call", "--timeout", "-1", spin_file, "answer")
+    assert r.returncode == 2 and "positive number" in r.stderr
+
+
+def test_run_timeout(tmp_path):
+    p = tmp_path / "spin_start.wat"
+    p.write_text('(module (memory (export "memory") 1) (func (export "_start") (loop $l (br $l))))')
+    r = run("run", "--timeout", "0.3", str(p))
+    assert r.returncode == 134 and r.stderr.startswith("trap: timed out"), r.stderr
+
+
+def test_run_exit_code(tmp_path):
+    p = tmp_path / "exit.wat"
+    p.write_text(
+        '(module (import "wasi_snapshot_preview1" "proc_exit" (func $exit (param i32)))'
+        ' (memory (export "memory") 1) (func (export "_start") (call $exit (i32.const 7))))'
+    )
+    r = run("run", str(p))
+    assert (r.returncode, r.stderr) == (7, "")
+
+
+def _cpu_seconds(pid: int) -> float:
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
+def test_ctrl_c_stops_a_running_call(spin_file):
+    p = subprocess.Popen(
+        [sys.executable, "-m", "wazero", "call", spin_file, "spin"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        # Wait until the child spins in Wasm (start-up takes CPU too: wait for more).
+        deadline = time.monotonic() + 60
+        while _cpu_seconds(p.pid) < 1.0 and time.monotonic() < deadline:
+            assert p.poll() is None, p.communicate()
+            time.sleep(0.05)
+        sent = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        p.kill()
+    assert (p.returncode, out, err) == (130, "", "interrupted\n")
+    assert took < 10, took

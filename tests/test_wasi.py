@@ -165,9 +165,9 @@ def test_cli_run_dir(tmp_path):
 
 def test_cli_run_errors(tmp_path):
     r = cli("--env", "NOEQUALS", prog("cat"))
-    assert r.returncode == 1 and b"KEY=VALUE" in r.stderr
+    assert r.returncode == 2 and b"KEY=VALUE" in r.stderr  # usage errors
     r = cli("--dir", str(tmp_path / "missing"), prog("cat"))
-    assert r.returncode == 1 and b"not a directory" in r.stderr
+    assert r.returncode == 2 and b"not a directory" in r.stderr
     trap = tmp_path / "trap.wat"
     trap.write_text('(module (func (export "_start") unreachable))')
     r = cli(str(trap))

@@ -111,6 +111,65 @@ uint64_t copy64_k(uint32_t n, uint32_t reps) {
     return copy_sum(n);
 }
 
+/* hostcall.wat: acc += f(i) for i in [0, n) with f(x) = 3x + 1 called through a function
+ * pointer (a non-static global, so gcc can neither inline nor devirtualise it): the native
+ * floor of "Wasm calls an imported host function". */
+__attribute__((noinline)) uint32_t host_f(uint32_t x) { return 3u * x + 1u; }
+uint32_t (*host_fn)(uint32_t) = host_f;
+
+__attribute__((noinline)) uint32_t hostcall_k(uint32_t n) {
+    uint32_t acc = 0;
+    for (uint32_t i = 0; i < n; i++) acc += host_fn(i);
+    return acc;
+}
+
+/* simd.wat: f32 dot product with 4 lane accumulators, in the same order as the f32x4 code
+ * (lanes accumulate across reps, then (l0 + l1) + (l2 + l3)). Plain loops: gcc -O2's SLP
+ * vectoriser turns the 4-lane body into movups/mulps/addps with the accumulator in a register, which is the fair floor. */
+static void simd_init(float *a, float *b, uint32_t n) {
+    for (uint32_t i = 0; i < n; i++) {
+        a[i] = (float)((int32_t)((i * 7u) % 17u) - 8) * 0.25f;
+        b[i] = (float)((int32_t)((i * 5u) % 13u) - 6) * 0.125f;
+    }
+}
+__attribute__((noinline)) float simd_dot_k(uint32_t n, uint32_t reps) {
+    float *a = (float *)mem, *b = a + n;
+    simd_init(a, b, n);
+    /* four scalars, not a float[4] (gcc then keeps the vector accumulator on the stack);
+     * size_t index: no 32-bit wrap-around, so the loads become 16-byte loads */
+    float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+    for (uint32_t r = 0; r < reps; r++)
+        for (size_t i = 0; i < n; i += 4) {
+            s0 += a[i] * b[i];
+            s1 += a[i + 1] * b[i + 1];
+            s2 += a[i + 2] * b[i + 2];
+            s3 += a[i + 3] * b[i + 3];
+        }
+    return (s0 + s1) + (s2 + s3);
+}
+
+/* simd.wat's axpy: b[i] += 0.75 * a[i], `reps` times, then the in-order scalar checksum.
+ * Each 4-lane step loads a and b, then stores b (like v128.load/v128.store), which lets gcc -O2
+ * vectorise it into 16-byte loads/stores without assuming a and b don't alias. */
+static void axpy_pass(const float *a, float *b, size_t n) {
+    for (size_t i = 0; i < n; i += 4) {
+        float x0 = a[i], x1 = a[i + 1], x2 = a[i + 2], x3 = a[i + 3];
+        float y0 = b[i], y1 = b[i + 1], y2 = b[i + 2], y3 = b[i + 3];
+        b[i] = y0 + 0.75f * x0;
+        b[i + 1] = y1 + 0.75f * x1;
+        b[i + 2] = y2 + 0.75f * x2;
+        b[i + 3] = y3 + 0.75f * x3;
+    }
+}
+__attribute__((noinline)) float simd_axpy_k(uint32_t n, uint32_t reps) {
+    float *a = (float *)mem, *b = a + n;
+    simd_init(a, b, n);
+    for (uint32_t r = 0; r < reps; r++) axpy_pass(a, b, n);
+    float s = 0.0f;
+    for (uint32_t i = 0; i < n; i++) s = s * 0.5f + b[i];
+    return s;
+}
+
 static double now(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -128,6 +187,9 @@ static double run(const char *k, uint64_t n, uint64_t n2, char *out, size_t outl
     else if (!strcmp(k, "indirect")) { uint32_t r = indirect_k((uint32_t)n); sink = r; snprintf(out, outlen, "%u", r); }
     else if (!strcmp(k, "copy8")) { uint64_t r = copy8_k((uint32_t)n, (uint32_t)n2); sink = (double)r; snprintf(out, outlen, "%llu", (unsigned long long)r); }
     else if (!strcmp(k, "copy64")) { uint64_t r = copy64_k((uint32_t)n, (uint32_t)n2); sink = (double)r; snprintf(out, outlen, "%llu", (unsigned long long)r); }
+    else if (!strcmp(k, "hostcall")) { uint32_t r = hostcall_k((uint32_t)n); sink = r; snprintf(out, outlen, "%u", r); }
+    else if (!strcmp(k, "simd_dot")) { float r = simd_dot_k((uint32_t)n, (uint32_t)n2); sink = r; snprintf(out, outlen, "%.17g", (double)r); }
+    else if (!strcmp(k, "simd_axpy")) { float r = simd_axpy_k((uint32_t)n, (uint32_t)n2); sink = r; snprintf(out, outlen, "%.17g", (double)r); }
     else { fprintf(stderr, "unknown kernel %s\n", k); exit(2); }
     return 0;
 }

@@ -39,7 +39,7 @@ impl Trap {
             K::UninitializedElement => Trap::IndirectCallToNull,
             K::StackOverflow => Trap::StackOverflow,
             K::TableOutOfBounds => Trap::TableOutOfBounds,
-            K::Interrupted => Trap::OutOfFuel,
+            K::Interrupted | K::Timeout => Trap::OutOfFuel,
             K::HostError => Trap::Other,
         }
     }

@@ -55,7 +55,8 @@ class Trap(WazeroError):
     """WebAssembly code trapped.
 
     ``kind`` is a short snake_case name such as ``"integer_divide_by_zero"``,
-    ``"unreachable"``, ``"memory_out_of_bounds"`` or ``"stack_overflow"``;
+    ``"unreachable"``, ``"memory_out_of_bounds"``, ``"stack_overflow"``, ``"timeout"`` (the
+    call's deadline passed) or ``"interrupted"`` (``Runtime.interrupt()``);
     ``export`` is the name of the export that was called (``None`` if the trap happened
     while instantiating, e.g. in a start function).
     """

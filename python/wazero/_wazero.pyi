@@ -18,6 +18,9 @@ Value = Any
 #: ``imports`` of :meth:`Runtime.instantiate`: module name -> name -> value.
 Imports = Mapping[str, Mapping[str, Union[Callable[..., Any], "Func", Extern]]]
 
+def _inspect(source: bytes) -> Tuple[List[str], List[Tuple[str, int, int]]]:
+    """(types, sections) of a module (binary or text): the type section's entries as text
+    and every section as ``(name, offset, size)``; used by ``python -m wazero inspect``."""
 def version() -> str:
     """The version of the wazero package (and of its Rust core)."""
 
@@ -167,13 +170,34 @@ class Runtime:
     A runtime and its modules may only be used by the thread that created the runtime
     (other threads get :class:`wazero.WazeroError`).
 
-    ``max_wasm_stack`` limits the native stack (in bytes) Wasm code may use; deeper
-    recursion traps with kind ``"stack_overflow"``. ``limits`` (a :class:`Limits`) bounds
-    the modules :meth:`compile` and :meth:`instantiate` compile (a :class:`CompiledModule`
+    ``max_wasm_stack`` limits the native stack (in bytes, default 1 MiB) Wasm code may use;
+    deeper recursion traps with kind ``"stack_overflow"``. ``timeout`` (seconds) is the
+    default deadline of every call into Wasm (including start functions): a call past it
+    raises :class:`wazero.Trap` with kind ``"timeout"``. ``max_memory_bytes`` caps every
+    memory of the runtime (default 4 GiB, the whole 32-bit space; rounded down to 64 KiB
+    pages): a larger minimum fails to instantiate, ``memory.grow`` past it returns -1, and
+    only that much address space is reserved. ``max_table_elements`` does the same for
+    tables (default 10 000 000). ``limits`` (a :class:`Limits`) bounds what the modules
+    :meth:`compile` and :meth:`instantiate` compile may declare (a :class:`CompiledModule`
     passed in keeps the limits it was compiled with).
+
+    The GIL is released while Wasm code runs (host functions take it back), so threads
+    with their own runtimes run Wasm in parallel.
     """
 
-    def __init__(self, *, max_wasm_stack: Optional[int] = None, limits: Optional[Limits] = None) -> None: ...
+    def __init__(
+        self,
+        *,
+        max_wasm_stack: Optional[int] = None,
+        timeout: Optional[float] = None,
+        max_memory_bytes: Optional[int] = None,
+        max_table_elements: Optional[int] = None,
+        limits: Optional[Limits] = None,
+    ) -> None: ...
+    def interrupt(self) -> None:
+        """Stops the Wasm code running in this runtime at its next loop iteration or function
+        call: the call raises :class:`wazero.Trap` with kind ``"interrupted"``. Callable from
+        any thread (the only method that is); without a running call it has no effect."""
     def compile(self, source: Union[bytes, bytearray, memoryview, str]) -> "CompiledModule":
         """Compiles a module without instantiating it (same as ``CompiledModule(source)``)."""
     def instantiate(
@@ -211,7 +235,7 @@ class Runtime:
 class Module:
     """An instantiated module, created by :meth:`Runtime.instantiate`."""
 
-    def call(self, name: str, *args: Value) -> List[Any]:
+    def call(self, name: str, *args: Value, timeout: Optional[float] = None) -> List[Any]:
         """Calls the exported function ``name``; returns the list of its results.
 
         i32/i64 parameters take ``int`` in the signed or unsigned range (``-2**31 ..
@@ -222,7 +246,8 @@ class Module:
         a :class:`Function` of the same runtime; ``None`` is the null reference. Raises
         :class:`wazero.Trap`, :class:`wazero.WazeroTypeError`,
         :class:`wazero.WazeroOverflowError` or :class:`wazero.WazeroError` (unknown export,
-        not a function, closed module).
+        not a function, closed module). ``timeout`` (seconds) overrides the runtime's
+        deadline for this call. Ctrl-C during the call raises ``KeyboardInterrupt``.
         """
     @property
     def exports(self) -> Mapping[str, Any]:
@@ -231,9 +256,10 @@ class Module:
     @property
     def compiled(self) -> CompiledModule:
         """The :class:`CompiledModule` this module was instantiated from."""
-    def run(self) -> int:
+    def run(self, *, timeout: Optional[float] = None) -> int:
         """Runs a WASI command (calls ``_start``) and returns its exit status: 0 when
-        ``_start`` returns, ``n`` after ``proc_exit(n)``. Raises :class:`wazero.Trap`."""
+        ``_start`` returns, ``n`` after ``proc_exit(n)``. Raises :class:`wazero.Trap`.
+        ``timeout`` (seconds) overrides the runtime's deadline."""
     def close(self) -> None:
         """Closes the module; further calls raise :class:`wazero.WazeroError`. Idempotent."""
     @property
@@ -254,7 +280,8 @@ class Function:
     arguments are converted as for :meth:`Module.call`.
     """
 
-    def __call__(self, *args: Value) -> Any: ...
+    def __call__(self, *args: Value, timeout: Optional[float] = None) -> Any:
+        """Calls the function; ``timeout`` (seconds) overrides the runtime's deadline."""
     @property
     def type(self) -> FuncType:
         """The function's type."""

@@ -32,7 +32,10 @@
 //!   instantiation has initialised them.
 //! - `VMRuntime::stack_limit` bounds the frames (each prologue checks its whole frame);
 //!   `VMRuntime::interrupt != 0` makes the next loop header trap with `Interrupted` (the
-//!   runtime clears it).
+//!   runtime clears it). To stop loop-free code too, an interrupt also sets `stack_limit` to
+//!   `usize::MAX`, so the next prologue traps with `StackOverflow`, which the runtime reports
+//!   as the interrupt (see `runtime::interrupt`). Both words may be written by other threads:
+//!   read them with single aligned loads, never cache them across a loop header or call.
 //! - Traps leave through `VMRuntime::trap_exit` (see [`crate::runtime::entry`]).
 //!
 //! ## SIMD

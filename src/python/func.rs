@@ -12,6 +12,7 @@ use std::rc::{Rc, Weak};
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyList, PyString, PyTuple};
 
+use super::control::{parse_timeout, run_wasm};
 use super::convert::{self, Ctx, What};
 use super::errors::{err, map_error, trap_error, type_err, Site};
 use super::{parse_valtypes, FuncType, Owner, Shared, ThreadBound};
@@ -120,12 +121,14 @@ impl Function {
         Ok(Val::FuncRef(Some(st.func)))
     }
 
-    /// Calls the function with `args`; `finish` gets the number of results and a getter.
+    /// Calls the function with `args` (and a deadline `timeout` from now, overriding the
+    /// runtime's); `finish` gets the number of results and a getter.
     #[inline]
     pub(crate) fn call_with<'py, R>(
         &self,
         py: Python<'py>,
         args: &[Bound<'py, PyAny>],
+        timeout: Option<std::time::Duration>,
         finish: impl FnOnce(usize, &mut dyn FnMut(usize) -> PyResult<Bound<'py, PyAny>>) -> PyResult<R>,
     ) -> PyResult<R> {
         let st = self.state.get(py, "function")?;
@@ -156,12 +159,12 @@ impl Function {
                 let what = || format!("argument {} of '{}'", i + 1, self.name.bind(py).to_string_lossy());
                 convert::to_slots(arg, sig.ty.params[i], &what, &ctx, slots, sig.param_slots[i])?;
             }
-            shared.active_calls.set(shared.active_calls.get() + 1);
+            let func = st.func;
+            let area = &mut *slots;
             // SAFETY: `slots` is the function's argument area (`abi::arg_area_slots`) with every
             // argument encoded for its declared type; references were checked to belong to
             // this store by `convert::to_val`.
-            let r = unsafe { st.func.call_raw(store, slots) };
-            shared.active_calls.set(shared.active_calls.get() - 1);
+            let r = run_wasm(py, store, shared, timeout, || unsafe { func.call_raw(store, area) });
             match r {
                 Ok(()) => {
                     let slots = &*slots;
@@ -186,9 +189,16 @@ impl Function {
 #[pymethods]
 impl Function {
     /// Calls the function: returns `None`, the single result, or a tuple of results.
-    #[pyo3(signature = (*args))]
-    fn __call__<'py>(&self, py: Python<'py>, args: &Bound<'py, PyTuple>) -> PyResult<Bound<'py, PyAny>> {
-        self.call_with(py, args.as_slice(), |n, get| match n {
+    /// `timeout` (seconds) overrides the runtime's deadline for this call.
+    #[pyo3(signature = (*args, timeout = None))]
+    fn __call__<'py>(
+        &self,
+        py: Python<'py>,
+        args: &Bound<'py, PyTuple>,
+        timeout: Option<f64>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let timeout = parse_timeout(py, timeout)?;
+        self.call_with(py, args.as_slice(), timeout, |n, get| match n {
             0 => Ok(py.None().into_bound(py)),
             1 => get(0),
             _ => {
@@ -226,8 +236,13 @@ impl Function {
 }
 
 /// `Module.call`: results as a list.
-pub(crate) fn call_list<'py>(f: &Function, py: Python<'py>, args: &[Bound<'py, PyAny>]) -> PyResult<Bound<'py, PyList>> {
-    f.call_with(py, args, |n, get| match n {
+pub(crate) fn call_list<'py>(
+    f: &Function,
+    py: Python<'py>,
+    args: &[Bound<'py, PyAny>],
+    timeout: Option<std::time::Duration>,
+) -> PyResult<Bound<'py, PyList>> {
+    f.call_with(py, args, timeout, |n, get| match n {
         0 => Ok(PyList::empty(py)),
         1 => PyList::new(py, [get(0)?]),
         _ => {
@@ -336,11 +351,8 @@ pub(crate) fn new_host_func(
 ) -> crate::Func {
     let data = HostData { callable, sig: Sig::new(ty.clone()), name, shared: Rc::downgrade(shared) };
     crate::Func::new_host_raw(store, ty, move |store, slots| {
-        // SAFETY: Wasm only runs while a Python thread holding the GIL called into it (the
-        // bindings never release the GIL around Wasm execution), and host functions run on
-        // that same thread.
-        let py = unsafe { Python::assume_attached() };
-        host_call(py, store, &data, slots).map_err(|e| Error::Host(Box::new(e)))
+        // Wasm runs with the GIL released (`control::run_wasm`): take it back.
+        Python::attach(|py| host_call(py, store, &data, slots).map_err(|e| Error::Host(Box::new(e))))
     })
 }
 

@@ -4,12 +4,15 @@
 //! object that reaches a store (`Runtime`, `Module`) is bound to the thread that created it.
 //! Using it from another thread raises `WazeroError` instead of panicking (PyO3's
 //! `unsendable` would raise a `PanicException`); dropping it from another thread leaks it.
-//! The GIL is held while Wasm runs (the store cannot cross threads); compilation releases it.
+//! The GIL is released while Wasm runs and while compiling (see `control`); only
+//! `Runtime.interrupt` may be called from any thread.
 
+mod control;
 mod convert;
 mod errors;
 mod externs;
 mod func;
+mod inspect;
 mod limits;
 mod wasi;
 
@@ -504,6 +507,8 @@ impl CompiledModule {
 #[pyclass(frozen, module = "wazero")]
 pub struct Runtime {
     shared: ThreadBound<Rc<Shared>>,
+    /// Not thread-bound: `interrupt()` works from any thread.
+    interrupt: crate::InterruptHandle,
     /// Module limits of `compile`/`instantiate` (not re-checked for a `CompiledModule`).
     limits: crate::Limits,
 }
@@ -651,18 +656,14 @@ impl Runtime {
                 format!("unresolved import{} {}", if missing.len() == 1 { "" } else { "s" }, missing.join(", ")),
             ));
         }
-        shared.active_calls.set(shared.active_calls.get() + 1);
-        let instance = store.instantiate(&module, &externs);
-        shared.active_calls.set(shared.active_calls.get() - 1);
+        let instance = control::run_wasm(py, store, shared, None, || store.instantiate(&module, &externs));
         let instance = instance.map_err(|e| map_error(py, e, Site::Instantiate))?;
         if let Some(w) = &wasi_ctx {
             // Bind the WASI context to this instance's memory, then initialise a reactor.
             w.bind(store, &instance);
             if let Some(Extern::Func(init)) = instance.export(store, "_initialize") {
                 drop(wasi::take_stream_error());
-                shared.active_calls.set(shared.active_calls.get() + 1);
-                let r = init.call(store, &[]);
-                shared.active_calls.set(shared.active_calls.get() - 1);
+                let r = control::run_wasm(py, store, shared, None, || init.call(store, &[]));
                 w.flush();
                 if let Some(e) = wasi::take_stream_error() {
                     return Err(e);
@@ -686,14 +687,36 @@ impl Runtime {
 #[pymethods]
 impl Runtime {
     #[new]
-    #[pyo3(signature = (*, max_wasm_stack = None, limits = None))]
-    fn py_new(max_wasm_stack: Option<usize>, limits: Option<&Bound<'_, limits::PyLimits>>) -> PyResult<Self> {
+    #[pyo3(signature = (*, max_wasm_stack = None, timeout = None, max_memory_bytes = None, max_table_elements = None, limits = None))]
+    fn py_new(
+        py: Python<'_>,
+        max_wasm_stack: Option<usize>,
+        timeout: Option<f64>,
+        max_memory_bytes: Option<u64>,
+        max_table_elements: Option<u32>,
+        limits: Option<&Bound<'_, limits::PyLimits>>,
+    ) -> PyResult<Self> {
         let store = Store::new();
         if let Some(bytes) = max_wasm_stack {
             store.set_max_wasm_stack(bytes);
         }
+        store.set_timeout(control::parse_timeout(py, timeout)?);
+        if let Some(bytes) = max_memory_bytes {
+            store.set_max_memory_bytes(bytes);
+        }
+        if let Some(n) = max_table_elements {
+            store.set_max_table_elements(n);
+        }
+        let interrupt = store.interrupt_handle();
         let limits = limits::limits_of(limits);
-        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared::new(store))), limits })
+        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared::new(store))), interrupt, limits })
+    }
+
+    /// Stops the Wasm code running in this runtime at its next loop iteration or function
+    /// call: the call raises `Trap` with `kind == "interrupted"`. Callable from any thread
+    /// (and from a host function); without a running call it has no effect.
+    fn interrupt(&self) {
+        self.interrupt.interrupt();
     }
 
     /// Compiles a module without instantiating it (same as `CompiledModule(source)`).
@@ -855,10 +878,11 @@ impl Module {
         py: Python<'py>,
         name: &Bound<'py, PyString>,
         args: &[Bound<'py, PyAny>],
+        timeout: Option<std::time::Duration>,
     ) -> PyResult<Bound<'py, PyList>> {
         let value = self.exports_dict(py)?.get_item(name)?;
         match value.as_ref().and_then(|v| v.cast::<Function>().ok()) {
-            Some(f) => func::call_list(f.get(), py, args),
+            Some(f) => func::call_list(f.get(), py, args, timeout),
             None => Err(self.not_a_function(py, name, value)),
         }
     }
@@ -888,14 +912,16 @@ impl Module {
     ///
     /// Integers are accepted in the signed or unsigned range of i32/i64 and returned
     /// signed; floats are returned as Python floats. Raises `Trap` if the function traps.
-    #[pyo3(signature = (name, *args))]
+    /// `timeout` (seconds) overrides the runtime's deadline for this call.
+    #[pyo3(signature = (name, *args, timeout = None))]
     fn call<'py>(
         &self,
         py: Python<'py>,
         name: &Bound<'py, PyString>,
         args: &Bound<'py, PyTuple>,
+        timeout: Option<f64>,
     ) -> PyResult<Bound<'py, PyList>> {
-        self.call_slice(py, name, args.as_slice())
+        self.call_slice(py, name, args.as_slice(), control::parse_timeout(py, timeout)?)
     }
 
     /// Read-only mapping of export name -> `Function`, `Memory`, `Global` or `Table`, in
@@ -911,19 +937,19 @@ impl Module {
 
     /// Runs a WASI command: calls `_start` and returns the exit status (0 when `_start`
     /// returns, `n` after `proc_exit(n)`). Raises `Trap` if the program traps, or the
-    /// exception a stdio object raised (the program saw an I/O error).
-    fn run(&self, py: Python<'_>) -> PyResult<i32> {
+    /// exception a stdio object raised (the program saw an I/O error). `timeout` (seconds)
+    /// overrides the runtime's deadline.
+    #[pyo3(signature = (*, timeout = None))]
+    fn run(&self, py: Python<'_>, timeout: Option<f64>) -> PyResult<i32> {
         let st = self.state.get(py, "module")?;
+        let timeout = control::parse_timeout(py, timeout)?;
         let r = st.owner.with_store(py, |store, shared| {
             let start = match st.instance.export(store, "_start") {
                 Some(Extern::Func(f)) => f,
                 _ => return None,
             };
             drop(wasi::take_stream_error()); // stale, from a plain call
-            shared.active_calls.set(shared.active_calls.get() + 1);
-            let r = start.call(store, &[]);
-            shared.active_calls.set(shared.active_calls.get() - 1);
-            Some(r)
+            Some(control::run_wasm(py, store, shared, timeout, || start.call(store, &[])))
         })?;
         let Some(r) = r else {
             return Err(err(py, "the module has no '_start' function (not a WASI command)"));
@@ -1009,25 +1035,42 @@ impl Module {
 // matters, so the module init replaces the PyO3 method with this one, which reads the
 // arguments straight from CPython's vectorcall array (same behaviour, same docstring).
 
-const MODULE_CALL_DOC: &std::ffi::CStr = c"call($self, name, /, *args)\n--\n\nCalls the exported function `name` with `args`; returns the list of its results.\n\nIntegers are accepted in the signed or unsigned range of i32/i64 and returned signed; floats\nare returned as Python floats. Raises `Trap` if the function traps.";
+const MODULE_CALL_DOC: &std::ffi::CStr = c"call($self, name, /, *args, timeout=None)\n--\n\nCalls the exported function `name` with `args`; returns the list of its results.\n\nIntegers are accepted in the signed or unsigned range of i32/i64 and returned signed; floats\nare returned as Python floats. Raises `Trap` if the function traps. `timeout` (seconds)\noverrides the runtime's deadline for this call.";
 
 unsafe extern "C" fn module_call_fast(
     slf: *mut pyo3::ffi::PyObject,
-    args: *mut *mut pyo3::ffi::PyObject,
+    args: *const *mut pyo3::ffi::PyObject,
     nargs: pyo3::ffi::Py_ssize_t,
+    kwnames: *mut pyo3::ffi::PyObject,
 ) -> *mut pyo3::ffi::PyObject {
     // SAFETY: CPython calls METH_FASTCALL methods with the GIL held.
     let py = unsafe { Python::assume_attached() };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> PyResult<Bound<'_, PyList>> {
-        // SAFETY: `slf` is a live object (the method descriptor checked it is a Module);
-        // `args` holds `nargs` borrowed references, valid for the duration of the call, and
-        // `Bound<PyAny>` has the layout of `*mut PyObject` (as in PyO3's `PyTuple::as_slice`).
-        let (slf, all) = unsafe {
-            (
-                Bound::<PyAny>::from_borrowed_ptr(py, slf),
-                std::slice::from_raw_parts(args.cast::<Bound<'_, PyAny>>(), nargs.max(0) as usize),
-            )
+        // SAFETY: `kwnames` is NULL or a borrowed tuple of keyword names, valid during the call.
+        let kwnames = unsafe { Bound::<PyAny>::from_borrowed_ptr_or_opt(py, kwnames) };
+        let nkw = match &kwnames {
+            Some(k) => k.cast::<PyTuple>()?.len(),
+            None => 0,
         };
+        // SAFETY: `slf` is a live object (the method descriptor checked it is a Module);
+        // `args` holds `nargs` positional then `nkw` keyword-value borrowed references, valid
+        // for the duration of the call, and `Bound<PyAny>` has the layout of `*mut PyObject`
+        // (as in PyO3's `PyTuple::as_slice`).
+        let (slf, all, kwvalues) = unsafe {
+            let n = nargs.max(0) as usize;
+            let everything = std::slice::from_raw_parts(args.cast::<Bound<'_, PyAny>>(), n + nkw);
+            (Bound::<PyAny>::from_borrowed_ptr(py, slf), &everything[..n], &everything[n..])
+        };
+        let mut timeout = None;
+        if let Some(k) = &kwnames {
+            for (name, value) in k.cast::<PyTuple>()?.iter().zip(kwvalues) {
+                if name.cast::<PyString>().is_ok_and(|n| n.to_cow().is_ok_and(|n| n == "timeout")) {
+                    timeout = control::parse_timeout(py, value.extract::<Option<f64>>()?)?;
+                } else {
+                    return Err(type_err(py, format!("call() got an unexpected keyword argument {}", name.repr()?)));
+                }
+            }
+        }
         let module = slf.cast::<Module>()?;
         let Some((name, rest)) = all.split_first() else {
             return Err(type_err(py, "call() missing required argument 'name'"));
@@ -1036,7 +1079,7 @@ unsafe extern "C" fn module_call_fast(
             let tn = name.get_type().name().map(|n| n.to_string()).unwrap_or_default();
             pyo3::exceptions::PyTypeError::new_err(format!("call() argument 'name' must be str, not {tn}"))
         })?;
-        module.get().call_slice(py, name, rest)
+        module.get().call_slice(py, name, rest, timeout)
     }));
     match outcome {
         Ok(Ok(list)) => list.into_ptr(),
@@ -1057,8 +1100,8 @@ fn install_fast_module_call(m: &Bound<'_, pyo3::types::PyModule>) -> PyResult<()
     let ty = py.get_type::<Module>();
     let def = Box::leak(Box::new(pyo3::ffi::PyMethodDef {
         ml_name: c"call".as_ptr(),
-        ml_meth: pyo3::ffi::PyMethodDefPointer { PyCFunctionFast: module_call_fast },
-        ml_flags: pyo3::ffi::METH_FASTCALL,
+        ml_meth: pyo3::ffi::PyMethodDefPointer { PyCFunctionFastWithKeywords: module_call_fast },
+        ml_flags: pyo3::ffi::METH_FASTCALL | pyo3::ffi::METH_KEYWORDS,
         ml_doc: MODULE_CALL_DOC.as_ptr(),
     }));
     // SAFETY: `def` lives forever; PyDescr_NewMethod returns a new reference or NULL.
@@ -1096,4 +1139,6 @@ mod _wazero {
     use super::limits::PyLimits;
     #[pymodule_export]
     use super::wasi::WasiConfig;
+    #[pymodule_export]
+    use super::inspect::_inspect;
 }

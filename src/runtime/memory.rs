@@ -1,6 +1,10 @@
 //! Linear memories: address space for the maximum size is reserved once, so the base never
 //! moves; growing only changes page protections. Every access from Wasm is bounds-checked
 //! explicitly against `VMMemoryDef::len`.
+//!
+//! The maximum is the declared one (4 GiB if none) capped by the store's memory limit
+//! (`Store::set_max_memory_bytes`), so a huge declared maximum reserves no more than the
+//! limit allows, and growing past the cap fails like growing past the declared maximum.
 
 use crate::error::{Error, Result};
 use crate::runtime::store::Store;
@@ -19,21 +23,33 @@ pub const MAX_PAGES: u32 = 65536;
 pub(crate) struct MemoryInstance {
     pub def: VMMemoryDef,
     pub ty: MemoryType,
-    /// Reserved address space (`max` pages), inaccessible beyond `def.len`.
+    /// Largest size in pages: the declared maximum capped by the store's limit.
+    max_pages: u32,
+    /// Reserved address space (`max_pages`), inaccessible beyond `def.len`.
     reservation: region::Allocation,
 }
 
 impl MemoryInstance {
-    pub fn new(ty: MemoryType) -> Result<Box<MemoryInstance>> {
-        let max_pages = ty.max.unwrap_or(MAX_PAGES).min(MAX_PAGES);
-        if ty.min > max_pages {
-            return Err(Error::Resource(format!("memory minimum {} exceeds maximum {max_pages}", ty.min)));
+    /// A memory of type `ty` that may never exceed `limit_pages` (the store's limit).
+    pub fn new(ty: MemoryType, limit_pages: u32) -> Result<Box<MemoryInstance>> {
+        let declared = ty.max.unwrap_or(MAX_PAGES).min(MAX_PAGES);
+        if ty.min > declared {
+            return Err(Error::Resource(format!("memory minimum {} exceeds maximum {declared}", ty.min)));
         }
+        if ty.min > limit_pages {
+            return Err(Error::Resource(format!(
+                "memory minimum of {} pages ({} bytes) exceeds the limit max_memory_bytes={}",
+                ty.min,
+                ty.min as u64 * PAGE_SIZE,
+                limit_pages as u64 * PAGE_SIZE
+            )));
+        }
+        let max_pages = declared.min(limit_pages);
         let reserve = (max_pages as u64 * PAGE_SIZE).max(region::page::size() as u64) as usize;
         let mut reservation = region::alloc(reserve, region::Protection::NONE)
             .map_err(|e| Error::Resource(format!("cannot reserve {reserve} bytes for a memory: {e}")))?;
         let base = reservation.as_mut_ptr::<u8>();
-        let mut mem = Box::new(MemoryInstance { def: VMMemoryDef { base, len: 0 }, ty, reservation });
+        let mut mem = Box::new(MemoryInstance { def: VMMemoryDef { base, len: 0 }, ty, max_pages, reservation });
         if mem.grow(ty.min).is_none() {
             return Err(Error::Resource(format!("cannot allocate {} pages of memory", ty.min)));
         }
@@ -49,8 +65,7 @@ impl MemoryInstance {
     /// would be exceeded or the OS refuses.
     pub fn grow(&mut self, delta: u32) -> Option<u32> {
         let old = self.pages();
-        let max = self.ty.max.unwrap_or(MAX_PAGES).min(MAX_PAGES);
-        let new = old.checked_add(delta).filter(|&n| n <= max)?;
+        let new = old.checked_add(delta).filter(|&n| n <= self.max_pages)?;
         if delta > 0 {
             let old_len = self.def.len as usize;
             let new_len = new as usize * PAGE_SIZE as usize;
@@ -105,7 +120,7 @@ impl Memory {
 
     /// A new memory of the given type, zero-filled.
     pub fn new(store: &Store, ty: MemoryType) -> Result<Memory> {
-        let mem = MemoryInstance::new(ty)?;
+        let mem = MemoryInstance::new(ty, store.max_memory_pages.get())?;
         let index = store.objects.borrow_mut().memories.push(mem);
         Ok(Memory { store_id: store.id, index })
     }
@@ -164,7 +179,7 @@ mod tests {
 
     #[test]
     fn grows_to_max_and_no_further() {
-        let mut m = MemoryInstance::new(MemoryType { min: 1, max: Some(3) }).unwrap();
+        let mut m = MemoryInstance::new(MemoryType { min: 1, max: Some(3) }, MAX_PAGES).unwrap();
         assert_eq!(m.pages(), 1);
         assert_eq!(m.grow(2), Some(1));
         assert_eq!(m.grow(1), None);
@@ -175,8 +190,18 @@ mod tests {
 
     #[test]
     fn zero_page_memory_has_a_valid_base() {
-        let m = MemoryInstance::new(MemoryType { min: 0, max: Some(0) }).unwrap();
+        let m = MemoryInstance::new(MemoryType { min: 0, max: Some(0) }, MAX_PAGES).unwrap();
         assert!(!m.def.base.is_null());
         assert_eq!(m.data().len(), 0);
+    }
+
+    #[test]
+    fn the_limit_caps_growth_and_reservation() {
+        let mut m = MemoryInstance::new(MemoryType { min: 1, max: None }, 4).unwrap();
+        assert_eq!(m.reservation.len() as u64, 4 * PAGE_SIZE);
+        assert_eq!(m.grow(3), Some(1));
+        assert_eq!(m.grow(1), None);
+        let e = MemoryInstance::new(MemoryType { min: 5, max: Some(100) }, 4).err().unwrap();
+        assert!(e.to_string().contains("max_memory_bytes=262144"), "{e}");
     }
 }

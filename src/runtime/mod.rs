@@ -10,6 +10,7 @@ pub mod entry;
 pub mod func;
 pub mod global;
 pub mod instance;
+pub mod interrupt;
 pub mod memory;
 pub mod stack;
 pub mod store;

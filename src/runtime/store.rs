@@ -1,16 +1,19 @@
 //! The store: owns every instance, memory, table, global and function created in it.
 
-use std::cell::{Cell, RefCell, UnsafeCell};
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result, Trap, TrapKind};
 use crate::module::Module;
 use crate::runtime::func::FuncData;
 use crate::runtime::global::GlobalInstance;
 use crate::runtime::instance::InstanceData;
-use crate::runtime::memory::MemoryInstance;
-use crate::runtime::table::TableInstance;
+use crate::runtime::interrupt::{self, InterruptHandle};
+use crate::runtime::memory::{MemoryInstance, MAX_PAGES, PAGE_SIZE};
+use crate::runtime::table::{TableInstance, MAX_TABLE_ELEMENTS};
 use crate::runtime::vmctx::{VMFuncRef, VMRuntime};
 use crate::runtime::{entry, stack, Extern, Instance};
 
@@ -18,6 +21,10 @@ static NEXT_STORE_ID: AtomicU64 = AtomicU64::new(1);
 
 /// Default budget of native stack for Wasm frames.
 pub const DEFAULT_MAX_WASM_STACK: usize = 1 << 20;
+/// Default cap on one linear memory: 4 GiB, the whole 32-bit space (no extra limit).
+pub const DEFAULT_MAX_MEMORY_BYTES: u64 = MAX_PAGES as u64 * PAGE_SIZE;
+/// Default cap on the elements of one table (8 bytes each: 80 MB).
+pub const DEFAULT_MAX_TABLE_ELEMENTS: u32 = MAX_TABLE_ELEMENTS;
 
 /// Objects of one kind, addressed by handle index. A released object leaves `None` behind so
 /// stale handles fail cleanly. Objects are boxed: generated code holds their addresses.
@@ -65,9 +72,15 @@ pub(crate) struct Objects {
 pub struct Store {
     pub(crate) id: u64,
     pub(crate) objects: RefCell<Objects>,
-    /// Shared with generated code, which writes `trap_code` and `entry_sp`.
-    pub(crate) runtime: Box<UnsafeCell<VMRuntime>>,
+    /// Shared with generated code (which writes `trap_code` and `entry_sp`), with interrupt
+    /// handles and with the timeout thread.
+    pub(crate) runtime: Arc<VMRuntime>,
     max_wasm_stack: Cell<usize>,
+    /// Deadline of each outermost call, counted from its start.
+    timeout: Cell<Option<Duration>>,
+    /// Caps on memories (in pages) and tables (in elements) created in this store.
+    pub(crate) max_memory_pages: Cell<u32>,
+    pub(crate) max_table_elements: Cell<u32>,
     /// Number of Rust→Wasm entries currently on the stack.
     depth: Cell<u32>,
     /// The store of the innermost running call, for host functions.
@@ -80,11 +93,11 @@ impl Store {
     /// An empty store.
     pub fn new() -> Store {
         let runtime = VMRuntime {
-            stack_limit: usize::MAX,
-            entry_sp: 0,
+            stack_limit: AtomicUsize::new(usize::MAX),
+            entry_sp: AtomicUsize::new(0),
             trap_exit: entry::trap_exit_address(),
-            trap_code: 0,
-            interrupt: 0,
+            trap_code: AtomicU32::new(0),
+            interrupt: AtomicU32::new(0),
         };
         Store {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
@@ -96,8 +109,11 @@ impl Store {
                 instances: Arena::new(),
                 funcref_index: HashMap::new(),
             }),
-            runtime: Box::new(UnsafeCell::new(runtime)),
+            runtime: Arc::new(runtime),
             max_wasm_stack: Cell::new(DEFAULT_MAX_WASM_STACK),
+            timeout: Cell::new(None),
+            max_memory_pages: Cell::new(MAX_PAGES),
+            max_table_elements: Cell::new(DEFAULT_MAX_TABLE_ELEMENTS),
             depth: Cell::new(0),
             current: Box::new(Cell::new(std::ptr::null())),
             pending_error: RefCell::new(None),
@@ -116,6 +132,36 @@ impl Store {
         self.max_wasm_stack.set(bytes);
     }
 
+    /// A handle that stops the Wasm code running in this store from any thread.
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        InterruptHandle::new(&self.runtime)
+    }
+
+    /// Gives every outermost call (from Rust into Wasm) a deadline `timeout` after its start
+    /// (`None`, the default: no deadline). A call past its deadline traps with
+    /// [`TrapKind::Timeout`] at its next loop header or function entry.
+    pub fn set_timeout(&self, timeout: Option<Duration>) {
+        self.timeout.set(timeout);
+    }
+
+    /// The timeout set by [`Store::set_timeout`].
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout.get()
+    }
+
+    /// Caps every memory created from now on at `bytes` (rounded down to whole 64 KiB pages;
+    /// default and upper bound 4 GiB): a larger minimum fails to instantiate, `memory.grow`
+    /// past it returns -1, and only this much address space is reserved.
+    pub fn set_max_memory_bytes(&self, bytes: u64) {
+        self.max_memory_pages.set((bytes / PAGE_SIZE).min(MAX_PAGES as u64) as u32);
+    }
+
+    /// Caps every table created from now on at `elements` (default and upper bound
+    /// 10 000 000): a larger minimum fails to instantiate, `table.grow` past it returns -1.
+    pub fn set_max_table_elements(&self, elements: u32) {
+        self.max_table_elements.set(elements.min(MAX_TABLE_ELEMENTS));
+    }
+
     /// Frees an instance's own objects if nothing else can still reach them (no other
     /// instance imported its exports and it never shared reference-holding imports).
     /// Handles to freed objects then report an error instead of dangling. Returns whether
@@ -126,7 +172,8 @@ impl Store {
     }
 
     pub(crate) fn runtime_ptr(&self) -> *mut VMRuntime {
-        self.runtime.get()
+        // Generated code writes through this pointer only into atomics (interior mutability).
+        Arc::as_ptr(&self.runtime) as *mut VMRuntime
     }
 
     /// Verifies that a handle belongs to this store.
@@ -144,17 +191,22 @@ impl Store {
     /// `funcref` must point to a live `VMFuncRef` of this store and `slots` must hold at least
     /// `abi::arg_area_slots` of its type, with arguments of the right types.
     pub(crate) unsafe fn invoke(&self, funcref: *const VMFuncRef, slots: &mut [u64]) -> Result<()> {
-        let rt = self.runtime_ptr();
+        let rt = &*self.runtime;
         let outermost = self.depth.get() == 0;
-        let saved_current = self.current.replace(self as *const Store);
+        let mut _deadline = None;
         if outermost {
-            // SAFETY: single-threaded store; no Wasm code runs at depth 0, so nothing else
-            // accesses the runtime struct right now.
-            unsafe {
-                (*rt).stack_limit = stack::wasm_stack_limit(self.max_wasm_stack.get());
-                (*rt).trap_code = 0;
+            // A new call starts uninterrupted: reset the reason first, then the limit (an
+            // interrupt racing with this either stops this call or is lost, never worse).
+            // (Release: the two stores stay in this order; no fence is needed on entry.)
+            rt.interrupt.store(0, Ordering::Release);
+            rt.stack_limit.store(stack::wasm_stack_limit(self.max_wasm_stack.get()), Ordering::Release);
+            rt.trap_code.store(0, Ordering::Relaxed);
+            // A deadline too far away to represent is no deadline.
+            if let Some(at) = self.timeout.get().and_then(|t| Instant::now().checked_add(t)) {
+                _deadline = Some(interrupt::arm(&self.runtime, at)?);
             }
         }
+        let saved_current = self.current.replace(self as *const Store);
         self.depth.set(self.depth.get() + 1);
         // SAFETY: the caller guarantees `funcref` is live; the trampoline follows `crate::abi`
         // and only touches `slots.len()` slots of `slots`.
@@ -164,14 +216,25 @@ impl Store {
         };
         self.depth.set(self.depth.get() - 1);
         self.current.set(saved_current);
+        drop(_deadline);
         if code == 0 {
             return Ok(());
         }
-        let kind = TrapKind::from_code(code).unwrap_or(TrapKind::Unreachable);
+        let mut kind = TrapKind::from_code(code).unwrap_or(TrapKind::Unreachable);
         if kind == TrapKind::HostError {
             if let Some(err) = self.pending_error.borrow_mut().take() {
                 return Err(err);
             }
+        }
+        // An interrupt shows as `Interrupted` (loop header) or as a stack overflow against the
+        // `usize::MAX` limit (function entry): report why it was requested.
+        let interrupted = kind == TrapKind::Interrupted
+            || (kind == TrapKind::StackOverflow && rt.stack_limit.load(Ordering::SeqCst) == usize::MAX);
+        if interrupted {
+            kind = match rt.interrupt.load(Ordering::SeqCst) {
+                interrupt::REASON_TIMEOUT => TrapKind::Timeout,
+                _ => TrapKind::Interrupted,
+            };
         }
         Err(Error::Trap(Trap { kind, context: String::new() }))
     }

@@ -16,17 +16,25 @@ pub const MAX_TABLE_ELEMENTS: u32 = 10_000_000;
 pub(crate) struct TableInstance {
     pub def: VMTableDef,
     pub ty: TableType,
+    /// Largest size: the declared maximum capped by the store's limit.
+    max: u32,
     elements: Vec<u64>,
 }
 
 impl TableInstance {
-    pub fn new(ty: TableType, init: u64) -> Result<Box<TableInstance>> {
-        if ty.min > MAX_TABLE_ELEMENTS {
-            return Err(Error::Resource(format!("table of {} elements is too large", ty.min)));
+    /// A table of type `ty` filled with `init` that may never exceed `limit` elements.
+    pub fn new(ty: TableType, init: u64, limit: u32) -> Result<Box<TableInstance>> {
+        let limit = limit.min(MAX_TABLE_ELEMENTS);
+        if ty.min > limit {
+            return Err(Error::Resource(format!(
+                "table minimum of {} elements exceeds the limit max_table_elements={limit}",
+                ty.min
+            )));
         }
         let mut elements = vec![init; ty.min as usize];
         let def = VMTableDef { base: elements.as_mut_ptr(), len: ty.min as u64 };
-        Ok(Box::new(TableInstance { def, ty, elements }))
+        let max = ty.max.unwrap_or(u32::MAX).min(limit);
+        Ok(Box::new(TableInstance { def, ty, max, elements }))
     }
 
     pub fn len(&self) -> u32 {
@@ -44,8 +52,7 @@ impl TableInstance {
     /// Grows by `delta` elements set to `init`; returns the old size, or `None` past the max.
     pub fn grow(&mut self, delta: u32, init: u64) -> Option<u32> {
         let old = self.len();
-        let max = self.ty.max.unwrap_or(u32::MAX).min(MAX_TABLE_ELEMENTS);
-        let new = old.checked_add(delta).filter(|&n| n <= max)?;
+        let new = old.checked_add(delta).filter(|&n| n <= self.max)?;
         self.elements.resize(new as usize, init);
         self.def = VMTableDef { base: self.elements.as_mut_ptr(), len: new as u64 };
         Some(old)
@@ -72,7 +79,7 @@ impl Table {
     pub fn new(store: &Store, ty: TableType, init: Val) -> Result<Table> {
         let probe = Table { store_id: store.id, index: u32::MAX };
         let word = probe.encode(store, ty, &init)?;
-        let t = TableInstance::new(ty, word)?;
+        let t = TableInstance::new(ty, word, store.max_table_elements.get())?;
         let index = store.objects.borrow_mut().tables.push(t);
         Ok(Table { store_id: store.id, index })
     }

@@ -17,20 +17,28 @@
 //! Active data and element segments (and declarative element segments) are dropped when
 //! instantiation completes, as the spec requires.
 
+use std::sync::atomic::{AtomicU32, AtomicUsize};
+
 /// Store-wide state that generated code touches. One per store, address never changes.
+///
+/// Shared (`Arc`) with interrupt handles and the timeout thread, hence atomics: generated
+/// code reads and writes these words with plain aligned loads and stores, Rust code only
+/// with atomic operations (see `runtime::interrupt`). Each atomic has the size and alignment
+/// of its plain integer, so the offsets below hold.
 #[repr(C)]
 #[derive(Debug)]
 pub struct VMRuntime {
-    /// Lowest address the native stack pointer may reach while Wasm runs.
-    pub stack_limit: usize,
+    /// Lowest address the native stack pointer may reach while Wasm runs; `usize::MAX`
+    /// while an interrupt is pending (fails every prologue check).
+    pub stack_limit: AtomicUsize,
     /// Stack pointer saved by the innermost entry trampoline (used to unwind traps).
-    pub entry_sp: usize,
+    pub entry_sp: AtomicUsize,
     /// Address of the shared trap-exit code (jumped to with the trap code in `esi`).
     pub trap_exit: usize,
     /// Trap code of the last trap (0 = none).
-    pub trap_code: u32,
-    /// Reserved for interruption (non-zero = stop at the next check).
-    pub interrupt: u32,
+    pub trap_code: AtomicU32,
+    /// Why the running code must stop (`interrupt::REASON_*`), 0 = keep running.
+    pub interrupt: AtomicU32,
 }
 
 pub const RUNTIME_STACK_LIMIT_OFFSET: i32 = 0;
@@ -38,6 +46,14 @@ pub const RUNTIME_ENTRY_SP_OFFSET: i32 = 8;
 pub const RUNTIME_TRAP_EXIT_OFFSET: i32 = 16;
 pub const RUNTIME_TRAP_CODE_OFFSET: i32 = 24;
 pub const RUNTIME_INTERRUPT_OFFSET: i32 = 28;
+
+const _: () = {
+    assert!(std::mem::offset_of!(VMRuntime, stack_limit) == RUNTIME_STACK_LIMIT_OFFSET as usize);
+    assert!(std::mem::offset_of!(VMRuntime, entry_sp) == RUNTIME_ENTRY_SP_OFFSET as usize);
+    assert!(std::mem::offset_of!(VMRuntime, trap_exit) == RUNTIME_TRAP_EXIT_OFFSET as usize);
+    assert!(std::mem::offset_of!(VMRuntime, trap_code) == RUNTIME_TRAP_CODE_OFFSET as usize);
+    assert!(std::mem::offset_of!(VMRuntime, interrupt) == RUNTIME_INTERRUPT_OFFSET as usize);
+};
 
 /// A linear memory as generated code sees it. The base never moves (the maximum is reserved
 /// up front); `len` grows with `memory.grow`.

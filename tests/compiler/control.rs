@@ -300,14 +300,14 @@ fn every_trap_kind_then_successful_call() {
     assert_eq!(inst.call("oob", &[65532]), Ok(0));
     assert_eq!(inst.call("deep", &[0]), Err(TrapKind::StackOverflow));
     assert_eq!(inst.call("ok", &[]), Ok(77));
-    assert_eq!(inst.runtime.entry_sp, 0, "entry_sp restored after traps");
+    assert_eq!(inst.runtime.entry_sp.load(std::sync::atomic::Ordering::Relaxed), 0, "entry_sp restored after traps");
 }
 
 #[test]
 fn interrupt_flag_stops_loops() {
     let wat = r#"(module (func (export "spin") (loop (br 0))))"#;
     let mut inst = Instance::new(wat);
-    inst.runtime.interrupt = 1;
+    inst.runtime.interrupt.store(1, std::sync::atomic::Ordering::Relaxed);
     assert_eq!(inst.call_raw("spin", &[]), Err(TrapKind::Interrupted));
 }
 

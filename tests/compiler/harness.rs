@@ -11,6 +11,7 @@ pub use wazero::runtime::vmctx::{
     VMDataSegment, VMFuncRef, VMGlobal, VMHostCtx, VMMemoryDef, VMRuntime, VMTableDef,
 };
 pub use wazero::{abi, Module, TrapKind, ValType};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 /// A host import: receives the argument area, returns 0 or a trap code.
 pub type HostFn = Box<dyn FnMut(&mut [u64]) -> u32>;
@@ -99,11 +100,11 @@ impl Instance {
         let local_sp = 0u8;
         let sp = &local_sp as *const u8 as usize;
         let mut runtime = Box::new(VMRuntime {
-            stack_limit: sp - 512 * 1024,
-            entry_sp: 0,
+            stack_limit: AtomicUsize::new(sp - 512 * 1024),
+            entry_sp: AtomicUsize::new(0),
             trap_exit: trap_exit_address(),
-            trap_code: 0,
-            interrupt: 0,
+            trap_code: AtomicU32::new(0),
+            interrupt: AtomicU32::new(0),
         });
         let mut vmctx = vec![0u64; offsets.size().div_ceil(8)];
         let base = vmctx.as_mut_ptr() as *mut u8;
@@ -261,7 +262,7 @@ impl Instance {
         // SAFETY: the instance structures outlive the call; `area` has `n` slots.
         let status = unsafe { tramp(fr.vmctx, fr.code, area.as_mut_ptr(), n) };
         if status != 0 {
-            assert_eq!(self.runtime.trap_code, status);
+            assert_eq!(self.runtime.trap_code.load(Ordering::Relaxed), status);
             return Err(TrapKind::from_code(status).expect("known trap code"));
         }
         Ok(area[..ty.results.len()].to_vec())

@@ -76,7 +76,7 @@ fn host_can_reenter_wasm_and_nested_traps_unwind_one_level() {
     target.set((fr.code as usize, fr.vmctx as usize));
     assert_eq!(inst.call("outer", &[4]), Ok(50));
     assert_eq!(inst.call("outer", &[0]), Err(TrapKind::Unreachable));
-    assert_eq!(inst.runtime.entry_sp, 0);
+    assert_eq!(inst.runtime.entry_sp.load(std::sync::atomic::Ordering::Relaxed), 0);
     assert_eq!(inst.call("outer", &[1]), Ok(20));
 }
 
