@@ -11,6 +11,7 @@
 pub mod abi;
 pub mod compiler;
 pub mod error;
+pub mod limits;
 pub mod module;
 pub mod runtime;
 pub mod serialize;
@@ -21,6 +22,7 @@ pub mod wasi;
 mod python;
 
 pub use error::{Error, Result, Trap, TrapKind};
+pub use limits::Limits;
 pub use module::Module;
 pub use runtime::interrupt::InterruptHandle;
 pub use runtime::store::Store;

@@ -9,6 +9,7 @@ use wasmparser::{
 
 use crate::compiler::{self, CompiledCode};
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::runtime::vmctx::VMOffsets;
 use crate::types::{ExternType, FuncType, GlobalType, MemoryType, TableType, ValType};
 
@@ -153,12 +154,14 @@ type Bodies<'a> = Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'a>)>;
 
 /// Validates a module binary's sections and collects its function bodies (validated as they
 /// are compiled).
-fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Bodies<'_>)> {
+fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<(ModuleInfo, Bodies<'a>)> {
     let mut validator = Validator::new_with_features(features());
     let mut info = ModuleInfo::default();
     let mut bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)> = Vec::new();
     for payload in Parser::new(0).parse_all(bytes) {
         let payload = payload?;
+        // Before the validator: it allocates per declared count, and ours may be lower.
+        crate::limits::check_payload(&payload, &info, bodies.len(), limits)?;
         if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
             bodies.push((func, body));
         }
@@ -174,30 +177,41 @@ fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Bodies<'_>)> {
 /// Validates and compiles a module binary for `isa` whatever the host (cross-compilation
 /// tests): the machine code and function offsets.
 pub fn compile_for(bytes: &[u8], isa: compiler::Isa) -> Result<(Vec<u8>, Vec<usize>)> {
-    let (info, bodies) = parse(bytes)?;
-    compiler::compile_module_for(isa, &info, bodies)
+    compile_parts_for(bytes, isa).map(|(_, code, offsets)| (code, offsets))
 }
 
 /// Like [`compile_for`], with the module's metadata (to serialise code for another machine).
 pub fn compile_parts_for(bytes: &[u8], isa: compiler::Isa) -> Result<(ModuleInfo, Vec<u8>, Vec<usize>)> {
-    let (info, bodies) = parse(bytes)?;
-    let (code, offsets) = compiler::compile_module_for(isa, &info, bodies)?;
+    let limits = Limits::default();
+    let (info, bodies) = parse(bytes, &limits)?;
+    let (code, offsets) = compiler::compile_module_for(isa, &info, bodies, &limits)?;
     Ok((info, code, offsets))
 }
 
 impl Module {
-    /// Validates and compiles a module binary.
+    /// Validates and compiles a module binary within the default [`Limits`].
     pub fn new(bytes: &[u8]) -> Result<Module> {
-        let (info, bodies) = parse(bytes)?;
-        let code = compiler::compile_module(&info, bodies)?;
+        Module::with_limits(bytes, &Limits::default())
+    }
+
+    /// Validates and compiles a module binary; exceeding one of `limits` is an
+    /// [`Error::Compile`] naming the limit.
+    pub fn with_limits(bytes: &[u8], limits: &Limits) -> Result<Module> {
+        let (info, bodies) = parse(bytes, limits)?;
+        let code = compiler::compile_module_with_limits(&info, bodies, limits)?;
         Ok(Module { inner: Arc::new(ModuleInner { info, code }) })
     }
 
     /// Parses WebAssembly text (or binary bytes passed as text) and compiles it.
     pub fn from_wat(text: &str) -> Result<Module> {
+        Module::from_wat_with_limits(text, &Limits::default())
+    }
+
+    /// [`Module::from_wat`] within `limits`.
+    pub fn from_wat_with_limits(text: &str, limits: &Limits) -> Result<Module> {
         let bytes = wat::parse_str(text)
             .map_err(|e| Error::Compile { message: e.to_string(), offset: None })?;
-        Module::new(&bytes)
+        Module::with_limits(&bytes, limits)
     }
 
     /// The module's metadata.

@@ -247,7 +247,7 @@ def test_runtimes_on_several_threads():
 
 _PUBLIC_CLASSES = [
     "Runtime", "Module", "CompiledModule", "FuncType", "MemoryType", "TableType", "GlobalType",
-    "Function", "Func", "Memory", "Global", "Table", "WasiConfig",
+    "Function", "Func", "Memory", "Global", "Table", "WasiConfig", "Limits",
 ]
 
 

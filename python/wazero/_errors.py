@@ -32,16 +32,20 @@ class CompileError(WazeroError):
 
     ``offset`` is the byte offset in the binary where the problem was found, or ``None``
     (e.g. for text-format syntax errors, whose message carries line and column instead).
+    ``limit`` names the :class:`wazero.Limits` field the module exceeded (``"max_locals"``...),
+    or is ``None`` when the module is malformed or invalid rather than too large.
     """
 
     offset: Optional[int]
+    limit: Optional[str]
 
-    def __init__(self, message: str, offset: Optional[int] = None) -> None:
+    def __init__(self, message: str, offset: Optional[int] = None, limit: Optional[str] = None) -> None:
         super().__init__(message)
         self.offset = offset
+        self.limit = limit
 
     def __reduce__(self) -> Tuple[Any, ...]:  # keep pickling (multiprocessing) working
-        return (type(self), (str(self), self.offset))
+        return (type(self), (str(self), self.offset, self.limit))
 
 
 class DeserializeError(WazeroError):

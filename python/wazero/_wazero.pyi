@@ -76,17 +76,85 @@ class GlobalType:
     def __eq__(self, other: object) -> bool: ...
     def __hash__(self) -> int: ...
 
+class Limits:
+    """Hard limits on what a module may declare, checked while it is compiled.
+
+    Every keyword is optional (defaults follow V8's and wasmtime's published limits).
+    Exceeding one raises :class:`wazero.CompileError` whose ``limit`` names the field,
+    with the value, the maximum and the place in the message. Growth at run time
+    (``memory.grow``, ``table.grow``) is not a module limit.
+    """
+
+    def __init__(self, *, max_function_size: int = ..., max_locals: int = ..., max_functions: int = ..., max_types: int = ..., max_imports: int = ..., max_exports: int = ..., max_globals: int = ..., max_table_size: int = ..., max_memory_pages: int = ..., max_data_segments: int = ..., max_element_segments: int = ..., max_data_bytes: int = ..., max_element_items: int = ..., max_nesting_depth: int = ..., max_br_table_size: int = ..., max_value_stack: int = ..., max_code_size: int = ...) -> None: ...
+    @property
+    def max_function_size(self) -> int:
+        """Bytes of one function body. Default 7,654,321 (V8)."""
+    @property
+    def max_locals(self) -> int:
+        """Locals of one function, parameters excluded. Default 50,000 (V8, wasmtime)."""
+    @property
+    def max_functions(self) -> int:
+        """Functions, imported ones included. Default 1,000,000 (V8, wasmtime)."""
+    @property
+    def max_types(self) -> int:
+        """Function types. Default 1,000,000 (V8, wasmtime)."""
+    @property
+    def max_imports(self) -> int:
+        """Imports. Default 100,000 (V8)."""
+    @property
+    def max_exports(self) -> int:
+        """Exports. Default 100,000 (V8)."""
+    @property
+    def max_globals(self) -> int:
+        """Globals, imported ones included. Default 1,000,000 (V8, wasmtime)."""
+    @property
+    def max_table_size(self) -> int:
+        """Declared initial elements of each table. Default 10,000,000 (V8, wasmtime)."""
+    @property
+    def max_memory_pages(self) -> int:
+        """Declared initial 64 KiB pages of each memory. Default 65,536 (4 GiB, the spec's maximum)."""
+    @property
+    def max_data_segments(self) -> int:
+        """Data segments. Default 100,000 (V8, wasmtime)."""
+    @property
+    def max_element_segments(self) -> int:
+        """Element segments. Default 100,000 (wasmtime)."""
+    @property
+    def max_data_bytes(self) -> int:
+        """Bytes of all data segments together. Default 1 GiB."""
+    @property
+    def max_element_items(self) -> int:
+        """Items of all element segments together. Default 10,000,000 (V8)."""
+    @property
+    def max_nesting_depth(self) -> int:
+        """Nesting of block/loop/if in one function. Default 100,000."""
+    @property
+    def max_br_table_size(self) -> int:
+        """Targets of one br_table. Default 131,072 (wasmtime; V8 65,520)."""
+    @property
+    def max_value_stack(self) -> int:
+        """Operand-stack depth in one function. Default 100,000."""
+    @property
+    def max_code_size(self) -> int:
+        """Bytes of machine code generated for one module. Default 256 MiB."""
+    def as_dict(self) -> Dict[str, int]:
+        """Every limit by name."""
+    def __eq__(self, other: object) -> bool: ...
+
 class CompiledModule:
     """A validated, compiled module, not yet instantiated (immutable, thread-safe).
 
     ``source`` is a binary (``bytes``/``bytearray``/``memoryview``; content not starting
     with ``b"\\0asm"`` is read as UTF-8 text) or WebAssembly text (``str``).
-    Raises :class:`wazero.CompileError` if the module is malformed or invalid.
+    Raises :class:`wazero.CompileError` if the module is malformed or invalid, or exceeds
+    ``limits`` (a :class:`Limits`; the defaults when absent).
     """
 
-    def __init__(self, source: Union[bytes, bytearray, memoryview, str]) -> None: ...
+    def __init__(
+        self, source: Union[bytes, bytearray, memoryview, str], *, limits: Optional[Limits] = None
+    ) -> None: ...
     @staticmethod
-    def from_file(path: StrPath) -> "CompiledModule":
+    def from_file(path: StrPath, *, limits: Optional[Limits] = None) -> "CompiledModule":
         """Compiles a ``.wasm`` (binary) or ``.wat`` (text) file, decided by content."""
     @property
     def imports(self) -> List[Tuple[str, str, ExternType]]:
@@ -124,11 +192,13 @@ class Runtime:
     memory of the runtime (default 4 GiB, the whole 32-bit space; rounded down to 64 KiB
     pages): a larger minimum fails to instantiate, ``memory.grow`` past it returns -1, and
     only that much address space is reserved. ``max_table_elements`` does the same for
-    tables (default 10 000 000).
+    tables (default 10 000 000). ``limits`` (a :class:`Limits`) bounds what the modules
+    :meth:`compile` and :meth:`instantiate` compile may declare (a :class:`CompiledModule`
+    passed in keeps the limits it was compiled with).
 
     ``cache_dir`` (created if needed) caches compiled modules on disk for :meth:`compile`,
     :meth:`instantiate` and :meth:`instantiate_file`, keyed by a hash of the module, the
-    wazero build and the CPU. Processes may share it; a corrupted entry is recompiled. Its
+    wazero build, the CPU and ``limits``. Processes may share it; a corrupted entry is recompiled. Its
     entries are native code: nobody else may be able to write to it.
 
     The GIL is released while Wasm code runs (host functions take it back), so threads
@@ -142,6 +212,7 @@ class Runtime:
         timeout: Optional[float] = None,
         max_memory_bytes: Optional[int] = None,
         max_table_elements: Optional[int] = None,
+        limits: Optional[Limits] = None,
         cache_dir: Optional[StrPath] = None,
     ) -> None: ...
     def interrupt(self) -> None:

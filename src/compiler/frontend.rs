@@ -33,6 +33,16 @@ pub struct ModuleEnv<'a> {
     pub offsets: VMOffsets,
     /// Entry label of each function defined by the module (index minus imported count).
     pub func_labels: Vec<Label>,
+    /// Whether any type of the module (signatures, block types, globals) is v128: see
+    /// [`module_uses_v128`].
+    pub uses_v128: bool,
+}
+
+/// Any v128 type in the module (signatures, block types, globals) may put v128 values on
+/// any function's stack. Computed once per module (per function it would be quadratic).
+pub fn module_uses_v128(info: &ModuleInfo) -> bool {
+    info.types.iter().any(|t| t.params.iter().chain(&t.results).any(|t| *t == ValType::V128))
+        || info.globals.iter().any(|g| g.content == ValType::V128)
 }
 
 /// A builtin argument taken from the running instance's vmctx.
@@ -89,6 +99,8 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     control: Vec<ControlFrame>,
     /// Every local, parameters first.
     locals: Vec<Local>,
+    /// Indices of the locals held in registers (a few; calls save and reload only these).
+    pinned_locals: Vec<u32>,
     func_type: FuncType,
     /// Number of 8-byte frame slots of the declared (non-parameter) locals.
     local_slots: u32,
@@ -122,10 +134,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 written: false,
             });
         }
-        // Any v128 type in the module (signatures, block types, globals) may put v128 values
-        // on this function's stack; SIMD operators are found by the usage scan.
-        let uses_v128 = env.info.types.iter().any(|t| t.params.iter().chain(&t.results).any(|t| *t == ValType::V128))
-            || env.info.globals.iter().any(|g| g.content == ValType::V128);
+        // SIMD operators in the body are found by the usage scan.
+        let uses_v128 = env.uses_v128;
         let mut regs = regs;
         regs.reset();
         let mut fc = FuncCompiler {
@@ -135,6 +145,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             stack: ValueStack::default(),
             control: Vec::new(),
             locals,
+            pinned_locals: Vec::new(),
             func_type,
             local_slots: 0,
             reachable: true,
@@ -180,6 +191,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             });
         }
         Ok(())
+    }
+
+    /// Open control frames (the function's own included), reachable or not.
+    pub fn nesting_depth(&self) -> usize {
+        self.control.len() + self.dead_depth
     }
 
     // ------------------------------------------------------------------ frame
@@ -590,7 +606,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// the top `canonical_top` entries (the frame's parameters), which are all spilled.
     fn spill_for_control(&mut self, canonical_top: usize) {
         let len = self.stack.len();
-        for depth in 0..len {
+        // Below `dirty_from` everything is spilled or constant already.
+        for depth in self.stack.dirty_from().min(len - canonical_top)..len {
             let keep_const = depth < len - canonical_top;
             match self.stack.get(depth).loc {
                 Loc::Const(_) if keep_const => {}
@@ -598,23 +615,38 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 _ => self.spill_entry(depth),
             }
         }
+        self.stack.mark_no_regs();
+        self.stack.mark_no_locals();
     }
 
     /// Before a call: every register-held entry goes to its slot (calls clobber all registers).
     pub(crate) fn spill_registers(&mut self) {
-        for depth in 0..self.stack.len() {
+        for depth in self.stack.regs_from()..self.stack.len() {
             if matches!(self.stack.get(depth).loc, Loc::Reg(_) | Loc::Flags(_)) {
                 self.spill_entry(depth);
             }
         }
+        self.stack.mark_no_regs();
     }
 
     /// Before `local.set/tee index`: entries still referring to the old value are copied.
+    /// A long scan also copies the references to every other local, so that no later scan
+    /// covers the same entries again (each entry is then scanned a bounded number of times).
     fn materialize_local(&mut self, index: u32) {
-        for depth in 0..self.stack.len() {
-            if self.stack.get(depth).loc == Loc::Local(index) {
-                self.spill_entry(depth);
+        if !self.stack.refers_to_local(index) {
+            return;
+        }
+        const SHORT_SCAN: usize = 64;
+        let (from, len) = (self.stack.locals_from(), self.stack.len());
+        let all = len - from > SHORT_SCAN;
+        for depth in from..len {
+            match self.stack.get(depth).loc {
+                Loc::Local(i) if i == index || all => self.spill_entry(depth),
+                _ => {}
             }
+        }
+        if all {
+            self.stack.mark_no_locals();
         }
     }
 
@@ -977,6 +1009,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         // One label per distinct target: the frame's own label when no moves are needed,
         // otherwise a stub that moves the values and jumps.
         let mut stubs: Vec<(usize, Label)> = Vec::new();
+        let mut stub_of: std::collections::HashMap<usize, Label> = std::collections::HashMap::new();
         let mut label_for = |this: &mut Self, d: u32| -> Label {
             let index = to_index(d);
             if !this.branch_needs_moves(index) {
@@ -985,11 +1018,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 }
                 return this.control[index].label;
             }
-            if let Some(&(_, l)) = stubs.iter().find(|(i, _)| *i == index) {
+            if let Some(&l) = stub_of.get(&index) {
                 return l;
             }
             let l = this.masm.new_label();
             stubs.push((index, l));
+            stub_of.insert(index, l);
             l
         };
         let default_label = label_for(self, default);

@@ -237,6 +237,9 @@ pub trait MacroAssembler {
     // ---- module-level code buffer
     /// Current code offset (a function's entry when taken right after `align_function`).
     fn code_offset(&self) -> usize;
+
+    /// Reserves room for `bytes` more bytes of code (a hint: sized once per module).
+    fn reserve_code(&mut self, _bytes: usize) {}
     /// Pads to the alignment of a function entry with never-executed filler.
     fn align_function(&mut self);
     /// Resolves all labels and returns the module's machine code.

@@ -59,6 +59,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use wasmparser::{FuncToValidate, FuncValidatorAllocations, FunctionBody, ValidatorResources};
 
 use crate::error::{Error, Result};
+use crate::limits::Limits;
 use crate::module::ModuleInfo;
 use crate::runtime::code::CodeMemory;
 use frontend::{FuncCompiler, ModuleEnv};
@@ -109,10 +110,19 @@ impl Isa {
 }
 
 /// Validates and compiles each function body (in order) of a module described by `info`,
-/// for the running CPU.
+/// for the running CPU, within the default [`Limits`].
 pub fn compile_module(
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+) -> Result<CompiledCode> {
+    compile_module_with_limits(info, bodies, &Limits::default())
+}
+
+/// [`compile_module`] within `limits` (those on function bodies and generated code).
+pub fn compile_module_with_limits(
+    info: &ModuleInfo,
+    bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    limits: &Limits,
 ) -> Result<CompiledCode> {
     let Some(isa) = Isa::host() else {
         return Err(Error::Compile {
@@ -120,7 +130,7 @@ pub fn compile_module(
             offset: None,
         });
     };
-    let bytes = compile_module_for(isa, info, bodies)?;
+    let bytes = compile_module_for(isa, info, bodies, limits)?;
     Ok(CompiledCode {
         code: CodeMemory::new(&bytes.0)?,
         func_offsets: bytes.1,
@@ -133,6 +143,7 @@ pub fn compile_module_for(
     isa: Isa,
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    limits: &Limits,
 ) -> Result<(Vec<u8>, Vec<usize>)> {
     // A panic here is a compiler bug; it must never unwind into the caller (possibly Python).
     let result = catch_unwind(AssertUnwindSafe(|| match isa {
@@ -150,6 +161,7 @@ pub fn compile_module_for(
                 isa::x64::regs::ALLOCATABLE_XMMS,
                 info,
                 bodies,
+                limits,
             )
         }
         Isa::Aarch64 => compile_with(
@@ -158,6 +170,7 @@ pub fn compile_module_for(
             isa::aarch64::regs::ALLOCATABLE_VREGS,
             info,
             bodies,
+            limits,
         ),
     }));
     match result {
@@ -176,18 +189,43 @@ pub fn compile_module_for(
     }
 }
 
+/// Limits that grow with the operators of a body: checked after each one, so that none can
+/// be exceeded by more than one operator's worth.
+fn check_function_limits<M: MacroAssembler>(
+    fc: &FuncCompiler<'_, M>,
+    limits: &Limits,
+    func_index: u32,
+    offset: u64,
+) -> Result<()> {
+    let what = |s: &str| format!("{s} in function {func_index}");
+    let code_what = || format!("bytes of code for the module up to function {func_index}");
+    let depth = fc.nesting_depth() as u64;
+    Limits::check("max_nesting_depth", depth, limits.max_nesting_depth, || what("nested blocks"), offset)?;
+    let height = fc.stack.len() as u64;
+    Limits::check("max_value_stack", height, limits.max_value_stack, || what("operand stack entries"), offset)?;
+    let code = fc.masm.code_offset() as u64;
+    Limits::check("max_code_size", code, limits.max_code_size, code_what, offset)
+}
+
 fn compile_with<M: MacroAssembler>(
     mut masm: M,
     int_regs: &'static [u8],
     float_regs: &'static [u8],
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    limits: &Limits,
 ) -> Result<(Vec<u8>, Vec<usize>)> {
+    // Sized up front from the input (a baseline compiler emits a few bytes of code per byte
+    // of Wasm), capped by the code-size limit checked after every operator.
+    let body_bytes: usize = bodies.iter().map(|(_, b)| b.range().end - b.range().start).sum::<u64>() as usize;
+    let estimate = body_bytes.saturating_mul(6).saturating_add(64 * bodies.len());
+    masm.reserve_code(estimate.min(limits.max_code_size.min(usize::MAX as u64) as usize));
     let func_labels = (0..bodies.len()).map(|_| masm.new_label()).collect();
     let env = ModuleEnv {
         info,
         offsets: info.vm_offsets(),
         func_labels,
+        uses_v128: frontend::module_uses_v128(info),
     };
     let regs = regalloc::RegAlloc::new(int_regs, float_regs);
     let mut func_offsets = Vec::with_capacity(bodies.len());
@@ -202,9 +240,13 @@ fn compile_with<M: MacroAssembler>(
 
         let mut fc = FuncCompiler::new(&mut masm, &env, regs.clone(), func_index)?;
         let mut locals = body.get_locals_reader()?;
+        let mut n_locals = 0u64;
         for _ in 0..locals.get_count() {
             let offset = locals.original_position();
             let (count, ty) = locals.read()?;
+            n_locals += u64::from(count);
+            let what = || format!("locals in function {func_index}");
+            Limits::check("max_locals", n_locals, limits.max_locals, what, offset)?;
             validator.define_locals(offset, count, ty)?;
             fc.add_locals(count, ty, offset as usize)?;
         }
@@ -217,8 +259,13 @@ fn compile_with<M: MacroAssembler>(
             let offset = ops.original_position();
             let op = ops.read()?;
             check_reserved_byte(&op, offset as usize, ops.original_position() as usize)?;
+            if let wasmparser::Operator::BrTable { targets } = &op {
+                let what = || format!("targets of a br_table in function {func_index}");
+                Limits::check("max_br_table_size", targets.len().into(), limits.max_br_table_size, what, offset)?;
+            }
             validator.op(offset, &op)?;
             fc.visit(offset as usize, &op)?;
+            check_function_limits(&fc, limits, func_index, offset)?;
         }
         ops.finish()?;
         fc.finish()?;

@@ -73,8 +73,9 @@ pub(crate) fn link_err(py: Python<'_>, msg: impl Into<String>) -> PyErr {
 }
 
 /// A `wazero.CompileError`.
-pub(crate) fn compile_err(py: Python<'_>, msg: String, offset: Option<usize>) -> PyErr {
-    make(py, compile_error(py), (msg, offset))
+/// `limit` names the `wazero.Limits` field exceeded, if that is the problem.
+pub(crate) fn compile_err(py: Python<'_>, msg: String, offset: Option<usize>, limit: Option<String>) -> PyErr {
+    make(py, compile_error(py), (msg, offset, limit))
 }
 
 /// Where an error happened, for trap messages.
@@ -90,8 +91,9 @@ pub(crate) enum Site<'a> {
 pub(crate) fn map_error(py: Python<'_>, e: Error, site: Site<'_>) -> PyErr {
     match e {
         Error::Compile { message, offset } => {
+            let limit = crate::limits::exceeded_limit(&message).map(str::to_string);
             let text = Error::Compile { message, offset }.to_string();
-            compile_err(py, text, offset)
+            compile_err(py, text, offset, limit)
         }
         Error::Link(m) => link_err(py, format!("link error: {m}")),
         Error::Trap(t) => {

@@ -14,6 +14,7 @@ mod externs;
 mod func;
 mod inspect;
 mod serialize;
+mod limits;
 mod wasi;
 
 use std::cell::{Cell, RefCell};
@@ -177,25 +178,25 @@ pub(crate) fn module_closed(py: Python<'_>) -> PyErr {
 
 /// Compiles `source`: a `CompiledModule`, `bytes`/`bytearray`/`memoryview` (binary, or text
 /// if it does not start with `\0asm`), or `str` (WebAssembly text).
-fn compile_source(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<crate::Module> {
+fn compile_source(py: Python<'_>, source: &Bound<'_, PyAny>, limits: &crate::Limits) -> PyResult<crate::Module> {
     if let Ok(c) = source.cast::<CompiledModule>() {
         return Ok(c.get().module.clone());
     }
     let result = if let Ok(s) = source.cast::<PyString>() {
         let text = s.to_cow()?;
         let text: &str = &text;
-        py.detach(|| crate::Module::from_wat(text))
+        py.detach(|| crate::Module::from_wat_with_limits(text, limits))
     } else if let Ok(b) = source.cast::<PyBytes>() {
         let bytes = b.as_bytes();
-        py.detach(|| compile_bytes(bytes))
+        py.detach(|| compile_bytes(bytes, limits))
     } else if let Ok(b) = source.cast::<PyByteArray>() {
         let bytes = b.to_vec();
-        py.detach(|| compile_bytes(&bytes))
+        py.detach(|| compile_bytes(&bytes, limits))
     } else if source.is_instance_of::<PyMemoryView>() {
         let b = source.call_method0("tobytes")?;
         let b = b.cast::<PyBytes>()?;
         let bytes = b.as_bytes();
-        py.detach(|| compile_bytes(bytes))
+        py.detach(|| compile_bytes(bytes, limits))
     } else {
         let tn = source.get_type().name().map(|n| n.to_string()).unwrap_or_default();
         return Err(type_err(
@@ -207,12 +208,12 @@ fn compile_source(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<crate::
 }
 
 /// Binary if it starts with the Wasm magic, otherwise UTF-8 WebAssembly text.
-fn compile_bytes(bytes: &[u8]) -> crate::Result<crate::Module> {
+fn compile_bytes(bytes: &[u8], limits: &crate::Limits) -> crate::Result<crate::Module> {
     if bytes.starts_with(b"\0asm") {
-        crate::Module::new(bytes)
+        crate::Module::with_limits(bytes, limits)
     } else {
         match std::str::from_utf8(bytes) {
-            Ok(text) => crate::Module::from_wat(text),
+            Ok(text) => crate::Module::from_wat_with_limits(text, limits),
             Err(e) => Err(Error::Compile {
                 message: format!(
                     "neither a WebAssembly binary (no \\0asm header) nor UTF-8 WebAssembly text ({e})"
@@ -223,8 +224,8 @@ fn compile_bytes(bytes: &[u8]) -> crate::Result<crate::Module> {
     }
 }
 
-/// Compiles a file, through `cache` if given.
-fn compile_path(py: Python<'_>, path: &PathBuf, cache: Option<&ModuleCache>) -> PyResult<crate::Module> {
+/// Compiles a file within `limits`, through `cache` if given.
+fn compile_path(py: Python<'_>, path: &PathBuf, limits: &crate::Limits, cache: Option<&ModuleCache>) -> PyResult<crate::Module> {
     let bytes = std::fs::read(path).map_err(|e| {
         // OSError(errno, strerror, filename) picks the subclass (FileNotFoundError...).
         let errno = e.raw_os_error().unwrap_or(0);
@@ -233,9 +234,9 @@ fn compile_path(py: Python<'_>, path: &PathBuf, cache: Option<&ModuleCache>) -> 
         pyo3::exceptions::PyOSError::new_err((errno, msg, path.to_string_lossy().into_owned()))
     })?;
     if let Some(cache) = cache {
-        return serialize::compile_raw(py, cache, bytes);
+        return serialize::compile_raw(py, cache, bytes, limits);
     }
-    py.detach(|| compile_bytes(&bytes)).map_err(|e| map_error(py, e, Site::Instantiate))
+    py.detach(|| compile_bytes(&bytes, limits)).map_err(|e| map_error(py, e, Site::Instantiate))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -467,15 +468,18 @@ pub struct CompiledModule {
 
 #[pymethods]
 impl CompiledModule {
+    /// `limits` (a `wazero.Limits`) bounds what the module may declare (defaults if absent).
     #[new]
-    fn py_new(py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(CompiledModule { module: compile_source(py, source)? })
+    #[pyo3(signature = (source, *, limits = None))]
+    fn py_new(py: Python<'_>, source: &Bound<'_, PyAny>, limits: Option<&Bound<'_, limits::PyLimits>>) -> PyResult<Self> {
+        Ok(CompiledModule { module: compile_source(py, source, &limits::limits_of(limits))? })
     }
 
     /// Compiles a `.wasm` (binary) or `.wat` (text) file; the format is decided by content.
     #[staticmethod]
-    fn from_file(py: Python<'_>, path: PathBuf) -> PyResult<Self> {
-        Ok(CompiledModule { module: compile_path(py, &path, None)? })
+    #[pyo3(signature = (path, *, limits = None))]
+    fn from_file(py: Python<'_>, path: PathBuf, limits: Option<&Bound<'_, limits::PyLimits>>) -> PyResult<Self> {
+        Ok(CompiledModule { module: compile_path(py, &path, &limits::limits_of(limits), None)? })
     }
 
     /// `(module, name, type)` of every import, in order.
@@ -537,6 +541,8 @@ pub struct Runtime {
     interrupt: crate::InterruptHandle,
     /// `Runtime(cache_dir=...)`: compiled modules are loaded from / stored there.
     cache: Option<ModuleCache>,
+    /// Module limits of `compile`/`instantiate` (not re-checked for a `CompiledModule`).
+    limits: crate::Limits,
 }
 
 /// Looks `module`.`name` up in the `imports` mapping of mappings; `None` if absent.
@@ -644,8 +650,8 @@ impl Runtime {
     /// Compiles `source` through the cache if there is one.
     fn compile_any(&self, py: Python<'_>, source: &Bound<'_, PyAny>) -> PyResult<crate::Module> {
         match &self.cache {
-            Some(cache) => serialize::compile_cached(py, cache, source),
-            None => compile_source(py, source),
+            Some(cache) => serialize::compile_cached(py, cache, source, &self.limits),
+            None => compile_source(py, source, &self.limits),
         }
     }
 
@@ -721,13 +727,14 @@ impl Runtime {
 #[pymethods]
 impl Runtime {
     #[new]
-    #[pyo3(signature = (*, max_wasm_stack = None, timeout = None, max_memory_bytes = None, max_table_elements = None, cache_dir = None))]
+    #[pyo3(signature = (*, max_wasm_stack = None, timeout = None, max_memory_bytes = None, max_table_elements = None, limits = None, cache_dir = None))]
     fn py_new(
         py: Python<'_>,
         max_wasm_stack: Option<usize>,
         timeout: Option<f64>,
         max_memory_bytes: Option<u64>,
         max_table_elements: Option<u32>,
+        limits: Option<&Bound<'_, limits::PyLimits>>,
         cache_dir: Option<PathBuf>,
     ) -> PyResult<Self> {
         let store = Store::new();
@@ -742,8 +749,9 @@ impl Runtime {
             store.set_max_table_elements(n);
         }
         let interrupt = store.interrupt_handle();
+        let limits = limits::limits_of(limits);
         let cache = cache_dir.map(|dir| serialize::open_cache(py, dir)).transpose()?;
-        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared::new(store))), interrupt, cache })
+        Ok(Runtime { shared: ThreadBound::new(Rc::new(Shared::new(store))), interrupt, limits, cache })
     }
 
     /// Stops the Wasm code running in this runtime at its next loop iteration or function
@@ -803,7 +811,7 @@ impl Runtime {
         wasi: Option<&Bound<'_, wasi::WasiConfig>>,
     ) -> PyResult<Module> {
         self.check_open(py)?;
-        let module = compile_path(py, &path, self.cache.as_ref())?;
+        let module = compile_path(py, &path, &self.limits, self.cache.as_ref())?;
         self.instantiate_module(py, module, imports, wasi)
     }
 
@@ -1182,6 +1190,8 @@ mod _wazero {
         version, CompiledModule, Func, FuncType, Function, Global, GlobalType, Memory, MemoryType, Module, Runtime,
         Table, TableType,
     };
+    #[pymodule_export]
+    use super::limits::PyLimits;
     #[pymodule_export]
     use super::wasi::WasiConfig;
     #[pymodule_export]

@@ -68,7 +68,12 @@ fn wasm_of(text_or_binary: Vec<u8>) -> crate::Result<Vec<u8>> {
 }
 
 /// Compiles `source` (as `compile_source` accepts it) through `cache`.
-pub(crate) fn compile_cached(py: Python<'_>, cache: &ModuleCache, source: &Bound<'_, PyAny>) -> PyResult<crate::Module> {
+pub(crate) fn compile_cached(
+    py: Python<'_>,
+    cache: &ModuleCache,
+    source: &Bound<'_, PyAny>,
+    limits: &crate::Limits,
+) -> PyResult<crate::Module> {
     if let Ok(c) = source.cast::<CompiledModule>() {
         return Ok(c.get().module.clone());
     }
@@ -80,12 +85,17 @@ pub(crate) fn compile_cached(py: Python<'_>, cache: &ModuleCache, source: &Bound
             type_err(py, format!("expected bytes, bytearray, memoryview, str or CompiledModule, got {tn}"))
         })?
     };
-    compile_raw(py, cache, raw)
+    compile_raw(py, cache, raw, limits)
 }
 
 /// Compiles text or binary `raw` through `cache`, without the GIL.
-pub(crate) fn compile_raw(py: Python<'_>, cache: &ModuleCache, raw: Vec<u8>) -> PyResult<crate::Module> {
-    py.detach(|| wasm_of(raw).and_then(|wasm| cache.get_or_compile(&wasm)))
+pub(crate) fn compile_raw(
+    py: Python<'_>,
+    cache: &ModuleCache,
+    raw: Vec<u8>,
+    limits: &crate::Limits,
+) -> PyResult<crate::Module> {
+    py.detach(|| wasm_of(raw).and_then(|wasm| cache.get_or_compile_with_limits(&wasm, limits)))
         .map(|(module, _)| module)
         .map_err(|e| map_error(py, e, Site::Instantiate))
 }

@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::compiler::Isa;
 use crate::error::{Error, Result};
 use crate::module::Module;
+use crate::limits::Limits;
 
 /// How a module was obtained from the cache.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -70,6 +71,12 @@ impl ModuleCache {
 
     /// The key of a module binary: everything that changes the code generated for it.
     pub fn key(wasm: &[u8]) -> [u8; 32] {
+        Self::key_with_limits(wasm, &Limits::default())
+    }
+
+    /// The key of a module binary compiled within `limits`: an entry is only reused under the
+    /// limits it was checked against (a hit must not skip a stricter runtime's checks).
+    pub fn key_with_limits(wasm: &[u8], limits: &Limits) -> [u8; 32] {
         let isa = Isa::host();
         let mut h = Sha256::new();
         h.update(b"wazero module cache\0");
@@ -77,6 +84,9 @@ impl ModuleCache {
         h.update(super::FORMAT_VERSION.to_le_bytes());
         h.update([isa.map_or(0, |i| i as u8 + 1)]);
         h.update(isa.map_or(0, super::feature_bits).to_le_bytes());
+        for name in Limits::FIELDS {
+            h.update(limits.get(name).unwrap_or(0).to_le_bytes());
+        }
         h.update((wasm.len() as u64).to_le_bytes());
         h.update(wasm);
         h.finalize().into()
@@ -84,15 +94,24 @@ impl ModuleCache {
 
     /// The entry file of a module binary.
     pub fn entry_path(&self, wasm: &[u8]) -> PathBuf {
-        let hex: String = Self::key(wasm).iter().map(|b| format!("{b:02x}")).collect();
+        self.entry_path_for(&Self::key(wasm))
+    }
+
+    fn entry_path_for(&self, key: &[u8; 32]) -> PathBuf {
+        let hex: String = key.iter().map(|b| format!("{b:02x}")).collect();
         self.dir.join(hex + ENTRY_SUFFIX)
     }
 
     /// The module of binary `wasm`: loaded from its entry, or compiled and stored.
     /// Compile errors are returned (and nothing is stored).
     pub fn get_or_compile(&self, wasm: &[u8]) -> Result<(Module, CacheOutcome)> {
-        let key = Self::key(wasm);
-        let path = self.entry_path(wasm);
+        self.get_or_compile_with_limits(wasm, &Limits::default())
+    }
+
+    /// [`ModuleCache::get_or_compile`] within `limits` (part of the key).
+    pub fn get_or_compile_with_limits(&self, wasm: &[u8], limits: &Limits) -> Result<(Module, CacheOutcome)> {
+        let key = Self::key_with_limits(wasm, limits);
+        let path = self.entry_path_for(&key);
         let outcome = match read_entry(&path) {
             None => CacheOutcome::Miss,
             Some(data) => match data.strip_prefix(&key[..]) {
@@ -109,7 +128,7 @@ impl ModuleCache {
                 None => CacheOutcome::Invalid,
             },
         };
-        let module = Module::new(wasm)?;
+        let module = Module::with_limits(wasm, limits)?;
         let counter = if outcome == CacheOutcome::Miss { &self.misses } else { &self.invalid };
         counter.fetch_add(1, Ordering::Relaxed);
         // Best effort: a full disk or read-only directory only costs the next compile.

@@ -149,9 +149,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 let reg = Reg { class, hw };
                 self.regs.pin(reg);
                 self.locals[i].reg = Some(reg);
+                self.pinned_locals.push(i as u32);
                 self.locals[i].written = usage.written.get(i).copied().unwrap_or(false);
             }
         }
+        // Saved and reloaded in index order.
+        self.pinned_locals.sort_unstable();
     }
 
     /// Keeps memory 0's `VMMemoryDef` pointer and base address in registers for the whole
@@ -171,7 +174,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Before a call: pinned locals that may have changed go back to their frame homes.
     pub(crate) fn save_pinned_locals(&mut self) {
-        for l in &self.locals {
+        for &i in &self.pinned_locals {
+            let l = &self.locals[i as usize];
             if let (Some(reg), true) = (l.reg, l.written) {
                 self.masm.store(store_kind(l.ty), Addr::Frame(l.offset), reg);
             }
@@ -181,7 +185,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// After a call (which clobbers every register): pinned locals and memory registers are
     /// reloaded.
     pub(crate) fn reload_pinned_locals(&mut self) {
-        for l in &self.locals {
+        for &i in &self.pinned_locals {
+            let l = &self.locals[i as usize];
             if let Some(reg) = l.reg {
                 self.masm.load(load_kind(l.ty), reg, Addr::Frame(l.offset));
             }

@@ -379,6 +379,10 @@ impl A64Masm {
 }
 
 impl MacroAssembler for A64Masm {
+    fn reserve_code(&mut self, bytes: usize) {
+        self.asm.reserve_ops(bytes);
+    }
+
     fn code_offset(&self) -> usize {
         self.asm.offset().0
     }

@@ -172,6 +172,10 @@ impl X64Masm {
 }
 
 impl MacroAssembler for X64Masm {
+    fn reserve_code(&mut self, bytes: usize) {
+        self.asm.reserve_ops(bytes);
+    }
+
     fn code_offset(&self) -> usize {
         self.asm.offset().0
     }
