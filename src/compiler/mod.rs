@@ -40,6 +40,7 @@
 //! vector operations go through [`simd::SimdMasm`], reached with `MacroAssembler::simd` (an
 //! ISA returning `None` rejects SIMD code with "unsupported: SIMD on this ISA").
 
+mod body;
 pub mod control;
 pub mod frontend;
 pub mod isa;
@@ -51,12 +52,12 @@ pub mod value_stack;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use wasmparser::{FuncToValidate, FuncValidatorAllocations, FunctionBody, ValidatorResources};
+use wasmparser::{FuncToValidate, FunctionBody, ValidatorResources};
 
 use crate::error::{Error, Result};
 use crate::module::ModuleInfo;
 use crate::runtime::code::CodeMemory;
-use frontend::{FuncCompiler, ModuleEnv};
+use frontend::ModuleEnv;
 use isa::aarch64::masm::A64Masm;
 use isa::x64::masm::X64Masm;
 use isa::x64::CpuFeatures;
@@ -68,19 +69,6 @@ pub struct CompiledCode {
     pub code: CodeMemory,
     /// Offset in `code` of the entry of each function *defined* by the module, in order.
     pub func_offsets: Vec<usize>,
-}
-
-/// Without multi-memory, the memory index of `memory.size`/`memory.grow` is a reserved single
-/// zero byte; wasmparser reads it as a LEB128, so a long-form zero must be rejected here.
-fn check_reserved_byte(op: &wasmparser::Operator<'_>, start: usize, end: usize) -> Result<()> {
-    use wasmparser::Operator::{MemoryGrow, MemorySize};
-    if matches!(op, MemorySize { .. } | MemoryGrow { .. }) && end - start != 2 {
-        return Err(Error::Compile {
-            message: "zero byte expected".into(),
-            offset: Some(start + 1),
-        });
-    }
-    Ok(())
 }
 
 /// The instruction set code is generated for.
@@ -187,38 +175,14 @@ fn compile_with<M: MacroAssembler>(
     };
     let regs = regalloc::RegAlloc::new(int_regs, float_regs);
     let mut func_offsets = Vec::with_capacity(bodies.len());
-    let mut allocs = FuncValidatorAllocations::default();
+    let mut body_compiler = body::BodyCompiler::default();
     for (i, (func, body)) in bodies.into_iter().enumerate() {
         let func_index = info.num_imported_funcs + i as u32;
-        let mut validator = func.into_validator(allocs);
         // Functions start 16-byte aligned (better decoding, stable benchmarks).
         masm.align_function();
         masm.bind(env.func_labels[i]);
         func_offsets.push(masm.code_offset());
-
-        let mut fc = FuncCompiler::new(&mut masm, &env, regs.clone(), func_index)?;
-        let mut locals = body.get_locals_reader()?;
-        for _ in 0..locals.get_count() {
-            let offset = locals.original_position();
-            let (count, ty) = locals.read()?;
-            validator.define_locals(offset, count, ty)?;
-            fc.add_locals(count, ty, offset as usize)?;
-        }
-        let usage = frontend::LocalUsage::scan(&body);
-        fc.pin_memory(&usage);
-        fc.pin_locals(&usage);
-        fc.begin();
-        let mut ops = body.get_operators_reader()?;
-        while !ops.eof() {
-            let offset = ops.original_position();
-            let op = ops.read()?;
-            check_reserved_byte(&op, offset as usize, ops.original_position() as usize)?;
-            validator.op(offset, &op)?;
-            fc.visit(offset as usize, &op)?;
-        }
-        ops.finish()?;
-        fc.finish()?;
-        allocs = validator.into_allocations();
+        body_compiler.compile(&mut masm, &env, &regs, func_index, func, body)?;
     }
     let bytes = masm.finish().map_err(|e| Error::Compile {
         message: format!("internal compiler error: {e}"),
