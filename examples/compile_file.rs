@@ -17,10 +17,13 @@ fn main() {
         std::hint::black_box(&module);
     }
     let secs = start.elapsed().as_secs_f64() / iterations as f64;
+    let isa = wazero::compiler::Isa::host().expect("a supported host");
+    let (code, _) = wazero::module::compile_for(&bytes, isa).expect("compile");
     println!(
-        "{} bytes: {:.2} ms per compile, {:.1} MB/s",
+        "{} bytes: {:.2} ms per compile, {:.1} MB/s; {} bytes of machine code",
         bytes.len(),
         secs * 1e3,
-        bytes.len() as f64 / secs / 1e6
+        bytes.len() as f64 / secs / 1e6,
+        code.len()
     );
 }

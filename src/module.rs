@@ -174,15 +174,31 @@ fn parse(bytes: &[u8]) -> Result<(ModuleInfo, Bodies<'_>)> {
 /// Validates and compiles a module binary for `isa` whatever the host (cross-compilation
 /// tests): the machine code and function offsets.
 pub fn compile_for(bytes: &[u8], isa: compiler::Isa) -> Result<(Vec<u8>, Vec<usize>)> {
+    compile_for_with_threads(bytes, isa, compiler::parallel::default_threads())
+}
+
+/// [`compile_for`] on up to `threads` threads (the code does not depend on the count).
+pub fn compile_for_with_threads(
+    bytes: &[u8],
+    isa: compiler::Isa,
+    threads: usize,
+) -> Result<(Vec<u8>, Vec<usize>)> {
     let (info, bodies) = parse(bytes)?;
-    compiler::compile_module_for(isa, &info, bodies)
+    compiler::compile_module_for(isa, &info, bodies, threads)
 }
 
 impl Module {
-    /// Validates and compiles a module binary.
+    /// Validates and compiles a module binary; large modules compile on
+    /// [`compiler::parallel::default_threads`] threads.
     pub fn new(bytes: &[u8]) -> Result<Module> {
+        Module::new_with_threads(bytes, compiler::parallel::default_threads())
+    }
+
+    /// Validates and compiles a module binary on up to `threads` threads (1: the calling
+    /// thread only). The generated code is the same whatever the count.
+    pub fn new_with_threads(bytes: &[u8], threads: usize) -> Result<Module> {
         let (info, bodies) = parse(bytes)?;
-        let code = compiler::compile_module(&info, bodies)?;
+        let code = compiler::compile_module(&info, bodies, threads)?;
         Ok(Module { inner: Arc::new(ModuleInner { info, code }) })
     }
 

@@ -46,6 +46,7 @@ pub mod frontend;
 pub mod isa;
 pub mod masm;
 mod ops;
+pub mod parallel;
 pub mod regalloc;
 pub mod simd;
 pub mod value_stack;
@@ -92,10 +93,11 @@ impl Isa {
 }
 
 /// Validates and compiles each function body (in order) of a module described by `info`,
-/// for the running CPU.
+/// for the running CPU, on up to `threads` threads (see [`parallel::default_threads`]).
 pub fn compile_module(
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    threads: usize,
 ) -> Result<CompiledCode> {
     let Some(isa) = Isa::host() else {
         return Err(Error::Compile {
@@ -103,19 +105,20 @@ pub fn compile_module(
             offset: None,
         });
     };
-    let bytes = compile_module_for(isa, info, bodies)?;
+    let (code, func_offsets) = compile_module_for(isa, info, bodies, threads)?;
     Ok(CompiledCode {
-        code: CodeMemory::new(&bytes.0)?,
-        func_offsets: bytes.1,
+        code: CodeMemory::new(&code)?,
+        func_offsets,
     })
 }
 
-/// Compiles a module for `isa` (any host): the machine code and each defined function's
-/// offset in it.
+/// Compiles a module for `isa` (any host) on up to `threads` threads: the machine code and
+/// each defined function's offset in it. The bytes do not depend on `threads`.
 pub fn compile_module_for(
     isa: Isa,
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    threads: usize,
 ) -> Result<(Vec<u8>, Vec<usize>)> {
     // A panic here is a compiler bug; it must never unwind into the caller (possibly Python).
     let result = catch_unwind(AssertUnwindSafe(|| match isa {
@@ -128,65 +131,35 @@ pub fn compile_module_for(
                 });
             }
             compile_with(
-                X64Masm::new(features),
+                &|| X64Masm::new(features),
                 isa::x64::regs::ALLOCATABLE_GPRS,
                 isa::x64::regs::ALLOCATABLE_XMMS,
                 info,
                 bodies,
+                threads,
             )
         }
         Isa::Aarch64 => compile_with(
-            A64Masm::new(),
+            &A64Masm::new,
             isa::aarch64::regs::ALLOCATABLE_GPRS,
             isa::aarch64::regs::ALLOCATABLE_VREGS,
             info,
             bodies,
+            threads,
         ),
     }));
-    match result {
-        Ok(result) => result,
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(Error::Compile {
-                message: format!("internal compiler error: {what}"),
-                offset: None,
-            })
-        }
-    }
+    result.unwrap_or_else(|panic| Err(parallel::panic_error(panic)))
 }
 
 fn compile_with<M: MacroAssembler>(
-    mut masm: M,
+    new_masm: &(impl Fn() -> M + Sync),
     int_regs: &'static [u8],
     float_regs: &'static [u8],
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    threads: usize,
 ) -> Result<(Vec<u8>, Vec<usize>)> {
-    let func_labels = (0..bodies.len()).map(|_| masm.new_label()).collect();
-    let env = ModuleEnv {
-        info,
-        offsets: info.vm_offsets(),
-        func_labels,
-        builtins: crate::runtime::builtins::Builtins::get(),
-    };
+    let env = ModuleEnv::new(info);
     let regs = regalloc::RegAlloc::new(int_regs, float_regs);
-    let mut func_offsets = Vec::with_capacity(bodies.len());
-    let mut body_compiler = body::BodyCompiler::default();
-    for (i, (func, body)) in bodies.into_iter().enumerate() {
-        let func_index = info.num_imported_funcs + i as u32;
-        // Functions start 16-byte aligned (better decoding, stable benchmarks).
-        masm.align_function();
-        masm.bind(env.func_labels[i]);
-        func_offsets.push(masm.code_offset());
-        body_compiler.compile(&mut masm, &env, &regs, func_index, func, body)?;
-    }
-    let bytes = masm.finish().map_err(|e| Error::Compile {
-        message: format!("internal compiler error: {e}"),
-        offset: None,
-    })?;
-    Ok((bytes, func_offsets))
+    parallel::compile_functions(&env, &regs, new_masm, bodies, threads)
 }

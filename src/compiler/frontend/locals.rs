@@ -121,6 +121,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// Also sizes the value-stack slots for v128 when the body has SIMD operators.
     /// (Without SIMD support in the ISA the first SIMD operator reports the error.)
     pub fn pin_locals(&mut self, usage: &LocalUsage) {
+        self.simd_ops = usage.simd;
         if usage.simd && self.slot_stride < 16 {
             let _ = self.enable_v128();
         }
