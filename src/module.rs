@@ -184,7 +184,7 @@ pub fn compile_for_with_threads(
     threads: usize,
 ) -> Result<(Vec<u8>, Vec<usize>)> {
     let (info, bodies) = parse(bytes)?;
-    compiler::compile_module_for(isa, &info, bodies, threads)
+    compiler::compile_module_for_threads(isa, &info, bodies, threads)
 }
 
 impl Module {
@@ -198,7 +198,7 @@ impl Module {
     /// thread only). The generated code is the same whatever the count.
     pub fn new_with_threads(bytes: &[u8], threads: usize) -> Result<Module> {
         let (info, bodies) = parse(bytes)?;
-        let code = compiler::compile_module(&info, bodies, threads)?;
+        let code = compiler::compile_module_threads(&info, bodies, threads)?;
         Ok(Module { inner: Arc::new(ModuleInner { info, code }) })
     }
 

@@ -93,8 +93,16 @@ impl Isa {
 }
 
 /// Validates and compiles each function body (in order) of a module described by `info`,
-/// for the running CPU, on up to `threads` threads (see [`parallel::default_threads`]).
+/// for the running CPU, on [`parallel::default_threads`] threads.
 pub fn compile_module(
+    info: &ModuleInfo,
+    bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+) -> Result<CompiledCode> {
+    compile_module_threads(info, bodies, parallel::default_threads())
+}
+
+/// [`compile_module`] on up to `threads` threads (1: the calling thread only).
+pub fn compile_module_threads(
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
     threads: usize,
@@ -105,16 +113,25 @@ pub fn compile_module(
             offset: None,
         });
     };
-    let (code, func_offsets) = compile_module_for(isa, info, bodies, threads)?;
+    let (code, func_offsets) = compile_module_for_threads(isa, info, bodies, threads)?;
     Ok(CompiledCode {
         code: CodeMemory::new(&code)?,
         func_offsets,
     })
 }
 
-/// Compiles a module for `isa` (any host) on up to `threads` threads: the machine code and
-/// each defined function's offset in it. The bytes do not depend on `threads`.
+/// Compiles a module for `isa` (any host): the machine code and each defined function's
+/// offset in it.
 pub fn compile_module_for(
+    isa: Isa,
+    info: &ModuleInfo,
+    bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+) -> Result<(Vec<u8>, Vec<usize>)> {
+    compile_module_for_threads(isa, info, bodies, parallel::default_threads())
+}
+
+/// [`compile_module_for`] on up to `threads` threads; the bytes do not depend on `threads`.
+pub fn compile_module_for_threads(
     isa: Isa,
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
