@@ -14,7 +14,7 @@
 use std::ops::Range;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, OnceLock};
 
 use wasmparser::{FuncToValidate, FunctionBody, ValidatorResources};
 
@@ -41,11 +41,13 @@ pub const THREADS_ENV: &str = "WAZERO_COMPILE_THREADS";
 /// Threads used to compile a large module unless told otherwise: `WAZERO_COMPILE_THREADS`
 /// when it is a positive integer, else the number of CPUs available to the process.
 pub fn default_threads() -> usize {
+    // Asked once: on Linux the answer reads cgroup files, too slow for every tiny module.
+    static CPUS: OnceLock<usize> = OnceLock::new();
     std::env::var(THREADS_ENV)
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
         .filter(|&n| n > 0)
-        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .unwrap_or_else(|| *CPUS.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get())))
 }
 
 /// The code of consecutive functions, its calls not yet linked.
