@@ -5,6 +5,8 @@
 //! in `ops`) over a lazy [`value_stack`], [`control`] frames and a [`regalloc`] free list; it
 //! emits through the ISA-neutral [`masm::MacroAssembler`], implemented per ISA under [`isa`]
 //! (x86-64 and aarch64, both always built; [`Isa::host`] picks the running CPU's).
+//! `body` decodes each body once (validating and recording it) before generating its code;
+//! [`parallel`] compiles chunks of functions on several threads and links them.
 //!
 //! ## What generated code expects from the runtime
 //! Besides the calling convention of [`crate::abi`] and the layouts of
