@@ -102,7 +102,7 @@ impl<'a> BodyCompiler<'a> {
             let op = reader.read()?;
             check_reserved_byte(&op, offset as usize, reader.original_position() as usize)?;
             validator.op(offset, &op)?;
-            let at = offset.wrapping_sub(start as u64) as usize;
+            let at = offset.wrapping_sub(start) as usize;
             self.usage.observe(&op, bytes.get(at) == Some(&0xfd));
             if record {
                 self.ops.push((offset as usize, op));
