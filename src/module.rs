@@ -188,10 +188,31 @@ pub fn compile_parts_for(bytes: &[u8], isa: compiler::Isa) -> Result<(ModuleInfo
     Ok((info, code, offsets))
 }
 
+/// [`compile_for`] on up to `threads` threads (the code does not depend on the count).
+pub fn compile_for_with_threads(
+    bytes: &[u8],
+    isa: compiler::Isa,
+    threads: usize,
+) -> Result<(Vec<u8>, Vec<usize>)> {
+    let limits = Limits::default();
+    let (info, bodies) = parse(bytes, &limits)?;
+    compiler::compile_module_for_threads(isa, &info, bodies, threads, &limits)
+}
+
 impl Module {
-    /// Validates and compiles a module binary within the default [`Limits`].
+    /// Validates and compiles a module binary within the default [`Limits`]; large modules
+    /// compile on [`compiler::parallel::default_threads`] threads.
     pub fn new(bytes: &[u8]) -> Result<Module> {
         Module::with_limits(bytes, &Limits::default())
+    }
+
+    /// Validates and compiles a module binary on up to `threads` threads (1: the calling
+    /// thread only). The generated code is the same whatever the count.
+    pub fn new_with_threads(bytes: &[u8], threads: usize) -> Result<Module> {
+        let limits = Limits::default();
+        let (info, bodies) = parse(bytes, &limits)?;
+        let code = compiler::compile_module_threads(&info, bodies, threads, &limits)?;
+        Ok(Module { inner: Arc::new(ModuleInner { info, code }) })
     }
 
     /// Validates and compiles a module binary; exceeding one of `limits` is an

@@ -31,18 +31,24 @@ pub use locals::LocalUsage;
 pub struct ModuleEnv<'a> {
     pub info: &'a ModuleInfo,
     pub offsets: VMOffsets,
-    /// Entry label of each function defined by the module (index minus imported count).
-    pub func_labels: Vec<Label>,
-    /// Whether any type of the module (signatures, block types, globals) is v128: see
-    /// [`module_uses_v128`].
+    /// Limits on bodies and generated code (checked while compiling).
+    pub limits: &'a crate::limits::Limits,
+    /// Whether any signature, block type or global of the module is v128: then every
+    /// function may hold v128 values on its stack.
     pub uses_v128: bool,
 }
 
-/// Any v128 type in the module (signatures, block types, globals) may put v128 values on
-/// any function's stack. Computed once per module (per function it would be quadratic).
-pub fn module_uses_v128(info: &ModuleInfo) -> bool {
-    info.types.iter().any(|t| t.params.iter().chain(&t.results).any(|t| *t == ValType::V128))
-        || info.globals.iter().any(|g| g.content == ValType::V128)
+impl<'a> ModuleEnv<'a> {
+    pub fn new(info: &'a ModuleInfo, limits: &'a crate::limits::Limits) -> ModuleEnv<'a> {
+        let v128 = |t: &ValType| *t == ValType::V128;
+        ModuleEnv {
+            info,
+            offsets: info.vm_offsets(),
+            limits,
+            uses_v128: info.types.iter().any(|t| t.params.iter().chain(&t.results).any(v128))
+                || info.globals.iter().any(|g| v128(&g.content)),
+        }
+    }
 }
 
 /// A builtin argument taken from the running instance's vmctx.
@@ -119,6 +125,8 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     pub(crate) slot_stride: i32,
     /// Byte offset of the operator being compiled (for error messages).
     pub(crate) offset: usize,
+    /// Whether the body may hold SIMD operators (false skips looking for them).
+    simd_ops: bool,
 }
 
 impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
@@ -134,7 +142,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 written: false,
             });
         }
-        // SIMD operators in the body are found by the usage scan.
+        // Any v128 type in the module (signatures, block types, globals) may put v128 values
+        // on this function's stack; SIMD operators are found by the usage scan.
         let uses_v128 = env.uses_v128;
         let mut regs = regs;
         regs.reset();
@@ -157,6 +166,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             frame_patch: None,
             slot_stride: abi::SLOT_SIZE,
             offset: 0,
+            simd_ops: true,
         };
         if uses_v128 {
             fc.enable_v128()?;
@@ -1133,10 +1143,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             I64Const { value } => self.push_const(ValType::I64, *value as u64),
             F32Const { value } => self.push_const(ValType::F32, value.bits() as u64),
             F64Const { value } => self.push_const(ValType::F64, value.bits()),
-            _ => match self.visit_simd(op) {
+            _ if self.simd_ops => match self.visit_simd(op) {
                 Some(result) => result?,
                 None => self.visit_numeric_or_memory(op)?,
             },
+            _ => self.visit_numeric_or_memory(op)?,
         }
         Ok(())
     }

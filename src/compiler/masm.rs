@@ -228,6 +228,15 @@ pub enum ExtendKind {
     ZeroUpper32,
 }
 
+/// A call to a defined function, patched when the module's code is linked.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct CallReloc {
+    /// Offset of the call instruction.
+    pub offset: usize,
+    /// The callee's index among the defined functions.
+    pub callee: u32,
+}
+
 /// Where the frame size must be written once the function is complete.
 #[derive(Copy, Clone, Debug)]
 pub struct FramePatch(pub usize);
@@ -238,12 +247,17 @@ pub trait MacroAssembler {
     /// Current code offset (a function's entry when taken right after `align_function`).
     fn code_offset(&self) -> usize;
 
-    /// Reserves room for `bytes` more bytes of code (a hint: sized once per module).
-    fn reserve_code(&mut self, _bytes: usize) {}
     /// Pads to the alignment of a function entry with never-executed filler.
     fn align_function(&mut self);
-    /// Resolves all labels and returns the module's machine code.
-    fn finish(self) -> std::result::Result<Vec<u8>, String>
+    /// Makes room for `bytes` more bytes of code (avoids regrowing the buffer).
+    fn reserve(&mut self, bytes: usize);
+    /// Resolves all labels and returns the machine code with the calls left to link.
+    fn finish(self) -> std::result::Result<(Vec<u8>, Vec<CallReloc>), String>
+    where
+        Self: Sized;
+    /// Points the call recorded at `site` (a [`CallReloc::offset`]) of `code` at `target`
+    /// (both offsets in `code`); fails when the distance is out of the instruction's range.
+    fn patch_call(code: &mut [u8], site: usize, target: usize) -> std::result::Result<(), String>
     where
         Self: Sized;
 
@@ -358,7 +372,9 @@ pub trait MacroAssembler {
     fn fill_bytes(&mut self, dst: Reg, value: Reg, count: Reg);
 
     // ---- calls
-    fn call_label(&mut self, label: Label);
+    /// Calls the function defined at index `defined` (imports not counted), wherever the
+    /// linker places it: emits a call with a zero target and records a [`CallReloc`].
+    fn call_func(&mut self, defined: u32);
     /// Calls the `VMFuncRef` at `[funcref + 0]`: switches the vmctx to its own, calls its
     /// code, and restores the caller's vmctx from the frame.
     fn call_funcref(&mut self, funcref: Addr);

@@ -5,6 +5,8 @@
 //! in `ops`) over a lazy [`value_stack`], [`control`] frames and a [`regalloc`] free list; it
 //! emits through the ISA-neutral [`masm::MacroAssembler`], implemented per ISA under [`isa`]
 //! (x86-64 and aarch64, both always built; [`Isa::host`] picks the running CPU's).
+//! `body` decodes each body once (validating and recording it) before generating its code;
+//! [`parallel`] compiles chunks of functions on several threads and links them.
 //!
 //! ## What generated code expects from the runtime
 //! Besides the calling convention of [`crate::abi`] and the layouts of
@@ -45,24 +47,26 @@
 //! ISA returning `None` rejects SIMD code with "unsupported: SIMD on this ISA"). Both backends
 //! implement it: x86-64 with SSE4.1 (`isa::x64::simd`), aarch64 with NEON (`isa::aarch64::simd`).
 
+mod body;
 pub mod control;
 pub mod frontend;
 pub mod isa;
 pub mod masm;
 mod ops;
+pub mod parallel;
 pub mod regalloc;
 pub mod simd;
 pub mod value_stack;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use wasmparser::{FuncToValidate, FuncValidatorAllocations, FunctionBody, ValidatorResources};
+use wasmparser::{FuncToValidate, FunctionBody, ValidatorResources};
 
 use crate::error::{Error, Result};
 use crate::limits::Limits;
 use crate::module::ModuleInfo;
 use crate::runtime::code::CodeMemory;
-use frontend::{FuncCompiler, ModuleEnv};
+use frontend::ModuleEnv;
 use isa::aarch64::masm::A64Masm;
 use isa::x64::masm::X64Masm;
 use isa::x64::CpuFeatures;
@@ -74,19 +78,6 @@ pub struct CompiledCode {
     pub code: CodeMemory,
     /// Offset in `code` of the entry of each function *defined* by the module, in order.
     pub func_offsets: Vec<usize>,
-}
-
-/// Without multi-memory, the memory index of `memory.size`/`memory.grow` is a reserved single
-/// zero byte; wasmparser reads it as a LEB128, so a long-form zero must be rejected here.
-fn check_reserved_byte(op: &wasmparser::Operator<'_>, start: usize, end: usize) -> Result<()> {
-    use wasmparser::Operator::{MemoryGrow, MemorySize};
-    if matches!(op, MemorySize { .. } | MemoryGrow { .. }) && end - start != 2 {
-        return Err(Error::Compile {
-            message: "zero byte expected".into(),
-            offset: Some(start + 1),
-        });
-    }
-    Ok(())
 }
 
 /// The instruction set code is generated for.
@@ -110,12 +101,13 @@ impl Isa {
 }
 
 /// Validates and compiles each function body (in order) of a module described by `info`,
-/// for the running CPU, within the default [`Limits`].
+/// for the running CPU, on [`parallel::default_threads`] threads, within the default
+/// [`Limits`].
 pub fn compile_module(
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
 ) -> Result<CompiledCode> {
-    compile_module_with_limits(info, bodies, &Limits::default())
+    compile_module_threads(info, bodies, parallel::default_threads(), &Limits::default())
 }
 
 /// [`compile_module`] within `limits` (those on function bodies and generated code).
@@ -124,25 +116,46 @@ pub fn compile_module_with_limits(
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
     limits: &Limits,
 ) -> Result<CompiledCode> {
+    compile_module_threads(info, bodies, parallel::default_threads(), limits)
+}
+
+/// [`compile_module`] on up to `threads` threads (1: the calling thread only) within `limits`.
+pub fn compile_module_threads(
+    info: &ModuleInfo,
+    bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    threads: usize,
+    limits: &Limits,
+) -> Result<CompiledCode> {
     let Some(isa) = Isa::host() else {
         return Err(Error::Compile {
             message: "unsupported: host architecture".into(),
             offset: None,
         });
     };
-    let bytes = compile_module_for(isa, info, bodies, limits)?;
+    let (code, func_offsets) = compile_module_for_threads(isa, info, bodies, threads, limits)?;
     Ok(CompiledCode {
-        code: CodeMemory::new(&bytes.0)?,
-        func_offsets: bytes.1,
+        code: CodeMemory::new(&code)?,
+        func_offsets,
     })
 }
 
-/// Compiles a module for `isa` (any host): the machine code and each defined function's
-/// offset in it.
+/// Validates and compiles for `isa` whatever the host (cross-compilation tests): the raw
+/// machine code and the offset of each function.
 pub fn compile_module_for(
     isa: Isa,
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    limits: &Limits,
+) -> Result<(Vec<u8>, Vec<usize>)> {
+    compile_module_for_threads(isa, info, bodies, parallel::default_threads(), limits)
+}
+
+/// [`compile_module_for`] on up to `threads` threads; the bytes do not depend on `threads`.
+pub fn compile_module_for_threads(
+    isa: Isa,
+    info: &ModuleInfo,
+    bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    threads: usize,
     limits: &Limits,
 ) -> Result<(Vec<u8>, Vec<usize>)> {
     // A panic here is a compiler bug; it must never unwind into the caller (possibly Python).
@@ -156,124 +169,38 @@ pub fn compile_module_for(
                 });
             }
             compile_with(
-                X64Masm::new(features),
+                &|| X64Masm::new(features),
                 isa::x64::regs::ALLOCATABLE_GPRS,
                 isa::x64::regs::ALLOCATABLE_XMMS,
                 info,
                 bodies,
+                threads,
                 limits,
             )
         }
         Isa::Aarch64 => compile_with(
-            A64Masm::new(),
+            &A64Masm::new,
             isa::aarch64::regs::ALLOCATABLE_GPRS,
             isa::aarch64::regs::ALLOCATABLE_VREGS,
             info,
             bodies,
+            threads,
             limits,
         ),
     }));
-    match result {
-        Ok(result) => result,
-        Err(panic) => {
-            let what = panic
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| panic.downcast_ref::<String>().cloned())
-                .unwrap_or_default();
-            Err(Error::Compile {
-                message: format!("internal compiler error: {what}"),
-                offset: None,
-            })
-        }
-    }
-}
-
-/// Limits that grow with the operators of a body: checked after each one, so that none can
-/// be exceeded by more than one operator's worth.
-fn check_function_limits<M: MacroAssembler>(
-    fc: &FuncCompiler<'_, M>,
-    limits: &Limits,
-    func_index: u32,
-    offset: u64,
-) -> Result<()> {
-    let what = |s: &str| format!("{s} in function {func_index}");
-    let code_what = || format!("bytes of code for the module up to function {func_index}");
-    let depth = fc.nesting_depth() as u64;
-    Limits::check("max_nesting_depth", depth, limits.max_nesting_depth, || what("nested blocks"), offset)?;
-    let height = fc.stack.len() as u64;
-    Limits::check("max_value_stack", height, limits.max_value_stack, || what("operand stack entries"), offset)?;
-    let code = fc.masm.code_offset() as u64;
-    Limits::check("max_code_size", code, limits.max_code_size, code_what, offset)
+    result.unwrap_or_else(|panic| Err(parallel::panic_error(panic)))
 }
 
 fn compile_with<M: MacroAssembler>(
-    mut masm: M,
+    new_masm: &(impl Fn() -> M + Sync),
     int_regs: &'static [u8],
     float_regs: &'static [u8],
     info: &ModuleInfo,
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    threads: usize,
     limits: &Limits,
 ) -> Result<(Vec<u8>, Vec<usize>)> {
-    // Sized up front from the input (a baseline compiler emits a few bytes of code per byte
-    // of Wasm), capped by the code-size limit checked after every operator.
-    let body_bytes: usize = bodies.iter().map(|(_, b)| b.range().end - b.range().start).sum::<u64>() as usize;
-    let estimate = body_bytes.saturating_mul(6).saturating_add(64 * bodies.len());
-    masm.reserve_code(estimate.min(limits.max_code_size.min(usize::MAX as u64) as usize));
-    let func_labels = (0..bodies.len()).map(|_| masm.new_label()).collect();
-    let env = ModuleEnv {
-        info,
-        offsets: info.vm_offsets(),
-        func_labels,
-        uses_v128: frontend::module_uses_v128(info),
-    };
+    let env = ModuleEnv::new(info, limits);
     let regs = regalloc::RegAlloc::new(int_regs, float_regs);
-    let mut func_offsets = Vec::with_capacity(bodies.len());
-    let mut allocs = FuncValidatorAllocations::default();
-    for (i, (func, body)) in bodies.into_iter().enumerate() {
-        let func_index = info.num_imported_funcs + i as u32;
-        let mut validator = func.into_validator(allocs);
-        // Functions start 16-byte aligned (better decoding, stable benchmarks).
-        masm.align_function();
-        masm.bind(env.func_labels[i]);
-        func_offsets.push(masm.code_offset());
-
-        let mut fc = FuncCompiler::new(&mut masm, &env, regs.clone(), func_index)?;
-        let mut locals = body.get_locals_reader()?;
-        let mut n_locals = 0u64;
-        for _ in 0..locals.get_count() {
-            let offset = locals.original_position();
-            let (count, ty) = locals.read()?;
-            n_locals += u64::from(count);
-            let what = || format!("locals in function {func_index}");
-            Limits::check("max_locals", n_locals, limits.max_locals, what, offset)?;
-            validator.define_locals(offset, count, ty)?;
-            fc.add_locals(count, ty, offset as usize)?;
-        }
-        let usage = frontend::LocalUsage::scan(&body);
-        fc.pin_memory(&usage);
-        fc.pin_locals(&usage);
-        fc.begin();
-        let mut ops = body.get_operators_reader()?;
-        while !ops.eof() {
-            let offset = ops.original_position();
-            let op = ops.read()?;
-            check_reserved_byte(&op, offset as usize, ops.original_position() as usize)?;
-            if let wasmparser::Operator::BrTable { targets } = &op {
-                let what = || format!("targets of a br_table in function {func_index}");
-                Limits::check("max_br_table_size", targets.len().into(), limits.max_br_table_size, what, offset)?;
-            }
-            validator.op(offset, &op)?;
-            fc.visit(offset as usize, &op)?;
-            check_function_limits(&fc, limits, func_index, offset)?;
-        }
-        ops.finish()?;
-        fc.finish()?;
-        allocs = validator.into_allocations();
-    }
-    let bytes = masm.finish().map_err(|e| Error::Compile {
-        message: format!("internal compiler error: {e}"),
-        offset: None,
-    })?;
-    Ok((bytes, func_offsets))
+    parallel::compile_functions(&env, &regs, new_masm, bodies, threads)
 }

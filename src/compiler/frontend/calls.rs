@@ -46,26 +46,27 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     pub(super) fn visit_call(&mut self, function_index: u32) -> Result<()> {
-        let ty = self.env.info.func_type(function_index).clone();
-        self.prepare_call(&ty)?;
+        let env = self.env;
+        let ty = env.info.func_type(function_index);
+        self.prepare_call(ty)?;
         let imported = self.env.info.num_imported_funcs;
         self.save_pinned_locals();
         if function_index < imported {
             self.masm
                 .call_funcref(Addr::Vmctx(self.env.offsets.func(function_index)));
         } else {
-            self.masm
-                .call_label(self.env.func_labels[(function_index - imported) as usize]);
+            self.masm.call_func(function_index - imported);
         }
         self.reload_pinned_locals();
-        self.finish_call(&ty);
+        self.finish_call(ty);
         Ok(())
     }
 
     pub(super) fn visit_call_indirect(&mut self, type_index: u32, table_index: u32) -> Result<()> {
-        let ty = self.env.info.types[type_index as usize].clone();
+        let env = self.env;
+        let ty = &env.info.types[type_index as usize];
         let (_, index) = self.pop_to_reg();
-        self.prepare_call(&ty)?;
+        self.prepare_call(ty)?;
         let table = self.alloc(RegClass::Int);
         let undefined = self.trap(TrapKind::UndefinedElement);
         let uninitialized = self.trap(TrapKind::UninitializedElement);
@@ -106,7 +107,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         self.reload_pinned_locals();
         self.free(index);
         self.free(table);
-        self.finish_call(&ty);
+        self.finish_call(ty);
         Ok(())
     }
 }

@@ -19,7 +19,8 @@ pub(super) struct Local {
     pub(super) written: bool,
 }
 
-/// How often (loop-weighted) and whether each local is written, from a quick pre-pass.
+/// How often (loop-weighted) and whether each local is written, gathered while the body is
+/// decoded and validated (before any code is emitted).
 #[derive(Default, Debug)]
 pub struct LocalUsage {
     pub weight: Vec<u32>,
@@ -28,99 +29,88 @@ pub struct LocalUsage {
     pub memory_weight: u32,
     /// Whether the body has SIMD (0xfd-prefixed) operators.
     pub simd: bool,
+    /// Nesting of the open control frames: true for loops.
+    frames: Vec<bool>,
+    /// Number of open loops.
+    loops: u32,
 }
 
 impl LocalUsage {
-    /// Counts local accesses of a body without validating it (validation comes later).
-    pub fn scan(body: &wasmparser::FunctionBody<'_>) -> LocalUsage {
-        let mut usage = LocalUsage::default();
-        let Ok(mut reader) = body.get_operators_reader() else {
-            return usage;
+    /// Forgets everything (start of a body); keeps the allocations.
+    pub fn clear(&mut self) {
+        self.weight.clear();
+        self.written.clear();
+        self.memory_weight = 0;
+        self.simd = false;
+        self.frames.clear();
+        self.loops = 0;
+    }
+
+    /// Accounts for one operator (in body order); `simd_prefix` tells whether its encoding
+    /// starts with the 0xfd prefix.
+    #[inline]
+    pub fn observe(&mut self, op: &Operator<'_>, simd_prefix: bool) {
+        self.simd |= simd_prefix;
+        let v128 = wasmparser::BlockType::Type(wasmparser::ValType::V128);
+        let (index, write) = match *op {
+            Operator::Block { blockty } | Operator::If { blockty } | Operator::Loop { blockty } => {
+                // v128 values without a SIMD operator: from a block type.
+                self.simd |= blockty == v128;
+                let is_loop = matches!(op, Operator::Loop { .. });
+                self.frames.push(is_loop);
+                self.loops += is_loop as u32;
+                return;
+            }
+            Operator::TypedSelect { ty: wasmparser::ValType::V128 } => {
+                self.simd = true;
+                return;
+            }
+            Operator::End => {
+                if self.frames.pop() == Some(true) {
+                    self.loops -= 1;
+                }
+                return;
+            }
+            Operator::I32Load { .. }
+            | Operator::I64Load { .. }
+            | Operator::F32Load { .. }
+            | Operator::F64Load { .. }
+            | Operator::I32Load8S { .. }
+            | Operator::I32Load8U { .. }
+            | Operator::I32Load16S { .. }
+            | Operator::I32Load16U { .. }
+            | Operator::I64Load8S { .. }
+            | Operator::I64Load8U { .. }
+            | Operator::I64Load16S { .. }
+            | Operator::I64Load16U { .. }
+            | Operator::I64Load32S { .. }
+            | Operator::I64Load32U { .. }
+            | Operator::I32Store { .. }
+            | Operator::I64Store { .. }
+            | Operator::F32Store { .. }
+            | Operator::F64Store { .. }
+            | Operator::I32Store8 { .. }
+            | Operator::I32Store16 { .. }
+            | Operator::I64Store8 { .. }
+            | Operator::I64Store16 { .. }
+            | Operator::I64Store32 { .. } => {
+                self.memory_weight = self.memory_weight.saturating_add(10u32.pow(self.loops.min(3)));
+                return;
+            }
+            Operator::LocalGet { local_index } => (local_index, false),
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => (local_index, true),
+            _ => return,
         };
-        // Nesting of control frames: true for loops.
-        let mut frames: Vec<bool> = Vec::new();
-        let mut loops = 0u32;
-        let (bytes, start) = (body.as_bytes(), body.range().start);
-        while !reader.eof() {
-            let at = reader.original_position().wrapping_sub(start) as usize;
-            if bytes.get(at) == Some(&0xfd) {
-                usage.simd = true;
+        let i = index as usize;
+        if i >= self.weight.len() {
+            if i > 100_000 {
+                return;
             }
-            let Ok(op) = reader.read() else { break };
-            let v128 = wasmparser::BlockType::Type(wasmparser::ValType::V128);
-            let (index, write) = match op {
-                // v128 values without a SIMD operator: from a block or select type.
-                Operator::Block { blockty } | Operator::If { blockty } | Operator::Loop { blockty }
-                    if blockty == v128 =>
-                {
-                    usage.simd = true;
-                    frames.push(matches!(op, Operator::Loop { .. }));
-                    loops += matches!(op, Operator::Loop { .. }) as u32;
-                    continue;
-                }
-                Operator::TypedSelect { ty: wasmparser::ValType::V128 } => {
-                    usage.simd = true;
-                    continue;
-                }
-                Operator::Block { .. } | Operator::If { .. } => {
-                    frames.push(false);
-                    continue;
-                }
-                Operator::Loop { .. } => {
-                    frames.push(true);
-                    loops += 1;
-                    continue;
-                }
-                Operator::End => {
-                    if frames.pop() == Some(true) {
-                        loops -= 1;
-                    }
-                    continue;
-                }
-                Operator::I32Load { .. }
-                | Operator::I64Load { .. }
-                | Operator::F32Load { .. }
-                | Operator::F64Load { .. }
-                | Operator::I32Load8S { .. }
-                | Operator::I32Load8U { .. }
-                | Operator::I32Load16S { .. }
-                | Operator::I32Load16U { .. }
-                | Operator::I64Load8S { .. }
-                | Operator::I64Load8U { .. }
-                | Operator::I64Load16S { .. }
-                | Operator::I64Load16U { .. }
-                | Operator::I64Load32S { .. }
-                | Operator::I64Load32U { .. }
-                | Operator::I32Store { .. }
-                | Operator::I64Store { .. }
-                | Operator::F32Store { .. }
-                | Operator::F64Store { .. }
-                | Operator::I32Store8 { .. }
-                | Operator::I32Store16 { .. }
-                | Operator::I64Store8 { .. }
-                | Operator::I64Store16 { .. }
-                | Operator::I64Store32 { .. } => {
-                    usage.memory_weight = usage.memory_weight.saturating_add(10u32.pow(loops.min(3)));
-                    continue;
-                }
-                Operator::LocalGet { local_index } => (local_index, false),
-                Operator::LocalSet { local_index } | Operator::LocalTee { local_index } => {
-                    (local_index, true)
-                }
-                _ => continue,
-            };
-            let i = index as usize;
-            if i >= usage.weight.len() {
-                if i > 100_000 {
-                    continue;
-                }
-                usage.weight.resize(i + 1, 0);
-                usage.written.resize(i + 1, false);
-            }
-            usage.weight[i] = usage.weight[i].saturating_add(10u32.pow(loops.min(3)));
-            usage.written[i] |= write;
+            self.weight.resize(i + 1, 0);
+            self.written.resize(i + 1, false);
         }
-        usage
+        self.weight[i] = self.weight[i].saturating_add(10u32.pow(self.loops.min(3)));
+        self.written[i] |= write;
     }
 }
 
@@ -131,6 +121,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// Also sizes the value-stack slots for v128 when the body has SIMD operators.
     /// (Without SIMD support in the ISA the first SIMD operator reports the error.)
     pub fn pin_locals(&mut self, usage: &LocalUsage) {
+        self.simd_ops = usage.simd;
         if usage.simd && self.slot_stride < 16 {
             let _ = self.enable_v128();
         }

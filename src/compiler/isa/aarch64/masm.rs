@@ -124,6 +124,8 @@ pub(super) enum Mem {
 /// The aarch64 macro assembler; owns the module's assembler.
 pub struct A64Masm {
     pub asm: Asm,
+    /// Calls to defined functions, resolved by the linker.
+    relocs: Vec<CallReloc>,
 }
 
 impl Default for A64Masm {
@@ -134,7 +136,7 @@ impl Default for A64Masm {
 
 impl A64Masm {
     pub fn new() -> A64Masm {
-        A64Masm { asm: Asm::new(0) }
+        A64Masm { asm: Asm::new(0), relocs: Vec::new() }
     }
 
     fn parts(addr: Addr) -> (u8, Option<u8>, i32) {
@@ -379,12 +381,12 @@ impl A64Masm {
 }
 
 impl MacroAssembler for A64Masm {
-    fn reserve_code(&mut self, bytes: usize) {
-        self.asm.reserve_ops(bytes);
-    }
-
     fn code_offset(&self) -> usize {
         self.asm.offset().0
+    }
+
+    fn reserve(&mut self, bytes: usize) {
+        self.asm.reserve_ops(bytes);
     }
 
     fn align_function(&mut self) {
@@ -392,8 +394,21 @@ impl MacroAssembler for A64Masm {
         self.asm.align(16, 0);
     }
 
-    fn finish(self) -> std::result::Result<Vec<u8>, String> {
-        self.asm.finalize().map_err(|e| e.to_string())
+    fn finish(self) -> std::result::Result<(Vec<u8>, Vec<CallReloc>), String> {
+        let code = self.asm.finalize().map_err(|e| e.to_string())?;
+        Ok((code, self.relocs))
+    }
+
+    fn patch_call(code: &mut [u8], site: usize, target: usize) -> std::result::Result<(), String> {
+        // `bl imm26`: a signed word offset from the instruction itself (±128 MiB).
+        let words = (target as i64 - site as i64) / 4;
+        if !(-(1 << 25)..(1 << 25)).contains(&words) {
+            return Err("call out of bl range (128 MiB)".into());
+        }
+        let word = u32::from_le_bytes(code[site..site + 4].try_into().expect("4 bytes"));
+        let word = (word & !0x03ff_ffff) | (words as u32 & 0x03ff_ffff);
+        code[site..site + 4].copy_from_slice(&word.to_le_bytes());
+        Ok(())
     }
 
     fn local_regs(&self, class: RegClass) -> &'static [u8] {
@@ -1027,8 +1042,10 @@ impl MacroAssembler for A64Masm {
         );
     }
 
-    fn call_label(&mut self, label: Label) {
-        asm!(self.asm; bl =>label);
+    fn call_func(&mut self, defined: u32) {
+        self.relocs.push(CallReloc { offset: self.asm.offset().0, callee: defined });
+        // `bl #0`, patched by the linker.
+        self.asm.push_u32(0x9400_0000);
     }
 
     fn call_funcref(&mut self, funcref: Addr) {

@@ -61,6 +61,8 @@ fn int_ty(size: Size) -> IntTy {
 pub struct X64Masm {
     pub asm: Asm,
     pub features: CpuFeatures,
+    /// Calls to defined functions, resolved by the linker.
+    relocs: Vec<CallReloc>,
 }
 
 impl X64Masm {
@@ -68,6 +70,7 @@ impl X64Masm {
         X64Masm {
             asm: Asm::new(0),
             features,
+            relocs: Vec::new(),
         }
     }
 
@@ -172,20 +175,29 @@ impl X64Masm {
 }
 
 impl MacroAssembler for X64Masm {
-    fn reserve_code(&mut self, bytes: usize) {
-        self.asm.reserve_ops(bytes);
-    }
-
     fn code_offset(&self) -> usize {
         self.asm.offset().0
+    }
+
+    fn reserve(&mut self, bytes: usize) {
+        self.asm.reserve_ops(bytes);
     }
 
     fn align_function(&mut self) {
         self.align16();
     }
 
-    fn finish(self) -> std::result::Result<Vec<u8>, String> {
-        self.asm.finalize().map_err(|e| e.to_string())
+    fn finish(self) -> std::result::Result<(Vec<u8>, Vec<CallReloc>), String> {
+        let code = self.asm.finalize().map_err(|e| e.to_string())?;
+        Ok((code, self.relocs))
+    }
+
+    fn patch_call(code: &mut [u8], site: usize, target: usize) -> std::result::Result<(), String> {
+        // `call rel32`: the displacement counts from the end of the 5-byte instruction.
+        let rel = target as i64 - (site as i64 + 5);
+        let rel = i32::try_from(rel).map_err(|_| "call out of rel32 range".to_string())?;
+        code[site + 1..site + 5].copy_from_slice(&rel.to_le_bytes());
+        Ok(())
     }
 
     fn memory_regs(&self) -> Option<(u8, u8)> {
@@ -805,8 +817,10 @@ impl MacroAssembler for X64Masm {
         asm!(self.asm; rep stosb);
     }
 
-    fn call_label(&mut self, label: Label) {
-        asm!(self.asm; call =>label);
+    fn call_func(&mut self, defined: u32) {
+        self.relocs.push(CallReloc { offset: self.offset(), callee: defined });
+        self.asm.push(0xe8);
+        self.asm.push_i32(0);
     }
 
     fn call_funcref(&mut self, funcref: Addr) {
