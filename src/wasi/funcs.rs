@@ -502,7 +502,7 @@ fn fstat(fd: RawFd) -> Result<Filestat, Fail> {
         dev: s.st_dev,
         ino: s.st_ino,
         filetype: filetype_of_mode(s.st_mode),
-        nlink: s.st_nlink,
+        nlink: s.st_nlink as u64, // u32 on aarch64 Linux
         size: s.st_size as u64,
         atim: nanos(s.st_atime, s.st_atime_nsec),
         mtim: nanos(s.st_mtime, s.st_mtime_nsec),

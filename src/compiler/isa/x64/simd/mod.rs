@@ -312,5 +312,6 @@ impl SimdMasm for X64Masm {
     }
 }
 
-#[cfg(test)]
+// Executes x86-64 code natively.
+#[cfg(all(test, target_arch = "x86_64"))]
 mod tests;
