@@ -1,0 +1,43 @@
+# Helpers sourced by the CI scripts (.ci/run, .ci/aarch64.sh, .ci/wheels.sh): step timing and
+# locating Python interpreters. Not executable on its own.
+
+export CARGO_TERM_COLOR=never CARGO_INCREMENTAL=0
+export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_PROGRESS_BAR=off
+HOST=x86_64-unknown-linux-gnu
+A64=aarch64-unknown-linux-gnu
+
+CI_T0=${CI_T0:-$SECONDS}
+export CI_T0
+
+# `step NAME`: prints the time since the start of the run and names the next step; the
+# previous step of the same script (if any) is closed with its own duration, also appended
+# (start, duration, name) to $CI_STEPS_FILE when set. `step ""` closes the last step.
+_step_name=
+_step_t=0
+step() {
+    local now=$((SECONDS - CI_T0))
+    if [ -n "$_step_name" ]; then
+        echo "=== [${now}s] ${CI_TAG:-ci}: '$_step_name' took $((now - _step_t))s"
+        if [ -n "${CI_STEPS_FILE:-}" ]; then
+            printf '%6ss  %6ss  %s: %s\n' "$_step_t" "$((now - _step_t))" "${CI_TAG:-ci}" \
+                "$_step_name" >>"$CI_STEPS_FILE"
+        fi
+    fi
+    _step_name=$*
+    _step_t=$now
+    if [ -n "$*" ]; then echo "=== [${now}s] ${CI_TAG:-ci}: $*"; fi
+}
+
+# `find_python 3.9` prints the path of a CPython 3.9 (python3.9 on PATH, else pyenv's), or
+# returns 1. Never picks a different version.
+find_python() {
+    local v=$1 p
+    for p in "$(command -v "python$v" || true)" "$HOME"/.pyenv/versions/"$v".*/bin/"python$v"; do
+        if [ -n "$p" ] && [ -x "$p" ] && "$p" -c \
+            "import sys, venv; sys.exit('%d.%d' % sys.version_info[:2] != '$v')" 2>/dev/null; then
+            echo "$p"
+            return 0
+        fi
+    done
+    return 1
+}
