@@ -6,7 +6,8 @@ export PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_INPUT=1 PIP_PROGRESS_BAR=off
 HOST=x86_64-unknown-linux-gnu
 A64=aarch64-unknown-linux-gnu
 
-CI_T0=${CI_T0:-$SECONDS}
+# Start of the whole run, in epoch seconds (inherited by the scripts .ci/run calls).
+CI_T0=${CI_T0:-$(date +%s)}
 export CI_T0
 
 # `step NAME`: prints the time since the start of the run and names the next step; the
@@ -15,7 +16,7 @@ export CI_T0
 _step_name=
 _step_t=0
 step() {
-    local now=$((SECONDS - CI_T0))
+    local now=$(($(date +%s) - CI_T0))
     if [ -n "$_step_name" ]; then
         echo "=== [${now}s] ${CI_TAG:-ci}: '$_step_name' took $((now - _step_t))s"
         if [ -n "${CI_STEPS_FILE:-}" ]; then
