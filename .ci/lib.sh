@@ -10,22 +10,34 @@ A64=aarch64-unknown-linux-gnu
 CI_T0=${CI_T0:-$(date +%s)}
 export CI_T0
 
+# CPU seconds (user + system, x100) used by the finished children of this script's shell
+# (fields cutime and cstime of /proc/PID/stat, in clock ticks).
+_cpu_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+_hz=$(getconf CLK_TCK)
+
 # `step NAME`: prints the time since the start of the run and names the next step; the
-# previous step of the same script (if any) is closed with its own duration, also appended
-# (start, duration, name) to $CI_STEPS_FILE when set. `step ""` closes the last step.
+# previous step of the same script (if any) is closed with its own wall and CPU time, also
+# appended (start, wall, CPU, name) to $CI_STEPS_FILE when set. `step ""` closes the last step.
+# A background job's CPU time is counted where it is waited for.
 _step_name=
 _step_t=0
+_step_cpu=0
 step() {
-    local now=$(($(date +%s) - CI_T0))
+    local now cpu
+    now=$(($(date +%s) - CI_T0))
+    cpu=$(_cpu_ticks)
     if [ -n "$_step_name" ]; then
-        echo "=== [${now}s] ${CI_TAG:-ci}: '$_step_name' took $((now - _step_t))s"
+        local wall=$((now - _step_t)) used
+        used=$(awk "BEGIN { printf \"%.1f\", ($cpu - $_step_cpu) / $_hz }")
+        echo "=== [${now}s] ${CI_TAG:-ci}: '$_step_name' took ${wall}s (CPU ${used}s)"
         if [ -n "${CI_STEPS_FILE:-}" ]; then
-            printf '%6ss  %6ss  %s: %s\n' "$_step_t" "$((now - _step_t))" "${CI_TAG:-ci}" \
+            printf '%6ss %6ss %6ss  %s: %s\n' "$_step_t" "$wall" "$used" "${CI_TAG:-ci}" \
                 "$_step_name" >>"$CI_STEPS_FILE"
         fi
     fi
     _step_name=$*
     _step_t=$now
+    _step_cpu=$cpu
     if [ -n "$*" ]; then echo "=== [${now}s] ${CI_TAG:-ci}: $*"; fi
 }
 
