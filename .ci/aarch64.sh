@@ -1,85 +1,100 @@
 #!/usr/bin/env bash
-# CI fragment: the whole Rust test suite (unit, compiler, api, cross-ISA and the spec suite of
-# ../shared/wasm-testsuite/core-2.0 with the same allowed-failures list as x86-64) built for
-# aarch64-unknown-linux-gnu and run under user-mode QEMU. Called by .ci/run; also runnable
-# alone from a clean checkout: `bash .ci/aarch64.sh`. The cross linker and the qemu runner
-# are configured in .cargo/config.toml.
+# CI fragment for aarch64-unknown-linux-gnu under user-mode QEMU (issue 6). The cross linker
+# and the qemu runner are configured in .cargo/config.toml. `.ci/run` calls its parts in its
+# own order; also runnable alone from a clean checkout:
+#   bash .ci/aarch64.sh                  = setup rust wheel pytest
+#   bash .ci/aarch64.sh setup rust       (any subset, run in the order given)
 #
-# With WAZERO_CI_A64_PYTHON=1 it also builds the Python wheel for aarch64 (abi3, dev
-# profile) and runs the pytest suite under qemu with Debian's arm64 CPython, extracted into
-# a private root (no change to the system's apt configuration).
+# - setup: gcc-aarch64-linux-gnu, libc6-dev-arm64-cross and qemu-user from apt if missing,
+#   `rustup target add`, and Debian's arm64 CPython 3.11 extracted into target/a64-python/root
+#   (apt with a private state directory: the system's apt configuration is not changed).
+# - rust: `cargo test --target aarch64-unknown-linux-gnu`: every Rust test (unit, api,
+#   compiler, cross-ISA, fuzz regressions, the WASI suite, and the spec suite of
+#   ../shared/wasm-testsuite/core-2.0 with the same allowed-failures list as x86-64), each
+#   binary run by qemu-aarch64; the spec and WASI runners re-execute their children through
+#   qemu too ($WAZERO_TEST_RUNNER, set by the runner in .cargo/config.toml).
+# - wheel: the Python wheel for aarch64 (per-version cp311, dev profile), unpacked into
+#   target/a64-python/pylib with pytest and numpy for arm64. Uses .venv-ci/bin/maturin
+#   (made by .ci/run; made here if missing) or $MATURIN.
+# - pytest: the pytest suite under qemu with that CPython. test_resources.py (RSS leak
+#   loops of 10,000 cycles each; not ISA-specific) is skipped: far too slow under emulation.
 #
-# Measured on the 2-core project VM while shared with other builds (load ~10): apt ~15 s;
-# cold build of the aarch64 test binaries 9 min (3 min CPU); tests under qemu 1.5-2.5 min
-# (spec suite 1-2.5 min, compiler tests 15-40 s); incremental re-run 1m40s. Python part:
-# wheel build 9 min (3.5 min CPU; pyo3 is built for the target), pytest ~5.5 min under qemu
-# (test_resources.py, the RSS leak loops of 10,000 cycles each, is skipped: far too slow
-# under emulation and not ISA-specific).
+# Measured times: see the budget at the top of .ci/run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. .ci/lib.sh
+CI_TAG=aarch64
 
-TARGET=aarch64-unknown-linux-gnu
-export CARGO_TERM_COLOR=never CARGO_INCREMENTAL=0
+R=$PWD/target/a64-python
+A64_PY=python3.11
 
-t0=$SECONDS
-step() { echo "=== [aarch64 $((SECONDS - t0))s] $*"; }
-
-SUDO=
-if [ "$(id -u)" != 0 ]; then SUDO=sudo; fi
-
-if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null \
-    || [ ! -d /usr/aarch64-linux-gnu/lib ]; then
-    step "apt-get install cross toolchain + qemu-user"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-        gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user >/dev/null
-fi
-
-step "rustup target add $TARGET"
-rustup target add "$TARGET" >/dev/null
-
-step "cargo test --target $TARGET (under qemu-aarch64)"
-cargo test --locked --no-fail-fast --target "$TARGET"
-
-if [ "${WAZERO_CI_A64_PYTHON:-0}" = 1 ]; then
-    R=$PWD/target/a64-python
-    A="-o APT::Architecture=arm64 -o APT::Architectures::=arm64 -o Dir::State::Lists=$R/lists
-       -o Dir::Cache=$R/cache -o Dir::State::status=$R/status"
-    if [ ! -x "$R/root/usr/bin/python3.11" ]; then
-        step "arm64 CPython into $R/root"
+part_setup() {
+    local sudo=
+    if [ "$(id -u)" != 0 ]; then sudo=sudo; fi
+    if ! command -v qemu-aarch64 >/dev/null || ! command -v aarch64-linux-gnu-gcc >/dev/null \
+        || [ ! -d /usr/aarch64-linux-gnu/lib ]; then
+        echo "apt-get install gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+        $sudo apt-get update -qq
+        DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+            gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user >/dev/null
+    fi
+    rustup target add "$A64" >/dev/null 2>&1
+    if [ ! -x "$R/root/usr/bin/$A64_PY" ]; then
+        echo "arm64 CPython into $R/root"
+        local a=(-o APT::Architecture=arm64 -o APT::Architectures::=arm64
+                 -o "Dir::State::Lists=$R/lists" -o "Dir::Cache=$R/cache"
+                 -o "Dir::State::status=$R/status")
         mkdir -p "$R"/{lists/partial,cache/archives/partial,root}
         touch "$R/status"
-        # shellcheck disable=SC2086
-        apt-get $A update -qq
-        # shellcheck disable=SC2086
-        apt-get $A install --download-only --no-install-recommends -y -qq \
-            python3.11-minimal libpython3.11-stdlib >/dev/null
+        apt-get "${a[@]}" update -qq
+        apt-get "${a[@]}" install --download-only --no-install-recommends -y -qq \
+            "$A64_PY-minimal" "lib$A64_PY-stdlib" >/dev/null
+        local d
         for d in "$R"/cache/archives/*.deb; do dpkg-deb -x "$d" "$R/root"; done
     fi
     # sys.executable must be runnable by subprocesses (the CLI tests): qemu's -0 sets argv[0]
     # to this host-side wrapper.
     cat > "$R/python3" <<WRAP
 #!/bin/sh
-exec qemu-aarch64 -0 "\$0" -L "$R/root" "$R/root/usr/bin/python3.11" "\$@"
+exec qemu-aarch64 -0 "\$0" -L "$R/root" "$R/root/usr/bin/$A64_PY" "\$@"
 WRAP
     chmod +x "$R/python3"
+}
 
-    MATURIN=$(command -v maturin || true)
-    if [ -z "$MATURIN" ]; then
-        step "venv with maturin"
-        python3 -m venv "$R/venv"
-        "$R/venv/bin/python" -m pip install -q 'maturin>=1.16,<2.0'
-        MATURIN=$R/venv/bin/maturin
+part_rust() {
+    cargo test --locked --no-fail-fast --target "$A64"
+}
+
+part_wheel() {
+    local maturin=${MATURIN:-.venv-ci/bin/maturin}
+    if [ ! -x "$maturin" ]; then
+        python3 -m venv .venv-ci
+        .venv-ci/bin/python -m pip install -q 'maturin>=1.16,<2.0'
     fi
-    step "maturin build --target $TARGET"
     rm -rf "$R/wheels" "$R/pylib"
-    "$MATURIN" build --profile dev --target "$TARGET" --out "$R/wheels"
+    "$maturin" build --locked --profile dev --target "$A64" -i "$A64_PY" --out "$R/wheels"
     python3 -m zipfile -e "$R"/wheels/wazero-*.whl "$R/pylib"
-    python3 -m pip install -q --target "$R/pylib" 'pytest>=8'
+    python3 -m pip install -q --target "$R/pylib" --only-binary=:all: \
+        --platform manylinux2014_aarch64 --implementation cp --python-version 3.11 \
+        'pytest>=8' numpy
+}
 
-    step "pytest under qemu ($("$R/python3" -c 'import platform; print(platform.machine())'))"
+part_pytest() {
+    local root=$PWD
+    echo "pytest under qemu: $("$R/python3" -c 'import platform; print(platform.machine(), platform.python_version())')"
     (cd "$R" && PYTHONPATH="$R/pylib" "$R/python3" -m pytest -q -p no:cacheprovider \
-        --ignore="$OLDPWD/tests/test_resources.py" "$OLDPWD/tests")
-fi
+        --ignore="$root/tests/test_resources.py" "$root/tests")
+}
 
-step "done"
+[ "$#" -gt 0 ] || set -- setup rust wheel pytest
+for part in "$@"; do
+    case $part in
+        setup) step "setup (apt, rustup target, arm64 CPython)" ;;
+        rust) step "cargo test --target $A64 (under qemu-aarch64)" ;;
+        wheel) step "wheel for $A64" ;;
+        pytest) step "pytest under qemu-aarch64" ;;
+        *) echo "unknown part '$part' (setup, rust, wheel, pytest)" >&2; exit 2 ;;
+    esac
+    "part_$part"
+done
+step ""

@@ -32,6 +32,8 @@ mod features;
 mod panics;
 #[path = "spec/record.rs"]
 mod record;
+#[path = "common/runner.rs"]
+mod runner;
 #[path = "spec/report.rs"]
 mod report;
 #[path = "spec/script.rs"]

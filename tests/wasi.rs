@@ -21,13 +21,16 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use wazero::wasi::{OutputBuffer, Stdin, WasiConfig, WasiCtx};
 use wazero::{Module, Store};
+
+#[path = "common/runner.rs"]
+mod runner;
 
 const CHILD_ENV: &str = "WAZERO_WASI_CHILD";
 
@@ -204,7 +207,7 @@ fn child(name: &str) {
 
 fn run_in_child(name: &str, timeout: Duration) -> Result<(), String> {
     let exe = std::env::current_exe().unwrap();
-    let mut c = Command::new(exe)
+    let mut c = runner::child_command(&exe)
         .env(CHILD_ENV, name)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

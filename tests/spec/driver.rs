@@ -6,12 +6,13 @@
 
 use std::io::Read;
 use std::path::Path;
-use std::process::{Command as Process, Stdio};
+use std::process::Stdio;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use crate::record::{self, FileReport};
+use crate::runner::child_command;
 
 /// Environment variable through which the parent tells a child which file to run.
 pub const CHILD_ENV: &str = "WAZERO_SPEC_CHILD";
@@ -47,25 +48,6 @@ pub fn run_files(dir: &Path, files: &[String], jobs: usize, timeout: Duration) -
     let mut reports = reports.into_inner().unwrap();
     reports.sort_by(|a, b| a.file.cmp(&b.file));
     reports
-}
-
-/// Environment variable holding a command prefix (e.g. `qemu-aarch64 -L /usr/aarch64-linux-gnu`)
-/// that re-executes this binary, set by the cross-test runner in `.cargo/config.toml`: under
-/// user-mode QEMU the host kernel cannot exec the (foreign) test binary itself.
-pub const RUNNER_ENV: &str = "WAZERO_TEST_RUNNER";
-
-/// The command that runs `exe`, through the runner of [`RUNNER_ENV`] when set.
-fn child_command(exe: &Path) -> Process {
-    let runner = std::env::var(RUNNER_ENV).unwrap_or_default();
-    let mut words = runner.split_whitespace();
-    match words.next() {
-        Some(program) => {
-            let mut cmd = Process::new(program);
-            cmd.args(words).arg(exe);
-            cmd
-        }
-        None => Process::new(exe),
-    }
 }
 
 fn run_child(exe: &Path, path: &Path, file: &str, timeout: Duration) -> FileReport {
