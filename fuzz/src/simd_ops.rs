@@ -300,7 +300,7 @@ pub fn v128_operand(u: &mut Unstructured<'_>) -> Result<DiffValue> {
                     u.arbitrary()?
                 } else {
                     match shape {
-                        0 | 1 | 2 => *u.choose(I32_EDGES)? as u32 as u64,
+                        0..=2 => *u.choose(I32_EDGES)? as u32 as u64,
                         3 => *u.choose(I64_EDGES)? as u64,
                         4 => *u.choose(F32_EDGES)? as u64,
                         _ => *u.choose(F64_EDGES)?,
