@@ -10,7 +10,7 @@
 # (release + debug assertions, so integer overflows in the engine panic) and no sanitizer.
 #
 # Measured on the 2-core project VM, loaded 13-22, under nice -n 10: cold (fresh fuzz/target)
-# 50m48s wall / 644 s CPU (build 7.7 min CPU); warm ~3 min (3 x 61 s fuzzing). See fuzz/README.md.
+# 50m48s wall / 644 s CPU (build 7.7 min CPU); warm 3m20s wall / 126 s CPU (3 x ~65 s fuzzing). See fuzz/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
