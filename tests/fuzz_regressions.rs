@@ -11,7 +11,7 @@ mod wazero_fuzz;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use wazero_fuzz::{differential, single_inst, util, validate};
+use wazero_fuzz::{differential, simd_ops, single_inst, util, validate};
 
 const TARGETS: &[&str] = &["differential", "single_inst", "validate"];
 
@@ -151,9 +151,36 @@ fn harness_generates_valid_modules() {
         let mut inst = wazero_fuzz::engines::WasmiInstance::new(&engine, &module).unwrap();
         let _ = inst.call("f", &case.args());
     }
-    // Every scalar opcode is covered exactly once per name.
-    let mut names: Vec<&str> = single_inst::OPS.iter().map(|o| o.name).collect();
+    // Every scalar and SIMD opcode is covered exactly once per name and per sub-opcode.
+    let all: Vec<_> = single_inst::OPS.iter().chain(simd_ops::SIMD_OPS).collect();
+    let mut names: Vec<&str> = all.iter().map(|o| o.name).collect();
     names.sort();
     names.dedup();
-    assert_eq!(names.len(), single_inst::OPS.len());
+    assert_eq!(names.len(), all.len());
+    let mut subs: Vec<u32> = simd_ops::SIMD_OPS.iter().map(|o| o.simd.unwrap()).collect();
+    subs.sort();
+    subs.dedup();
+    assert_eq!(subs.len(), simd_ops::SIMD_OPS.len());
+}
+
+/// The lane-wise float comparison of `single_inst` accepts NaN-for-NaN lanes only, and its
+/// NaN rule rejects signalling or non-canonical NaN lanes.
+#[test]
+fn simd_lane_comparison_can_fail() {
+    use wazero_fuzz::value::DiffValue::V128;
+    let canon = 0x7fc0_0000u128;
+    let other_nan = 0x7fc0_0001u128;
+    let one = 0x3f80_0000u128;
+    assert!(simd_ops::lanes_eq(&V128(canon << 32 | one), &V128(other_nan << 32 | one), 32));
+    assert!(!simd_ops::lanes_eq(&V128(canon << 32 | one), &V128(canon << 32), 32));
+    assert!(!simd_ops::lanes_eq(&V128(one << 96), &V128(canon << 96), 32));
+    // f64 lanes: a NaN in the high lane must not hide a difference in the low one.
+    let nan64 = 0x7ff8_0000_0000_0000u128;
+    assert!(!simd_ops::lanes_eq(&V128(nan64 << 64 | 1), &V128(nan64 << 64 | 2), 64));
+    let ops = [V128(one), V128(canon)];
+    assert_eq!(simd_ops::lane_nan_violation(&ops, &V128(canon << 32), 32, 32), None);
+    assert!(simd_ops::lane_nan_violation(&ops, &V128(other_nan), 32, 32).is_some());
+    assert!(simd_ops::lane_nan_violation(&ops, &V128(0x7f80_0001), 32, 32).is_some());
+    // A non-canonical NaN operand lane allows any arithmetic NaN.
+    assert_eq!(simd_ops::lane_nan_violation(&[V128(other_nan)], &V128(other_nan), 32, 32), None);
 }

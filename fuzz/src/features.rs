@@ -31,7 +31,7 @@ pub fn supported() -> FeatureSet {
         multi_value: true,
         bulk_memory: true,      // memory.copy/fill/init, data.drop, table.copy/init, elem.drop
         reference_types: true,  // funcref/externref values, table.get/set/grow/size/fill, several tables
-        simd: false,            // v128 and its operators (never relaxed SIMD)
+        simd: true,             // v128 and its operators (never relaxed SIMD)
     }
 }
 

@@ -11,6 +11,7 @@ pub mod crash_dump;
 pub mod differential;
 pub mod engines;
 pub mod features;
+pub mod simd_ops;
 pub mod single_inst;
 pub mod util;
 pub mod validate;

@@ -1,4 +1,4 @@
-//! `single_inst`: one function wrapping one scalar instruction, with boundary operands given
+//! `single_inst`: one function wrapping one scalar or SIMD instruction, with boundary operands given
 //! either as parameters or as constants (so both the register and the immediate paths of the
 //! compiler are exercised), run on wazero and wasmi.
 
@@ -7,6 +7,7 @@ use wazero::ValType;
 
 use super::engines::{compare_call, compare_state, CallVerdict, Failure, WasmiInstance, WazeroInstance};
 use super::features;
+use super::simd_ops::{lane_imm, lane_nan_violation, lanes_eq, v128_operand, SIMD_OPS};
 use super::util::{describe_module, verbose};
 use super::value::{f32_is_nan, f64_is_nan, list, DiffValue, F32_EDGES, F64_EDGES, I32_EDGES, I64_EDGES};
 
@@ -24,6 +25,34 @@ pub enum Kind {
     Store(u8),
     /// `memory.size` / `memory.grow`.
     Memory,
+    /// Float lane arithmetic on v128 (`in`/`out` lane bits): lane by lane like `Arith`.
+    VArith(u8, u8),
+}
+
+/// Immediates after the opcode (and after the memarg, for lane loads/stores).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Imm {
+    None,
+    /// A lane index of a 16/8/4/2-lane shape.
+    Lane16,
+    Lane8,
+    Lane4,
+    Lane2,
+    /// `i8x16.shuffle`'s 16 lane indices.
+    Shuffle,
+}
+
+impl Imm {
+    /// Number of lanes a lane index may address.
+    pub fn lanes(self) -> u8 {
+        match self {
+            Imm::Lane16 => 16,
+            Imm::Lane8 => 8,
+            Imm::Lane4 => 4,
+            Imm::Lane2 => 2,
+            Imm::None | Imm::Shuffle => 0,
+        }
+    }
 }
 
 /// One instruction: its text name, opcode bytes (memory immediates appended separately),
@@ -32,6 +61,9 @@ pub enum Kind {
 pub struct Op {
     pub name: &'static str,
     pub code: &'static [u8],
+    /// The LEB-encoded sub-opcode after the `0xfd` prefix of a SIMD instruction.
+    pub simd: Option<u32>,
+    pub imm: Imm,
     pub params: &'static [ValType],
     pub results: &'static [ValType],
     pub kind: Kind,
@@ -41,10 +73,11 @@ const I32: ValType = ValType::I32;
 const I64: ValType = ValType::I64;
 const F32: ValType = ValType::F32;
 const F64: ValType = ValType::F64;
+const V128: ValType = ValType::V128;
 
 macro_rules! ops {
     ($( $name:literal [$($code:expr),+] ($($p:ident),*) -> ($($r:ident),*) $kind:expr; )*) => {
-        &[$( Op { name: $name, code: &[$($code),+], params: &[$($p),*], results: &[$($r),*], kind: $kind } ),*]
+        &[$( Op { name: $name, code: &[$($code),+], simd: None, imm: Imm::None, params: &[$($p),*], results: &[$($r),*], kind: $kind } ),*]
     };
 }
 
@@ -217,6 +250,7 @@ pub const OPS: &[Op] = ops! {
     "select i64" [0x1b] (I64, I64, I32) -> (I64) Bits;
     "select f32" [0x1b] (F32, F32, I32) -> (F32) Bits;
     "select f64" [0x1b] (F64, F64, I32) -> (F64) Bits;
+    "select v128" [0x1b] (V128, V128, I32) -> (V128) Bits;
 };
 
 /// memarg offsets around 0, the end of the first page and the end of the 32-bit space.
@@ -235,6 +269,8 @@ pub struct Case {
     pub is_const: Vec<bool>,
     /// memarg (alignment exponent, offset) for loads and stores.
     pub memarg: Option<(u8, u32)>,
+    /// Lane index or shuffle immediates (after the memarg).
+    pub lanes: Vec<u8>,
     /// Initial bytes at offset 0 and at the last 16 bytes of the page.
     pub data_lo: [u8; 16],
     pub data_hi: [u8; 16],
@@ -242,7 +278,12 @@ pub struct Case {
 
 impl Case {
     pub fn arbitrary(u: &mut Unstructured<'_>) -> Result<Case> {
-        let op = *u.choose(OPS)?;
+        let simd = features::supported().simd;
+        // SIMD ops get about as many cases as the scalar ones (they are about as many).
+        let op = if simd && u.arbitrary()? { *u.choose(SIMD_OPS)? } else { *u.choose(OPS)? };
+        if !simd && op.params.iter().chain(op.results).any(|&t| t == V128) {
+            return Err(arbitrary::Error::IncorrectFormat);
+        }
         let mut operands = Vec::new();
         let mut is_const = Vec::new();
         for &t in op.params {
@@ -257,7 +298,8 @@ impl Case {
             }
             _ => None,
         };
-        Ok(Case { op, operands, is_const, memarg, data_lo: u.arbitrary()?, data_hi: u.arbitrary()? })
+        let lanes = lane_imm(u, op.imm)?;
+        Ok(Case { op, operands, is_const, memarg, lanes, data_lo: u.arbitrary()?, data_hi: u.arbitrary()? })
     }
 
     /// Arguments of the call (the non-constant operands).
@@ -293,10 +335,14 @@ impl Case {
             }
         }
         body.extend_from_slice(self.op.code);
+        if let Some(sub) = self.op.simd {
+            leb_u(&mut body, sub as u64);
+        }
         if let Some((align, offset)) = self.memarg {
             body.push(align);
             leb_u(&mut body, offset as u64);
         }
+        body.extend_from_slice(&self.lanes);
         body.push(0x0b);
         let mut s = vec![1];
         leb_u(&mut s, body.len() as u64);
@@ -322,7 +368,8 @@ impl Case {
             .map(|(v, &c)| format!("{}{v}", if c { "const " } else { "param " }))
             .collect();
         let memarg = self.memarg.map_or(String::new(), |(a, o)| format!(" align=2^{a} offset={o:#x}"));
-        format!("`{}`{memarg} operands [{}]", self.op.name, ops.join(", "))
+        let lanes = if self.lanes.is_empty() { String::new() } else { format!(" lanes {:?}", self.lanes) };
+        format!("`{}`{memarg}{lanes} operands [{}]", self.op.name, ops.join(", "))
     }
 }
 
@@ -345,7 +392,8 @@ fn operand(u: &mut Unstructured<'_>, t: ValType) -> Result<DiffValue> {
             }
             DiffValue::F64(b)
         }
-        _ => unreachable!("single_inst only uses scalar types"),
+        ValType::V128 => v128_operand(u)?,
+        _ => unreachable!("single_inst only uses numeric and vector types"),
     })
 }
 
@@ -415,7 +463,11 @@ fn push_const(out: &mut Vec<u8>, v: &DiffValue) {
             out.push(0x44);
             out.extend_from_slice(&b.to_le_bytes());
         }
-        _ => unreachable!("single_inst only uses scalar constants"),
+        DiffValue::V128(x) => {
+            out.extend_from_slice(&[0xfd, 0x0c]); // v128.const
+            out.extend_from_slice(&x.to_le_bytes());
+        }
+        _ => unreachable!("single_inst only uses numeric and vector constants"),
     }
 }
 
@@ -485,16 +537,24 @@ pub fn check_case(case: &Case) {
         fail(format!("wazero call error: {e}"));
     }
     let kind = case.op.kind;
-    match compare_call(&a, &b, &|_, x, y| if kind == Arith { x == y } else { x.bits_eq(y) }) {
+    let eq = |_: usize, x: &DiffValue, y: &DiffValue| match kind {
+        Arith => x == y,
+        VArith(_, out) => lanes_eq(x, y, out),
+        _ => x.bits_eq(y),
+    };
+    match compare_call(&a, &b, &eq) {
         Ok(CallVerdict::Same) | Ok(CallVerdict::Stop) => {}
         Err(d) => fail(d),
     }
-    if kind == Arith {
-        if let Ok(results) = &a {
-            for r in results {
-                if let Some(v) = nan_rule_violation(&case.operands, r) {
-                    fail(format!("wazero result {r}: {v}"));
-                }
+    if let Ok(results) = &a {
+        for r in results {
+            let violation = match kind {
+                Arith => nan_rule_violation(&case.operands, r),
+                VArith(inp, out) => lane_nan_violation(&case.operands, r, inp, out),
+                _ => None,
+            };
+            if let Some(v) = violation {
+                fail(format!("wazero result {r}: {v}"));
             }
         }
     }
