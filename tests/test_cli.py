@@ -216,11 +216,14 @@ def _cpu_seconds(pid: int) -> float:
 @pytest.mark.skipif(not os.path.exists("/proc/self/stat"), reason="needs /proc")
 def test_ctrl_c_stops_a_running_call(spin_file):
     p = subprocess.Popen(
-        [sys.executable, "-m", "wazero", "call", spin_file, "spin"],
+        [sys.executable, "-m", "wazero", "call", "--timeout", "60", spin_file, "spin"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdin=subprocess.DEVNULL,
         text=True,
+        # A shell running this suite in the background ignores SIGINT, and children inherit
+        # that (the CLI then rightly ignores Ctrl-C): give the child the default disposition.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         # Wait until the child spins in Wasm (start-up takes CPU too: wait for more).

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import threading
 import time
+from typing import Callable
 
 import pytest
 
@@ -65,34 +67,53 @@ def test_wasm_calls_of_two_threads_overlap():
     assert overlap > 0.5 * min(a1 - a0, b1 - b0), spans
 
 
-def _busy() -> bool:
-    return os.getloadavg()[0] > (os.cpu_count() or 1) - 0.5
+def _parallel_over_serial(job: Callable[[], object]) -> float:
+    """Wall time of `job` run in two threads at once over that of two runs in a row."""
+    start = time.perf_counter()
+    job()
+    job()
+    serial = time.perf_counter() - start
+    threads = [threading.Thread(target=job) for _ in range(2)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return (time.perf_counter() - start) / serial
+
+
+def _hash_job() -> None:
+    # hashlib releases the GIL for large inputs: the control that says whether this machine
+    # has a second core free right now.
+    hashlib.sha256(bytes(40_000_000)).digest()
+
+
+# Two jobs in two threads must take clearly less than two jobs in a row. This VM's two vCPUs
+# give GIL-free C code (the hashlib control) about 0.75-0.85 of the serial time, not 0.5; code
+# holding the GIL takes >= 1.0.
+PARALLEL = 0.9
 
 
 @pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="needs at least 2 CPUs")
 def test_two_threads_are_faster_than_serial():
-    if _busy():
-        pytest.skip(f"machine busy (load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs): no free core to show a speed-up")
     expected = work()
-    best = None
-    for _ in range(3):  # the machine may be busy: keep the best of three rounds
-        start = time.perf_counter()
-        assert work() == expected and work() == expected
-        serial = time.perf_counter() - start
-        results = []
-        threads = [threading.Thread(target=lambda: results.append(work())) for _ in range(2)]
-        start = time.perf_counter()
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
-        parallel = time.perf_counter() - start
-        assert results == [expected, expected]
-        ratio = parallel / serial
-        best = ratio if best is None else min(best, ratio)
-        if best < 0.8:
+    results: list[int] = []
+
+    def wasm_job() -> None:
+        results.append(work())
+
+    controls, ratios = [], []
+    for _ in range(5):  # the machine may be busy: keep the best round
+        controls.append(_parallel_over_serial(_hash_job))
+        if controls[-1] >= PARALLEL:
+            continue  # no free core at the moment: this round proves nothing either way
+        ratios.append(_parallel_over_serial(wasm_job))
+        if min(ratios) < PARALLEL:
             break
-    assert best < 0.8, f"parallel/serial = {best:.2f}"
+    if not ratios:
+        pytest.skip(f"no second core free: hashlib in two threads took {min(controls):.2f}x the serial time")
+    assert results and all(r == expected for r in results)
+    assert min(ratios) < PARALLEL, f"parallel/serial: wasm {ratios}, hashlib control {controls}"
 
 
 def test_host_functions_run_with_the_gil():
