@@ -102,18 +102,21 @@ def test_two_threads_are_faster_than_serial():
     def wasm_job() -> None:
         results.append(work())
 
-    controls, ratios = [], []
-    for _ in range(5):  # the machine may be busy: keep the best round
-        controls.append(_parallel_over_serial(_hash_job))
-        if controls[-1] >= PARALLEL:
-            continue  # no free core at the moment: this round proves nothing either way
-        ratios.append(_parallel_over_serial(wasm_job))
-        if min(ratios) < PARALLEL:
-            break
-    if not ratios:
-        pytest.skip(f"no second core free: hashlib in two threads took {min(controls):.2f}x the serial time")
+    # A round counts only if the hashlib control showed a free second core both just before
+    # and just after the Wasm measurement (other jobs on a shared machine come and go).
+    rounds = []
+    for _ in range(8):
+        before = _parallel_over_serial(_hash_job)
+        ratio = _parallel_over_serial(wasm_job)
+        after = _parallel_over_serial(_hash_job)
+        if before < PARALLEL and after < PARALLEL:
+            rounds.append((before, ratio, after))
+            if ratio < PARALLEL:
+                break
+    if not rounds:
+        pytest.skip("no second core was free for a whole round (hashlib control >= 0.9x serial)")
     assert results and all(r == expected for r in results)
-    assert min(ratios) < PARALLEL, f"parallel/serial: wasm {ratios}, hashlib control {controls}"
+    assert min(r[1] for r in rounds) < PARALLEL, f"(control, wasm, control) parallel/serial: {rounds}"
 
 
 def test_host_functions_run_with_the_gil():
