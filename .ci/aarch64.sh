@@ -82,7 +82,7 @@ part_wheel() {
 part_pytest() {
     local root=$PWD
     echo "pytest under qemu: $("$R/python3" -c 'import platform; print(platform.machine(), platform.python_version())')"
-    (cd "$R" && PYTHONPATH="$R/pylib" "$R/python3" -m pytest -q -p no:cacheprovider \
+    (cd "$R" && WAZERO_EMULATED=1 PYTHONPATH="$R/pylib" "$R/python3" -m pytest -q -p no:cacheprovider \
         --ignore="$root/tests/test_resources.py" "$root/tests")
 }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
+import platform
 import subprocess
 import sys
 from typing import Any, Dict, List, Optional
@@ -23,6 +24,19 @@ import pathological  # noqa: E402
 RUNNER = os.path.join(HERE, "pathological_run.py")
 TIMEOUT_S = 120  # debug builds under load; the release scaling bench shows each takes < 1 s
 MAX_RSS_KIB = 1 << 20  # 1 GiB: every family needs far less (see benches/README.md)
+# Under user-mode emulation (.ci/aarch64.sh sets this) the child's RSS is mostly QEMU's own
+# translation cache (~1.3 GiB): memory bounds say nothing about wazero there, so only the
+# results and errors are checked.
+EMULATED = os.environ.get("WAZERO_EMULATED") == "1"
+# aarch64 conditional branches reach +-1 MiB; a function whose code is larger cannot reach its
+# out-of-line trap stubs yet and fails to compile ("Impossible relocation"). Known bug (issue 6
+# follow-up: long-form branches or stub islands); strict, so the fix makes these pass loudly.
+A64_LONG_BRANCHES = pytest.mark.xfail(
+    platform.machine() == "aarch64",
+    reason="aarch64: function code > 1 MiB exceeds conditional-branch range to trap stubs",
+    strict=True,
+)
+LARGE_BODY_FAMILIES = {"big_body", "locals", "stack"}
 
 
 def run_child(family: str, n: int, limits: Optional[Dict[str, int]] = None, variants: bool = False) -> List[Dict[str, Any]]:
@@ -36,12 +50,15 @@ def run_child(family: str, n: int, limits: Optional[Dict[str, int]] = None, vari
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
-@pytest.mark.parametrize("family", sorted(pathological.FAMILIES))
+@pytest.mark.parametrize(
+    "family",
+    [pytest.param(f, marks=A64_LONG_BRANCHES) if f in LARGE_BODY_FAMILIES else f for f in sorted(pathological.FAMILIES)],
+)
 def test_full_size_compiles_and_runs(family: str) -> None:
     (res,) = run_child(family, pathological.FULL[family])
     assert res["ok"], res
     assert res["calls"] and all(got == expected for _, _, got, expected in res["calls"]), res
-    assert res["maxrss_kib"] < MAX_RSS_KIB, res
+    assert EMULATED or res["maxrss_kib"] < MAX_RSS_KIB, res
 
 
 @pytest.mark.parametrize("family", sorted(pathological.FAMILIES))
@@ -141,7 +158,7 @@ def test_jit_bomb_is_stopped_by_the_code_size_limit() -> None:
     assert proc.returncode == 0, proc.stderr[-2000:]
     limit, message, maxrss_kib = json.loads(proc.stdout)
     assert limit == "max_code_size" and f"the maximum is {cap}" in message
-    assert maxrss_kib < 4 * cap // 1024, maxrss_kib
+    assert EMULATED or maxrss_kib < 4 * cap // 1024, maxrss_kib
 
 
 JIT_BOMB_CHILD = f"""
