@@ -209,19 +209,21 @@ fn compile_source(py: Python<'_>, source: &Bound<'_, PyAny>, limits: &crate::Lim
 
 /// Binary if it starts with the Wasm magic, otherwise UTF-8 WebAssembly text.
 fn compile_bytes(bytes: &[u8], limits: &crate::Limits) -> crate::Result<crate::Module> {
+    crate::Module::with_limits(&wasm_of(bytes)?, limits)
+}
+
+/// The module binary of `bytes`: themselves if they start with the Wasm magic, otherwise
+/// UTF-8 WebAssembly text converted to binary (also the `cache_dir` key).
+pub(crate) fn wasm_of(bytes: &[u8]) -> crate::Result<std::borrow::Cow<'_, [u8]>> {
     if bytes.starts_with(b"\0asm") {
-        crate::Module::with_limits(bytes, limits)
-    } else {
-        match std::str::from_utf8(bytes) {
-            Ok(text) => crate::Module::from_wat_with_limits(text, limits),
-            Err(e) => Err(Error::Compile {
-                message: format!(
-                    "neither a WebAssembly binary (no \\0asm header) nor UTF-8 WebAssembly text ({e})"
-                ),
-                offset: Some(e.valid_up_to()),
-            }),
-        }
+        return Ok(bytes.into());
     }
+    let text = std::str::from_utf8(bytes).map_err(|e| Error::Compile {
+        message: format!("neither a WebAssembly binary (no \\0asm header) nor UTF-8 WebAssembly text ({e})"),
+        offset: Some(e.valid_up_to()),
+    })?;
+    let wasm = wat::parse_str(text).map_err(|e| Error::Compile { message: e.to_string(), offset: None })?;
+    Ok(wasm.into())
 }
 
 /// Compiles a file within `limits`, through `cache` if given.

@@ -9,7 +9,6 @@ use pyo3::types::{PyByteArray, PyBytes, PyMemoryView, PyString};
 
 use super::errors::{map_error, type_err, Site};
 use super::CompiledModule;
-use crate::error::Error;
 use crate::serialize::cache::ModuleCache;
 
 /// The module as bytes (the GIL is released while they are produced).
@@ -54,19 +53,6 @@ pub(crate) fn open_cache(py: Python<'_>, dir: PathBuf) -> PyResult<ModuleCache> 
     ModuleCache::new(dir).map_err(|e| map_error(py, e, Site::Instantiate))
 }
 
-/// Binary module bytes of a source given as text or bytes (text is converted first, so the
-/// cache key is the binary).
-fn wasm_of(text_or_binary: Vec<u8>) -> crate::Result<Vec<u8>> {
-    if text_or_binary.starts_with(b"\0asm") {
-        return Ok(text_or_binary);
-    }
-    let text = std::str::from_utf8(&text_or_binary).map_err(|e| Error::Compile {
-        message: format!("neither a WebAssembly binary (no \\0asm header) nor UTF-8 WebAssembly text ({e})"),
-        offset: Some(e.valid_up_to()),
-    })?;
-    wat::parse_str(text).map_err(|e| Error::Compile { message: e.to_string(), offset: None })
-}
-
 /// Compiles `source` (as `compile_source` accepts it) through `cache`.
 pub(crate) fn compile_cached(
     py: Python<'_>,
@@ -95,7 +81,7 @@ pub(crate) fn compile_raw(
     raw: Vec<u8>,
     limits: &crate::Limits,
 ) -> PyResult<crate::Module> {
-    py.detach(|| wasm_of(raw).and_then(|wasm| cache.get_or_compile_with_limits(&wasm, limits)))
+    py.detach(|| super::wasm_of(&raw).and_then(|wasm| cache.get_or_compile_with_limits(&wasm, limits)))
         .map(|(module, _)| module)
         .map_err(|e| map_error(py, e, Site::Instantiate))
 }
