@@ -1,28 +1,43 @@
-//! Running Wasm from Python: the GIL is released while Wasm runs, timeouts, and Ctrl-C.
+//! Running Wasm from Python: lazy GIL release, timeouts, and Ctrl-C.
 //!
-//! **GIL.** Every entry into Wasm goes through [`run_wasm`], which releases the GIL; host
-//! functions (and WASI stdio objects) take it back with `Python::attach`. This is sound
-//! because nothing the Wasm call touches is reachable from another thread: the store and
-//! every object of a runtime sit behind `ThreadBound`, which refuses other threads (and leaks
-//! rather than drops there), and the calling thread itself only runs Python code inside host
-//! functions, which is the re-entrancy the store always supported. The one exception is a
-//! `memoryview` of a `Memory` handed to another thread: reading it while Wasm writes gives
-//! torn values, like any unsynchronised `bytearray`, but never a crash (the mapping never
-//! moves or shrinks while a view is out).
+//! **GIL.** Every entry into Wasm goes through [`run_wasm`]. Wasm starts running *with* the
+//! GIL, so a short call pays no GIL traffic. On x86-64 the store's runtime is watched by the
+//! yield ticker (`runtime::interrupt::watch`): once a call has run for a tick (1–2 ms, like
+//! CPython's switch interval), its next loop header or function entry calls [`gil_yield`],
+//! which releases the GIL (`PyEval_SaveThread`) and parks the thread state in [`RELEASED`];
+//! the call then goes on GIL-free. Whatever needs Python again, a host function, a WASI stdio
+//! object or the end of the call, goes through [`with_gil`] / [`reacquire`], which take the
+//! GIL back only if it was released; host functions keep it until the next tick. Where the
+//! generated code cannot resume after a yield (aarch64 for now), the GIL is released for
+//! the whole call and host functions re-release it when they return.
 //!
-//! **Ctrl-C.** With the GIL released, CPython's C-level SIGINT handler only records the
-//! signal; the Python handler (raising `KeyboardInterrupt`) would run after the call. So while
-//! Wasm runs on the main thread, the store's `VMRuntime` is published in [`MAIN_RT`] and a
-//! small handler chained in front of CPython's triggers it (atomic stores only, which is
-//! async-signal-safe) before calling CPython's handler as before. The Wasm code stops at its
-//! next check; [`run_wasm`] then calls `PyErr_CheckSignals`, which runs the Python handler
-//! and returns its exception (`KeyboardInterrupt`). The handler is installed the first time
-//! Wasm runs on the main thread and re-checked every 32 later calls (a
-//! `signal.signal(SIGINT, ...)` replaces it: until the next check, Ctrl-C takes effect when
-//! the call returns); it is only installed while Python handles SIGINT (not
-//! `SIG_DFL`/`SIG_IGN`). A watchdog thread would poll; a `sigaction` on every call would
-//! cost a system call per call; this costs a few plain atomic operations per call.
+//! pyo3 is not told about the release (its GIL count stays as it was): between a release
+//! and the re-acquire only Wasm code and this crate's Rust code run, which touch no Python
+//! object; every path back into Python goes through [`with_gil`] first.
+//!
+//! This is sound because nothing the Wasm call touches is reachable from another thread: the
+//! store and every object of a runtime sit behind `ThreadBound`, which refuses other threads
+//! (and leaks rather than drops there), and the calling thread itself only runs Python code
+//! inside host functions, which is the re-entrancy the store always supported. The one
+//! exception is a `memoryview` of a `Memory` handed to another thread: reading it while Wasm
+//! writes gives torn values, like any unsynchronised `bytearray`, but never a crash (the
+//! mapping never moves or shrinks while a view is out).
+//!
+//! **Ctrl-C.** With the GIL released, or held by Wasm code, CPython's C-level SIGINT handler
+//! only records the signal; the Python handler (raising `KeyboardInterrupt`) would run after
+//! the call. So while Wasm runs on the main thread, the store's `VMRuntime` is published in
+//! [`MAIN_RT`] and a small handler chained in front of CPython's triggers it (atomic stores
+//! only, which is async-signal-safe) before calling CPython's handler as before. The Wasm code
+//! stops at its next check; [`run_wasm`] then calls `PyErr_CheckSignals`, which runs the
+//! Python handler and returns its exception (`KeyboardInterrupt`). The handler is installed
+//! the first time Wasm runs on the main thread and re-checked every 32 later calls and at
+//! every GIL release of a main-thread call (a `signal.signal(SIGINT, ...)` replaces it: until
+//! the next check, Ctrl-C takes effect when the call returns); it is only installed while
+//! Python handles SIGINT (not `SIG_DFL`/`SIG_IGN`). A watchdog thread would poll; a
+//! `sigaction` on every call would cost a system call per call; this costs a few plain
+//! atomic operations per call.
 
+use std::cell::Cell;
 use std::ptr::null_mut;
 use std::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
@@ -37,16 +52,83 @@ use crate::runtime::interrupt;
 use crate::runtime::store::Store;
 use crate::runtime::vmctx::VMRuntime;
 
-/// Moves a value into the GIL-free section although it is not `Send`.
-struct Ungil<T>(T);
-// SAFETY: `Python::detach` runs its closure on the calling thread; `Send` is only its way to
-// keep Python-bound values out. The values wrapped here (the Wasm entry closure, its result)
-// hold no GIL-bound references: host functions re-attach explicitly.
-unsafe impl<T> Send for Ungil<T> {}
+thread_local! {
+    /// This thread's Python thread state while a Wasm call released the GIL (null: the GIL
+    /// is held, or no Wasm call runs).
+    static RELEASED: Cell<*mut pyo3::ffi::PyThreadState> = const { Cell::new(null_mut()) };
+}
 
-impl<T> Ungil<T> {
-    fn into_inner(self) -> T {
-        self.0
+/// Whether Wasm holds the GIL until a yield (true) or releases it for the whole call.
+fn lazy() -> bool {
+    interrupt::YIELDS_SUPPORTED
+}
+
+/// Releases the GIL unless this thread already did (the GIL is held otherwise: see the
+/// module docs).
+fn release() {
+    RELEASED.with(|r| {
+        if r.get().is_null() {
+            // SAFETY: this thread holds the GIL (module docs); the thread state is kept for
+            // `reacquire`, on this thread.
+            r.set(unsafe { pyo3::ffi::PyEval_SaveThread() });
+        }
+    });
+}
+
+/// Takes the GIL back if this thread released it for Wasm.
+#[inline]
+pub(crate) fn reacquire() {
+    RELEASED.with(|r| {
+        let ts = r.replace(null_mut());
+        if !ts.is_null() {
+            // SAFETY: `ts` is this thread's state, saved by `release` on this thread.
+            unsafe { pyo3::ffi::PyEval_RestoreThread(ts) };
+        }
+    });
+}
+
+/// Runs `f` with the GIL from inside a Wasm call (host functions, WASI stdio objects).
+pub(crate) fn with_gil<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
+    let was_released = RELEASED.with(|r| !r.get().is_null());
+    reacquire();
+    // pyo3's own bookkeeping is right again now that a release by a yield is undone (cheap
+    // when it counts the GIL as held).
+    let r = Python::attach(f);
+    if was_released && !lazy() {
+        release();
+    }
+    r
+}
+
+/// The yield hook of watched runtimes: called by Wasm code about once per millisecond of a
+/// long call (see `runtime::interrupt::wasm_yield`).
+extern "C" fn gil_yield() {
+    if !RELEASED.with(|r| r.get().is_null()) {
+        return;
+    }
+    if IS_MAIN.with(|c| c.get() == Some(true)) {
+        ensure_sigint_handler();
+    }
+    release();
+}
+
+/// Prepares `store`'s runtime for [`run_wasm`]; returns whether its calls yield lazily.
+pub(crate) fn watch(store: &Store) -> bool {
+    match interrupt::watch(&store.runtime) {
+        Ok(true) => {
+            interrupt::set_yield_hook(&store.runtime, gil_yield);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Re-acquires the GIL when a call ends, also on unwinding.
+struct GilScope;
+
+impl Drop for GilScope {
+    fn drop(&mut self) {
+        reacquire();
     }
 }
 
@@ -66,7 +148,7 @@ impl Drop for CallScope<'_> {
     }
 }
 
-/// Runs `f`, which enters Wasm code of `store`, with the GIL released. `timeout` overrides
+/// Runs `f`, which enters Wasm code of `store` (the GIL: see the module docs). `timeout` overrides
 /// the runtime's default deadline for this call. A Python exception raised by a signal
 /// handler during the call (Ctrl-C: `KeyboardInterrupt`) is returned as the error.
 pub(crate) fn run_wasm<T>(
@@ -82,15 +164,27 @@ pub(crate) fn run_wasm<T>(
         store.set_timeout(Some(t));
         old
     });
+    let outermost = shared.active_calls.get() == 1;
     let scope = CallScope { store, shared, saved_timeout };
     let main = MainCall::enter(py, store);
-    let job = Ungil(f);
-    let r = py.detach(move || Ungil(job.into_inner()())).into_inner();
+    let watched = shared.yields && outermost;
+    if watched {
+        interrupt::call_started(&store.runtime);
+    }
+    let gil = GilScope;
+    if !shared.yields {
+        release();
+    }
+    let r = f();
+    drop(gil);
+    if watched {
+        interrupt::call_ended(&store.runtime);
+    }
     let on_main = main.is_some();
     drop(main);
     drop(scope);
     if on_main && matches!(&r, Err(Error::Trap(t)) if t.kind == TrapKind::Interrupted) {
-        // SAFETY: we hold the GIL (after `detach`) and are on the main thread.
+        // SAFETY: we hold the GIL (`GilScope` re-acquired it) and are on the main thread.
         if unsafe { pyo3::ffi::PyErr_CheckSignals() } != 0 {
             let e = PyErr::take(py).unwrap_or_else(|| err(py, "interrupted"));
             return Err(Error::Host(Box::new(e)));

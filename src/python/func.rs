@@ -12,7 +12,7 @@ use std::rc::{Rc, Weak};
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyList, PyString, PyTuple};
 
-use super::control::{parse_timeout, run_wasm};
+use super::control::{parse_timeout, run_wasm, with_gil};
 use super::convert::{self, Ctx, What};
 use super::errors::{err, map_error, trap_error, type_err, Site};
 use super::{parse_valtypes, FuncType, Owner, Shared, ThreadBound};
@@ -351,8 +351,8 @@ pub(crate) fn new_host_func(
 ) -> crate::Func {
     let data = HostData { callable, sig: Sig::new(ty.clone()), name, shared: Rc::downgrade(shared) };
     crate::Func::new_host_raw(store, ty, move |store, slots| {
-        // Wasm runs with the GIL released (`control::run_wasm`): take it back.
-        Python::attach(|py| host_call(py, store, &data, slots).map_err(|e| Error::Host(Box::new(e))))
+        // A long Wasm call may have released the GIL (`control`): take it back if so.
+        with_gil(|py| host_call(py, store, &data, slots).map_err(|e| Error::Host(Box::new(e))))
     })
 }
 

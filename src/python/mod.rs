@@ -100,11 +100,15 @@ pub(crate) struct Shared {
     exported_buffers: Cell<usize>,
     /// A closed store kept alive (memory mapped) until the last exported buffer is released.
     zombie: RefCell<Option<Store>>,
+    /// Calls hold the GIL until a yield releases it (`control`), else release it on entry.
+    yields: bool,
 }
 
 impl Shared {
     fn new(store: Store) -> Shared {
+        let yields = control::watch(&store);
         Shared {
+            yields,
             store: RefCell::new(Some(store)),
             active_calls: Cell::new(0),
             externs: RefCell::new(Vec::new()),
