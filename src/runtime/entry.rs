@@ -1,5 +1,5 @@
-//! The entry trampoline, the host-function stub and the trap exit: a small block of machine
-//! code generated once per process.
+//! The entry trampoline, the host-function stub, the trap exit and (x86-64) the yield entry:
+//! a small block of machine code generated once per process.
 //!
 //! Entry trampoline frame (x86-64), relative to its rbp:
 //! ```text

@@ -13,6 +13,14 @@
 //! Deadlines are served by one timer thread per process that triggers the stores whose
 //! deadline passed; a call registers its deadline on entry and removes it on exit, both under
 //! the timer's lock, so a deadline never fires into a later call.
+//!
+//! **Yields.** Where the checks' slow paths can resume (x86-64, [`YIELDS_SUPPORTED`]), they
+//! call [`wasm_yield`] through `VMRuntime::yield_entry` instead of trapping. A third reason,
+//! [`REASON_YIELD`], set by the yield ticker ([`watch`]) into a call that has run for a
+//! tick, makes it run the store's yield hook and go on; the Python bindings release the GIL
+//! there. The ticker thread ticks every millisecond while watched calls run and parks after
+//! 100 idle ticks; a call costs two plain stores and a load ([`call_started`], [`call_ended`]),
+//! plus one wake-up of the ticker when it finds it parked.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
