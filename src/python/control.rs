@@ -26,8 +26,9 @@
 //! **Ctrl-C.** With the GIL released, or held by Wasm code, CPython's C-level SIGINT handler
 //! only records the signal; the Python handler (raising `KeyboardInterrupt`) would run after
 //! the call. So while Wasm runs on the main thread, the store's `VMRuntime` is published in
-//! [`MAIN_RT`] and a small handler chained in front of CPython's triggers it (atomic stores
-//! only, which is async-signal-safe) before calling CPython's handler as before. The Wasm code
+//! [`MAIN_RT`] (and left there after the call, see [`MAIN_OWNER`]) and a small handler
+//! chained in front of CPython's triggers it (atomic stores only, which is
+//! async-signal-safe) before calling CPython's handler as before. The Wasm code
 //! stops at its next check; [`run_wasm`] then calls `PyErr_CheckSignals`, which runs the
 //! Python handler and returns its exception (`KeyboardInterrupt`). The handler is installed
 //! the first time Wasm runs on the main thread and re-checked every 32 later calls and at
@@ -39,8 +40,9 @@
 
 use std::cell::Cell;
 use std::ptr::null_mut;
-use std::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -106,7 +108,8 @@ extern "C" fn gil_yield() {
     if !RELEASED.with(|r| r.get().is_null()) {
         return;
     }
-    if IS_MAIN.with(|c| c.get() == Some(true)) {
+    // SAFETY: pthread_self has no preconditions.
+    if MAIN_THREAD.load(Relaxed) == unsafe { libc::pthread_self() } as usize {
         ensure_sigint_handler();
     }
     release();
@@ -123,12 +126,19 @@ pub(crate) fn watch(store: &Store) -> bool {
     }
 }
 
-/// Re-acquires the GIL when a call ends, also on unwinding.
-struct GilScope;
+/// Re-acquires the GIL when a call ends, also on unwinding: `always` after an eager
+/// release, else only if the call's runtime yielded (the thread-local is only read then).
+struct GilScope<'a> {
+    rt: &'a VMRuntime,
+    always: bool,
+}
 
-impl Drop for GilScope {
+impl Drop for GilScope<'_> {
     fn drop(&mut self) {
-        reacquire();
+        if self.always || self.rt.yielded.load(Relaxed) {
+            self.rt.yielded.store(false, Relaxed);
+            reacquire();
+        }
     }
 }
 
@@ -171,7 +181,7 @@ pub(crate) fn run_wasm<T>(
     if watched {
         interrupt::call_started(&store.runtime);
     }
-    let gil = GilScope;
+    let gil = GilScope { rt: &store.runtime, always: !shared.yields };
     if !shared.yields {
         release();
     }
@@ -222,32 +232,30 @@ static MAIN_CALLS: AtomicU64 = AtomicU64::new(0);
 /// `sigaction` system call; reading a clock costs one too on some VMs).
 const RECHECK_CALLS: u64 = 32;
 
-thread_local! {
-    /// Whether this is CPython's main thread (where signal handlers run), once known.
-    static IS_MAIN: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
-}
+/// `pthread_self()` of CPython's main thread (where signal handlers run), 0 until known.
+static MAIN_THREAD: AtomicUsize = AtomicUsize::new(0);
 
 fn is_main_thread(py: Python<'_>) -> bool {
-    IS_MAIN.with(|c| {
-        if let Some(v) = c.get() {
-            return v;
-        }
-        let v = (|| -> PyResult<bool> {
-            let threading = py.import("threading")?;
-            Ok(threading.call_method0("main_thread")?.is(&threading.call_method0("current_thread")?))
-        })()
-        .unwrap_or(false);
-        c.set(Some(v));
-        v
-    })
+    // SAFETY: pthread_self has no preconditions (and no thread-local lookup).
+    let me = unsafe { libc::pthread_self() } as usize;
+    let main = MAIN_THREAD.load(Relaxed);
+    if main != 0 {
+        return me == main;
+    }
+    // CPython's thread ident is the pthread_t of the thread.
+    let main = (|| -> PyResult<usize> { py.import("threading")?.call_method0("main_thread")?.getattr("ident")?.extract() })()
+        .unwrap_or(usize::MAX);
+    MAIN_THREAD.store(main, Relaxed);
+    me == main
 }
 
 extern "C" fn on_sigint(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     IN_HANDLER.fetch_add(1, SeqCst);
     let rt = MAIN_RT.load(SeqCst);
     if !rt.is_null() {
-        // SAFETY: `MainCall` publishes a live store's runtime and, before that store may go
-        // away, unpublishes it and waits until no handler is between its load and here.
+        // SAFETY: `MainCall` publishes a runtime kept alive (by a running call or by
+        // MAIN_OWNER) and, before it may go away, unpublishes it and waits until no handler
+        // is between its load and here.
         interrupt::trigger(unsafe { &*rt }, interrupt::REASON_INTERRUPT);
     }
     IN_HANDLER.fetch_sub(1, SeqCst);
@@ -294,9 +302,28 @@ fn ensure_sigint_handler() {
     }
 }
 
+/// Depth of nested Wasm calls on the main thread (only the main thread touches it).
+static MAIN_DEPTH: AtomicU32 = AtomicU32::new(0);
+/// Keeps the runtime left in [`MAIN_RT`] after the outermost main-thread call alive (its
+/// store may close): [`MAIN_RT`] stays published between calls, so that back-to-back calls
+/// into the same runtime do not write it at all. A SIGINT between calls then triggers an
+/// interrupt of no running call, which the next outermost call clears.
+static MAIN_OWNER: Mutex<Option<Arc<VMRuntime>>> = Mutex::new(None);
+
 /// While alive, SIGINT interrupts the Wasm code of the store it was made for.
 struct MainCall {
-    prev: *mut VMRuntime,
+    /// The runtime to publish again at the end (nested calls into another runtime).
+    restore: Option<*mut VMRuntime>,
+}
+
+/// Waits until no SIGINT handler is between its load of [`MAIN_RT`] and its use of the
+/// runtime it read (call after changing [`MAIN_RT`], before the old runtime may go away).
+fn wait_for_handlers() {
+    // A handler that read the old runtime before the store to MAIN_RT is counted in
+    // IN_HANDLER (SeqCst orders its increment before its load).
+    while IN_HANDLER.load(SeqCst) != 0 {
+        std::hint::spin_loop();
+    }
 }
 
 impl MainCall {
@@ -309,21 +336,34 @@ impl MainCall {
         if n.is_multiple_of(RECHECK_CALLS) {
             ensure_sigint_handler();
         }
-        // Only the main thread writes MAIN_RT: a load and a store make the swap.
-        let prev = MAIN_RT.load(Relaxed);
-        MAIN_RT.store(store.runtime_ptr(), Release);
-        Some(MainCall { prev })
+        let depth = MAIN_DEPTH.load(Relaxed);
+        MAIN_DEPTH.store(depth + 1, Relaxed);
+        // Only the main thread writes MAIN_RT.
+        let cur = MAIN_RT.load(Relaxed);
+        let mine = store.runtime_ptr();
+        if cur == mine {
+            return Some(MainCall { restore: None });
+        }
+        if depth > 0 {
+            // `cur` belongs to an enclosing call, still running: publish ours until we return.
+            MAIN_RT.store(mine, SeqCst);
+            return Some(MainCall { restore: Some(cur) });
+        }
+        let mut owner = MAIN_OWNER.lock().unwrap_or_else(|p| p.into_inner());
+        let old = owner.replace(Arc::clone(&store.runtime));
+        MAIN_RT.store(mine, SeqCst);
+        wait_for_handlers();
+        drop(old);
+        Some(MainCall { restore: None })
     }
 }
 
 impl Drop for MainCall {
     fn drop(&mut self) {
-        // `prev` is the runtime of an enclosing call, still running.
-        MAIN_RT.store(self.prev, SeqCst);
-        // A handler that read our runtime before the store above is counted in IN_HANDLER
-        // (SeqCst orders its increment before its load); wait until it is done with it.
-        while IN_HANDLER.load(SeqCst) != 0 {
-            std::hint::spin_loop();
+        MAIN_DEPTH.store(MAIN_DEPTH.load(Relaxed) - 1, Relaxed);
+        if let Some(prev) = self.restore {
+            MAIN_RT.store(prev, SeqCst);
+            wait_for_handlers();
         }
     }
 }

@@ -54,6 +54,15 @@ impl InterruptHandle {
     pub fn interrupt(&self) {
         trigger(&self.rt, REASON_INTERRUPT);
     }
+
+    /// Asks the running call to run the store's yield hook (`Store::set_yield_hook`) at its
+    /// next loop header or function entry, then go on. Without a running call, or where
+    /// yields are not supported ([`YIELDS_SUPPORTED`]), it has no effect.
+    pub fn request_yield(&self) {
+        if YIELDS_SUPPORTED {
+            request_yield(&self.rt);
+        }
+    }
 }
 
 impl std::fmt::Debug for InterruptHandle {
@@ -181,6 +190,7 @@ pub(crate) extern "C" fn wasm_yield(rt: *const VMRuntime) -> u32 {
             }
             let hook = rt.yield_hook.load(SeqCst);
             if hook != 0 {
+                rt.yielded.store(true, Relaxed);
                 // SAFETY: `yield_hook` only ever holds a `YieldHook` (see `set_yield_hook`).
                 let hook: YieldHook = unsafe { std::mem::transmute::<usize, YieldHook>(hook) };
                 hook();

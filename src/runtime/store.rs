@@ -132,6 +132,14 @@ impl Store {
         InterruptHandle::new(&self.runtime)
     }
 
+    /// Sets the function run on the calling thread when a call yields (see
+    /// `InterruptHandle::request_yield`; the Python bindings release the GIL there). Returns
+    /// false where the generated code cannot resume after a yield (then none is requested).
+    pub fn set_yield_hook(&self, hook: interrupt::YieldHook) -> bool {
+        interrupt::set_yield_hook(&self.runtime, hook);
+        interrupt::YIELDS_SUPPORTED
+    }
+
     /// Gives every outermost call (from Rust into Wasm) a deadline `timeout` after its start
     /// (`None`, the default: no deadline). A call past its deadline traps with
     /// [`TrapKind::Timeout`] at its next loop header or function entry.

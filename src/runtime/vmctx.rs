@@ -17,7 +17,7 @@
 //! Active data and element segments (and declarative element segments) are dropped when
 //! instantiation completes, as the spec requires.
 
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
 use crate::runtime::builtins::{Builtin, BUILTIN_COUNT};
 
 /// Store-wide state that generated code touches. One per store, address never changes.
@@ -53,6 +53,8 @@ pub struct VMRuntime {
     pub yield_hook: AtomicUsize,
     /// Odd while a call watched for yields runs; changes with every call (`interrupt::watch`).
     pub call_seq: AtomicU64,
+    /// Set when a yield ran the yield hook; cleared by its owner (the Python bindings).
+    pub yielded: AtomicBool,
 }
 
 impl VMRuntime {
@@ -70,6 +72,7 @@ impl VMRuntime {
             call_stack_limit: AtomicUsize::new(usize::MAX),
             yield_hook: AtomicUsize::new(0),
             call_seq: AtomicU64::new(0),
+            yielded: AtomicBool::new(false),
         }
     }
 }
