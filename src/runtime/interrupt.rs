@@ -19,8 +19,9 @@
 //! [`REASON_YIELD`], set by the yield ticker ([`watch`]) into a call that has run for a
 //! tick, makes it run the store's yield hook and go on; the Python bindings release the GIL
 //! there. The ticker thread ticks every millisecond while watched calls run and parks after
-//! 100 idle ticks; a call costs two plain stores and a load ([`call_started`], [`call_ended`]),
-//! plus one wake-up of the ticker when it finds it parked.
+//! 100 idle ticks (then only glancing at the watched runtimes every 500 ms, which bounds
+//! the delay of a wake-up lost to a race); a call costs two plain stores and a load
+//! ([`call_started`], [`call_ended`]), plus one wake-up of the ticker when it finds it parked.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::AtomicBool;
