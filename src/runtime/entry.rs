@@ -71,6 +71,8 @@ fn build() -> Result<EntryCode> {
     })
 }
 
+// dynasm's dynamic register operands (`Rx(i)`) expand to a `.into()` of the same type.
+#[allow(clippy::useless_conversion)]
 fn build_x64() -> Result<EntryLayout> {
     let mut a = crate::compiler::isa::x64::Asm::new(0);
     let trap_exit = a.new_dynamic_label();
