@@ -256,7 +256,20 @@ pub fn watch(rt: &Arc<VMRuntime>) -> Result<bool> {
         w.retain(|r| r.strong_count() > 0);
         w.push(Arc::downgrade(rt));
     }
+    static AT_FORK: std::sync::Once = std::sync::Once::new();
+    AT_FORK.call_once(|| {
+        // SAFETY: registers a plain `extern "C"` function taking no arguments; the handler only
+        // stores to an atomic, which is async-signal-safe as a forked child requires.
+        unsafe { libc::pthread_atfork(None, None, Some(ticker_gone_after_fork)) };
+    });
     let mut started = t.park_lock.lock().unwrap_or_else(|p| p.into_inner());
+    start_ticker_here(t, &mut started)?;
+    Ok(true)
+}
+
+/// Starts the ticker thread unless this process already has one (`started` holds the id of
+/// the process that started it: a forked child inherits the value but not the thread).
+fn start_ticker_here(t: &'static Ticker, started: &mut Option<u32>) -> Result<()> {
     let pid = std::process::id();
     if *started != Some(pid) {
         std::thread::Builder::new()
@@ -265,7 +278,13 @@ pub fn watch(rt: &Arc<VMRuntime>) -> Result<bool> {
             .map_err(|e| Error::Resource(format!("cannot start the yield thread: {e}")))?;
         *started = Some(pid);
     }
-    Ok(true)
+    Ok(())
+}
+
+/// In a forked child the ticker thread is gone: mark it parked, so the child's next call
+/// goes through [`unpark`], which starts a ticker of the child's own.
+extern "C" fn ticker_gone_after_fork() {
+    TICKER_PARKED.store(true, SeqCst);
 }
 
 /// Marks the start of an outermost call on a watched runtime (two plain stores and a load:
@@ -297,7 +316,12 @@ static TICKER_PARKED: AtomicBool = AtomicBool::new(false);
 #[cold]
 fn unpark() {
     let t = ticker();
-    let _g = t.park_lock.lock().unwrap_or_else(|p| p.into_inner());
+    let mut started = t.park_lock.lock().unwrap_or_else(|p| p.into_inner());
+    // Without a thread (this process is a forked child), calls simply never yield: keep
+    // the flag set so a later call tries again.
+    if start_ticker_here(t, &mut started).is_err() {
+        return;
+    }
     TICKER_PARKED.store(false, SeqCst);
     t.wake.notify_one();
 }
