@@ -12,6 +12,9 @@ use wast::{Wast, WastDirective};
 use wazero::compiler::Isa;
 use wazero::module::compile_for;
 
+#[path = "common/big_function.rs"]
+mod big_function;
+
 fn modules_of(src: &str) -> Vec<Vec<u8>> {
     let mut lexer = Lexer::new(src);
     lexer.allow_confusing_unicode(true);
@@ -61,4 +64,15 @@ fn both_backends_compile_every_spec_module() {
         }
     }
     eprintln!("{compiled} modules, {code_bytes} bytes of aarch64 code");
+}
+
+#[test]
+fn function_over_one_mib_compiles_for_both() {
+    // aarch64 conditional branches reach ±1 MiB: this body's traps and loop need islands
+    // and long-form branches (executed by tests/compiler/far_branches.rs under qemu).
+    let wasm = wat::parse_str(big_function::wat()).unwrap();
+    for isa in [Isa::X64, Isa::Aarch64] {
+        let (code, _) = compile_for(&wasm, isa).unwrap_or_else(|e| panic!("{isa:?}: {e}"));
+        assert!(code.len() > 3 << 19, "{isa:?}: only {} bytes of code", code.len());
+    }
 }
