@@ -21,8 +21,8 @@ JOBS=${WAZERO_FUZZ_JOBS:-2}
 TARGETS="differential single_inst validate"
 export CARGO_TERM_COLOR=never
 # A smoke test, not a campaign: the release profile at opt-level 1 without debug info
-# compiles in about half the CPU time of the crate's own (opt-level 3, debug = 1) and still
-# keeps debug assertions (cargo fuzz). Set WAZERO_FUZZ_FULL_OPT=1 for the crate's profile.
+# (expected to compile in about half the CPU time of the crate's own opt-level 3, debug = 1;
+# not yet measured cold) still keeps debug assertions (cargo fuzz). Set WAZERO_FUZZ_FULL_OPT=1 for the crate's profile.
 # Both `fuzz build` and `fuzz run` see these, so `run` does not rebuild.
 if [ "${WAZERO_FUZZ_FULL_OPT:-0}" != 1 ]; then
     export CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=0
