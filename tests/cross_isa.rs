@@ -12,6 +12,9 @@ use wast::{Wast, WastDirective};
 use wazero::compiler::Isa;
 use wazero::module::compile_for;
 
+#[path = "common/big_function.rs"]
+mod big_function;
+
 fn modules_of(src: &str) -> Vec<Vec<u8>> {
     let mut lexer = Lexer::new(src);
     lexer.allow_confusing_unicode(true);
@@ -61,4 +64,14 @@ fn both_backends_compile_every_spec_module() {
         }
     }
     eprintln!("{compiled} modules, {code_bytes} bytes of aarch64 code");
+}
+
+#[test]
+fn function_over_one_mib_compiles_for_both() {
+    // aarch64 conditional branches reach ±1 MiB: this body's traps and loop need islands
+    // and long-form branches (executed by tests/compiler/far_branches.rs under qemu).
+    let wasm = wat::parse_str(big_function::wat()).unwrap();
+    compile_for(&wasm, Isa::X64).unwrap();
+    let (code, _) = compile_for(&wasm, Isa::Aarch64).unwrap();
+    assert!(code.len() > 5 << 18, "only {} bytes of aarch64 code", code.len());
 }

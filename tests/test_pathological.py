@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import platform
 import subprocess
 import sys
 from typing import Any, Dict, List, Optional
@@ -28,15 +27,6 @@ MAX_RSS_KIB = 1 << 20  # 1 GiB: every family needs far less (see benches/README.
 # translation cache (~1.3 GiB): memory bounds say nothing about wazero there, so only the
 # results and errors are checked.
 EMULATED = os.environ.get("WAZERO_EMULATED") == "1"
-# aarch64 conditional branches reach +-1 MiB; a function whose code is larger cannot reach its
-# out-of-line trap stubs yet and fails to compile ("Impossible relocation"). Known bug (issue 6
-# follow-up: long-form branches or stub islands); strict, so the fix makes these pass loudly.
-A64_LONG_BRANCHES = pytest.mark.xfail(
-    platform.machine() == "aarch64",
-    reason="aarch64: function code > 1 MiB exceeds conditional-branch range to trap stubs",
-    strict=True,
-)
-LARGE_BODY_FAMILIES = {"big_body", "locals", "stack"}
 
 
 def run_child(family: str, n: int, limits: Optional[Dict[str, int]] = None, variants: bool = False) -> List[Dict[str, Any]]:
@@ -50,10 +40,7 @@ def run_child(family: str, n: int, limits: Optional[Dict[str, int]] = None, vari
     return [json.loads(line) for line in proc.stdout.splitlines()]
 
 
-@pytest.mark.parametrize(
-    "family",
-    [pytest.param(f, marks=A64_LONG_BRANCHES) if f in LARGE_BODY_FAMILIES else f for f in sorted(pathological.FAMILIES)],
-)
+@pytest.mark.parametrize("family", sorted(pathological.FAMILIES))
 def test_full_size_compiles_and_runs(family: str) -> None:
     (res,) = run_child(family, pathological.FULL[family])
     assert res["ok"], res

@@ -1119,6 +1119,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// Compiles one (already validated) operator.
     pub fn visit(&mut self, offset: usize, op: &Operator<'_>) -> Result<()> {
         self.offset = offset;
+        self.masm.safe_point();
         if !self.reachable {
             return self.visit_unreachable(op);
         }

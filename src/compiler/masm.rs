@@ -278,6 +278,9 @@ pub trait MacroAssembler {
     fn jmp(&mut self, label: Label);
     /// Jumps to `label` when `cond` holds (or does not hold, when `negate`).
     fn branch(&mut self, cond: Cond, negate: bool, label: Label);
+    /// Called between operators: a point where the backend may place code that is jumped
+    /// over (aarch64: branch islands for functions with more than ~1 MiB of code).
+    fn safe_point(&mut self) {}
     /// Jumps to `targets[index]`, `index` (a 32-bit value) known to be `< targets.len()`.
     /// May clobber `index`.
     fn jump_table(&mut self, index: Reg, targets: &[Label]);

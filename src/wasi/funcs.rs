@@ -1008,8 +1008,21 @@ fn path_open(st: &mut State, mem: &GuestMem, a: &Args) -> Res {
     if fdfl & fdflags::APPEND != 0 {
         custom |= libc::O_APPEND;
     }
+    let follow = dirflags & LOOKUP_SYMLINK_FOLLOW != 0;
     if oflag & oflags::DIRECTORY != 0 {
-        custom |= libc::O_DIRECTORY;
+        // Not O_DIRECTORY: the kernel checks it before O_NOFOLLOW, so a symlink fails with
+        // ENOTDIR, which cap-std's own path walk (used where openat2 is missing: kernels
+        // before 5.6, seccomp sandboxes, qemu-user) takes for "not found" instead of
+        // following the link. Check the type first (sandboxed), open without blocking
+        // (a FIFO swapped in meanwhile), and check the opened file again below.
+        let meta = if follow { dir.metadata(path)? } else { dir.symlink_metadata(path)? };
+        if meta.file_type().is_symlink() {
+            return Err(Fail::Errno(errno::LOOP));
+        }
+        if !meta.is_dir() {
+            return Err(Fail::Errno(errno::NOTDIR));
+        }
+        custom |= libc::O_NONBLOCK;
     }
     if fdfl & fdflags::NONBLOCK != 0 {
         custom |= libc::O_NONBLOCK;
@@ -1025,7 +1038,7 @@ fn path_open(st: &mut State, mem: &GuestMem, a: &Args) -> Res {
     }
     opts.custom_flags(custom);
     opts.maybe_dir(true);
-    opts.follow(if dirflags & LOOKUP_SYMLINK_FOLLOW != 0 { FollowSymlinks::Yes } else { FollowSymlinks::No });
+    opts.follow(if follow { FollowSymlinks::Yes } else { FollowSymlinks::No });
     if oflag & oflags::DIRECTORY != 0 && write {
         // Linux would fail with EISDIR on an existing directory anyway.
         return Err(Fail::Errno(errno::ISDIR));

@@ -10,6 +10,7 @@
 use dynasmrt::aarch64::{encode_logical_immediate_32bit, encode_logical_immediate_64bit};
 use dynasmrt::{DynasmApi, DynasmLabelApi};
 
+use super::branches::{CondBr, FarBranches};
 use super::float;
 use super::regs::*;
 use super::Asm;
@@ -87,29 +88,6 @@ impl Cc {
     }
 }
 
-/// Expands `$m!(<cc>)` with the condition-code token of `$cc` (dynasm takes condition codes
-/// only as literal tokens).
-macro_rules! with_cc {
-    ($cc:expr, $m:ident) => {
-        match $cc {
-            Cc::Eq => $m!(eq),
-            Cc::Ne => $m!(ne),
-            Cc::Hs => $m!(hs),
-            Cc::Lo => $m!(lo),
-            Cc::Mi => $m!(mi),
-            Cc::Pl => $m!(pl),
-            Cc::Vs => $m!(vs),
-            Cc::Vc => $m!(vc),
-            Cc::Hi => $m!(hi),
-            Cc::Ls => $m!(ls),
-            Cc::Ge => $m!(ge),
-            Cc::Lt => $m!(lt),
-            Cc::Gt => $m!(gt),
-            Cc::Le => $m!(le),
-        }
-    };
-}
-
 /// A memory operand ready for a load/store of a given access size.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub(super) enum Mem {
@@ -126,6 +104,8 @@ pub struct A64Masm {
     pub asm: Asm,
     /// Calls to defined functions, resolved by the linker.
     relocs: Vec<CallReloc>,
+    /// Conditional branches to labels not bound yet, and their veneers.
+    far: FarBranches,
 }
 
 impl Default for A64Masm {
@@ -136,7 +116,7 @@ impl Default for A64Masm {
 
 impl A64Masm {
     pub fn new() -> A64Masm {
-        A64Masm { asm: Asm::new(0), relocs: Vec::new() }
+        A64Masm { asm: Asm::new(0), relocs: Vec::new(), far: FarBranches::default() }
     }
 
     fn parts(addr: Addr) -> (u8, Option<u8>, i32) {
@@ -257,14 +237,9 @@ impl A64Masm {
         }
     }
 
+    /// `b.cc` to any label of the function (see `branches`).
     fn b_cond(&mut self, cc: Cc, label: Label) {
-        let a = &mut self.asm;
-        macro_rules! e {
-            ($c:tt) => {
-                asm!(a; b.$c =>label)
-            };
-        }
-        with_cc!(cc, e)
+        self.far.branch(&mut self.asm, CondBr::Cc(cc), label);
     }
 
     /// Loads an integer operand into a register: itself, or `x16` holding the value.
@@ -395,7 +370,9 @@ impl MacroAssembler for A64Masm {
     }
 
     fn finish(self) -> std::result::Result<(Vec<u8>, Vec<CallReloc>), String> {
-        let code = self.asm.finalize().map_err(|e| e.to_string())?;
+        // A branch out of range (only possible past the ±128 MiB of `b`) is an error here,
+        // never a panic: dynasm reports it when resolving the labels.
+        let code = self.asm.finalize().map_err(|e| format!("aarch64 code: {e}"))?;
         Ok((code, self.relocs))
     }
 
@@ -434,11 +411,17 @@ impl MacroAssembler for A64Masm {
     }
 
     fn bind(&mut self, label: Label) {
-        asm!(self.asm; =>label);
+        self.far.bind(&mut self.asm, label);
     }
 
     fn jmp(&mut self, label: Label) {
+        // `b` reaches ±128 MiB, more than a function's code (checked when linking).
+        self.far.check(&mut self.asm, 0);
         asm!(self.asm; b =>label);
+    }
+
+    fn safe_point(&mut self) {
+        self.far.check(&mut self.asm, 0);
     }
 
     fn branch(&mut self, cond: Cond, negate: bool, label: Label) {
@@ -447,7 +430,9 @@ impl MacroAssembler for A64Masm {
     }
 
     fn jump_table(&mut self, index: Reg, targets: &[Label]) {
-        // Each table entry is one `b` instruction (4 bytes).
+        // Each table entry is one `b` instruction (4 bytes). An island, if one is due,
+        // goes first: the table can be larger than the usual slack.
+        self.far.check(&mut self.asm, 4 * targets.len() + 16);
         let table = self.asm.new_dynamic_label();
         let i = index.hw;
         asm!(self.asm
@@ -486,9 +471,9 @@ impl MacroAssembler for A64Masm {
             ; ldr x17, [x28]
             ; ldr x17, [x17, #RUNTIME_STACK_LIMIT_OFFSET as u32]
             ; cmp x16, x17
-            ; b.lo =>stack_overflow
-            ; mov sp, x16
         );
+        self.b_cond(Cc::Lo, stack_overflow);
+        asm!(self.asm; mov sp, x16);
         let m = Self::offset_form(FP, VMCTX_SLOT as i64, 3).expect("small slot offset");
         ldst!(self.asm, m, str, stur, X(VMCTX));
         patch
@@ -534,8 +519,8 @@ impl MacroAssembler for A64Masm {
         asm!(self.asm
             ; ldr x16, [x28]
             ; ldr w16, [x16, #RUNTIME_INTERRUPT_OFFSET as u32]
-            ; cbnz w16, =>interrupted
         );
+        self.far.branch(&mut self.asm, CondBr::Cbz32 { reg: SCRATCH, nonzero: true }, interrupted);
     }
 
     fn mov(&mut self, dst: Reg, src: Reg) {

@@ -13,6 +13,30 @@ macro_rules! ldst {
     }};
 }
 
+/// Expands `$m!(<cc>)` with the condition-code token of `$cc` (dynasm takes condition codes
+/// only as literal tokens).
+macro_rules! with_cc {
+    ($cc:expr, $m:ident) => {
+        match $cc {
+            Cc::Eq => $m!(eq),
+            Cc::Ne => $m!(ne),
+            Cc::Hs => $m!(hs),
+            Cc::Lo => $m!(lo),
+            Cc::Mi => $m!(mi),
+            Cc::Pl => $m!(pl),
+            Cc::Vs => $m!(vs),
+            Cc::Vc => $m!(vc),
+            Cc::Hi => $m!(hi),
+            Cc::Ls => $m!(ls),
+            Cc::Ge => $m!(ge),
+            Cc::Lt => $m!(lt),
+            Cc::Gt => $m!(gt),
+            Cc::Le => $m!(le),
+        }
+    };
+}
+
+mod branches;
 pub mod float;
 pub mod masm;
 pub mod regs;
