@@ -13,13 +13,15 @@ use crate::abi::VMCTX_SLOT;
 use crate::compiler::masm::*;
 use crate::error::TrapKind;
 use crate::runtime::vmctx::{
-    FUNCREF_CODE_OFFSET, FUNCREF_VMCTX_OFFSET, RUNTIME_BUILTINS_OFFSET, RUNTIME_STACK_LIMIT_OFFSET,
+    FUNCREF_CODE_OFFSET, FUNCREF_VMCTX_OFFSET, RUNTIME_BUILTINS_OFFSET, RUNTIME_INTERRUPT_OFFSET, RUNTIME_STACK_LIMIT_OFFSET,
     RUNTIME_TRAP_EXIT_OFFSET, VMCTX_RUNTIME_OFFSET,
 };
 use crate::x64_asm as asm;
 
 // Generated code reads the runtime pointer as `[r15]` and the stack limit as `[runtime]`.
-const _: () = assert!(VMCTX_RUNTIME_OFFSET == 0 && RUNTIME_STACK_LIMIT_OFFSET == 0);
+// Loop headers do not read `interrupt` here: they compare with the stack limit, which every
+// interrupt request also sets (see `check_interrupt`).
+const _: () = assert!(VMCTX_RUNTIME_OFFSET == 0 && RUNTIME_STACK_LIMIT_OFFSET == 0 && RUNTIME_INTERRUPT_OFFSET > 0);
 
 /// Emits `$pre [address] $post` for an [`Addr`] resolved to `(base, index, disp)`.
 ///
@@ -423,8 +425,7 @@ impl MacroAssembler for X64Masm {
     }
 
     fn address_of(&mut self, dst: Reg, addr: Addr) {
-        let d = dst.hw;
-        memop!(self.asm, Self::parts(addr), [lea Rq(d),] []);
+        enc::rm_mem(&mut self.asm, Op::new(None, true, &[0x8d]), dst.hw, Self::parts(addr));
     }
 
     fn add_imm64(&mut self, dst: Reg, base: Reg, disp: u64) {
