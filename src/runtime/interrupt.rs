@@ -1,9 +1,7 @@
 //! Stopping running Wasm code from outside: interrupts and per-call deadlines.
 //!
-//! Generated code already checks two words of the store's [`VMRuntime`]: function prologues
-//! compare the stack pointer with `stack_limit`, and loop headers test `interrupt != 0`
-//! (aarch64) or compare the stack pointer with `stack_limit` too (x86-64: one fusable
-//! compare; only an interrupt can make a loop header's stack pointer fall below the limit).
+//! Generated code already checks two words of the store's [`VMRuntime`]: loop headers test
+//! `interrupt != 0` and function prologues compare the stack pointer with `stack_limit`.
 //! [`trigger`] stores the reason into `interrupt`, then `usize::MAX` into `stack_limit`
 //! (which fails every prologue's check), so an endless loop and an endless loop-free chain of
 //! calls both stop at their next check, at no extra cost in the generated code. Both words are

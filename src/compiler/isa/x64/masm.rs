@@ -19,9 +19,7 @@ use crate::runtime::vmctx::{
 use crate::x64_asm as asm;
 
 // Generated code reads the runtime pointer as `[r15]` and the stack limit as `[runtime]`.
-// Loop headers do not read `interrupt` here: they compare with the stack limit, which every
-// interrupt request also sets (see `check_interrupt`).
-const _: () = assert!(VMCTX_RUNTIME_OFFSET == 0 && RUNTIME_STACK_LIMIT_OFFSET == 0 && RUNTIME_INTERRUPT_OFFSET > 0);
+const _: () = assert!(VMCTX_RUNTIME_OFFSET == 0 && RUNTIME_STACK_LIMIT_OFFSET == 0);
 
 /// Emits `$pre [address] $post` for an [`Addr`] resolved to `(base, index, disp)`.
 ///
@@ -323,11 +321,9 @@ impl MacroAssembler for X64Masm {
 
     fn check_interrupt(&mut self, interrupted: Label) {
         asm!(self.asm
-            // `interrupt::trigger` also sets the stack limit to `usize::MAX`: one compare of
-            // the stack pointer with it (a fusable `cmp reg, mem; jcc`) sees any request.
             ; mov r11, QWORD [r15]
-            ; cmp rsp, QWORD [r11]
-            ; jb =>interrupted
+            ; cmp DWORD [BYTE r11 + RUNTIME_INTERRUPT_OFFSET as i8], 0
+            ; jne =>interrupted
         );
     }
 
@@ -865,10 +861,10 @@ mod tests {
             m.patch_frame_size(patch, 0x1230);
             m.bind(overflow);
         });
-        // push rbp; mov rbp, rsp; mov r11, rsp; sub r11, imm32
+        // push rbp; mov rbp, rsp; lea r11, [rsp - 0x1230]
         assert_eq!(
-            &code[..14],
-            &[0x55, 0x48, 0x89, 0xe5, 0x49, 0x89, 0xe3, 0x49, 0x81, 0xeb, 0x30, 0x12, 0, 0]
+            &code[..12],
+            &[0x55, 0x48, 0x89, 0xe5, 0x4c, 0x8d, 0x9c, 0x24, 0xd0, 0xed, 0xff, 0xff]
         );
     }
 
