@@ -12,6 +12,10 @@
 //! - The callee does `push rbp; mov rbp, rsp`: its parameters are at
 //!   `[rbp + ARGS_OFFSET + 8 * slot]`. Before `ret` it writes result `j` to
 //!   `[rbp + ARGS_OFFSET + 8 * result_slot(j)]` (the same area; the caller reads them back).
+//!   A function with exactly one result also returns it in `rax` (integers, zero-extended
+//!   i32) or `xmm0` (floats, v128); aarch64: `x0` / `v0`. Direct calls between defined
+//!   functions take it from there; the entry trampoline, host stubs and calls through
+//!   funcrefs only use the argument area.
 //! - `r15` is callee-saved: a function returns with the value it was entered with. It keeps
 //!   its own vmctx at `[rbp + VMCTX_SLOT]` and reloads `r15` from there after calling an
 //!   import or through a table. `rbp`/`rsp` are preserved; every other register is clobbered.

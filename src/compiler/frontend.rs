@@ -132,6 +132,20 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     pub(crate) offset: usize,
     /// Whether the body may hold SIMD operators (false skips looking for them).
     simd_ops: bool,
+    /// An integer binop on a pinned local whose code waits for the next operator.
+    pub(crate) deferred: Option<DeferredBinop>,
+}
+
+/// `local.get i; x; op` with local `i` in a register: popped, not yet emitted. If the next
+/// operator is `local.set/tee i` the operation is done in place on the local's register.
+#[derive(Copy, Clone, Debug)]
+pub(crate) struct DeferredBinop {
+    pub(crate) size: Size,
+    pub(crate) op: AluOp,
+    pub(crate) local: u32,
+    pub(crate) ty: ValType,
+    /// The right operand (a register it owns, an immediate or a memory slot).
+    pub(crate) rhs: Operand,
 }
 
 impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
@@ -174,6 +188,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             slot_stride: abi::SLOT_SIZE,
             offset: 0,
             simd_ops: true,
+            deferred: None,
         };
         if uses_v128 {
             fc.enable_v128()?;
@@ -221,7 +236,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         Addr::Frame(self.locals[index as usize].offset)
     }
 
-    fn local_reg(&self, index: u32) -> Option<Reg> {
+    pub(crate) fn local_reg(&self, index: u32) -> Option<Reg> {
         self.locals[index as usize].reg
     }
 
@@ -664,7 +679,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// Before `local.set/tee index`: entries still referring to the old value are copied.
     /// A long scan also copies the references to every other local, so that no later scan
     /// covers the same entries again (each entry is then scanned a bounded number of times).
-    fn materialize_local(&mut self, index: u32) {
+    pub(crate) fn materialize_local(&mut self, index: u32) {
         if !self.stack.refers_to_local(index) {
             return;
         }
@@ -819,8 +834,16 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let len = self.stack.len();
         for (j, _) in results.iter().enumerate() {
             let depth = len - results.len() + j;
-            let slot = self.stack.get(depth);
+            let mut slot = self.stack.get(depth);
             let dst = Addr::Frame(abi::ARGS_OFFSET + abi::SLOT_SIZE * slots[j] as i32);
+            if results.len() == 1 {
+                // A single result also travels in the result register (`abi`): direct
+                // callers read it from there. Code after a return is dead, so the register
+                // may be clobbered without telling the allocator.
+                let r = self.masm.block_result_reg(class_of(slot.ty));
+                self.copy_to_reg(slot, depth, r);
+                slot.loc = Loc::Reg(r);
+            }
             self.write_value(slot, depth, dst, true);
         }
         self.masm.epilogue();
@@ -1120,6 +1143,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     pub fn visit(&mut self, offset: usize, op: &Operator<'_>) -> Result<()> {
         self.offset = offset;
         self.masm.safe_point();
+        if self.deferred.is_some() && self.flush_deferred(op) {
+            return Ok(());
+        }
         if !self.reachable {
             return self.visit_unreachable(op);
         }

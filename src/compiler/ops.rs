@@ -2,7 +2,7 @@
 
 use wasmparser::{MemArg, Operator};
 
-use crate::compiler::frontend::{addr_plus, unsupported, BuiltinArg, FuncCompiler};
+use crate::compiler::frontend::{addr_plus, unsupported, BuiltinArg, DeferredBinop, FuncCompiler};
 use crate::compiler::masm::*;
 use crate::compiler::value_stack::{class_of, Loc};
 use crate::error::{Result, TrapKind};
@@ -69,6 +69,20 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         false
     }
 
+    /// For commutative operations: `local.get i; <computed>` (local `i` in a register) swaps
+    /// so the computed register becomes the destination and the local is only read (no copy
+    /// of the local first).
+    pub(crate) fn swap_pinned_left(&mut self) {
+        let len = self.stack.len();
+        let (lhs, rhs) = (self.stack.get(len - 2), self.stack.get(len - 1));
+        if let (Loc::Local(i), Loc::Reg(_)) = (lhs.loc, rhs.loc) {
+            if self.is_pinned(i) {
+                self.stack.set_loc(len - 2, rhs.loc);
+                self.stack.set_loc(len - 1, lhs.loc);
+            }
+        }
+    }
+
     fn int_binop(&mut self, size: Size, op: AluOp) {
         if let (Loc::Const(a), Loc::Const(b)) = (self.top_loc(1), self.top_loc(0)) {
             self.stack.pop();
@@ -80,10 +94,48 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.swap_const_left();
         }
         let rhs = self.pop_operand(size);
+        if let Loc::Local(i) = self.top_loc(0) {
+            if self.is_pinned(i) {
+                // `local.set i (op (local.get i) x)` becomes one in-place instruction: wait
+                // for the next operator to see whether it is that `local.set`.
+                let ty = self.stack.pop().ty;
+                self.deferred = Some(DeferredBinop { size, op, local: i, ty, rhs });
+                return;
+            }
+        }
         let (ty, lhs) = self.pop_to_reg();
         self.masm.alu(op, size, lhs, rhs);
         self.free_operand(rhs);
         self.push_reg(ty, lhs);
+    }
+
+    /// Handles a [`DeferredBinop`] before operator `op`: in place when `op` writes the
+    /// binop's own local (returns true: `op` is done), else emitted as usual.
+    pub(crate) fn flush_deferred(&mut self, op: &Operator<'_>) -> bool {
+        let Some(d) = self.deferred.take() else {
+            return false;
+        };
+        let home = self.local_reg(d.local).expect("deferred binop on a pinned local");
+        match *op {
+            Operator::LocalSet { local_index } | Operator::LocalTee { local_index } if local_index == d.local => {
+                // Older stack entries reading the local keep its old value (as `local.set` does).
+                self.materialize_local(d.local);
+                self.masm.alu(d.op, d.size, home, d.rhs);
+                self.free_operand(d.rhs);
+                if matches!(op, Operator::LocalTee { .. }) {
+                    self.stack.push(d.ty, Loc::Local(d.local));
+                }
+                true
+            }
+            _ => {
+                let dst = self.alloc(RegClass::Int);
+                self.masm.mov(dst, home);
+                self.masm.alu(d.op, d.size, dst, d.rhs);
+                self.free_operand(d.rhs);
+                self.push_reg(d.ty, dst);
+                false
+            }
+        }
     }
 
     fn int_compare(&mut self, size: Size, cond: Cond) {
@@ -275,6 +327,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     fn float_binop(&mut self, size: FSize, op: FloatOp) {
+        if matches!(op, FloatOp::Add | FloatOp::Mul) {
+            self.swap_pinned_left();
+        }
         let (_, rhs, owned) = self.pop_readonly();
         let (ty, lhs) = self.pop_to_reg();
         self.masm.fop(op, size, lhs, rhs);

@@ -58,6 +58,14 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.masm.call_func(function_index - imported);
         }
         self.reload_pinned_locals();
+        if function_index >= imported && ty.results.len() == 1 {
+            // A defined function leaves its single result in the result register too.
+            let rty = ty.results[0];
+            let r = self.masm.block_result_reg(class_of(rty));
+            self.take_reg(r);
+            self.push_reg(rty, r);
+            return Ok(());
+        }
         self.finish_call(ty);
         Ok(())
     }

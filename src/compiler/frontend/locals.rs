@@ -2,7 +2,7 @@
 
 use wasmparser::Operator;
 
-use crate::compiler::frontend::{load_kind, store_kind, FuncCompiler};
+use crate::compiler::frontend::FuncCompiler;
 use crate::compiler::masm::*;
 use crate::compiler::value_stack::{class_of, Loc, Slot};
 use crate::runtime::vmctx::{MEMORY_BASE_OFFSET, VMCTX_MEMORY_OFFSET};
@@ -93,7 +93,29 @@ impl LocalUsage {
             | Operator::I32Store16 { .. }
             | Operator::I64Store8 { .. }
             | Operator::I64Store16 { .. }
-            | Operator::I64Store32 { .. } => {
+            | Operator::I64Store32 { .. }
+            | Operator::V128Load { .. }
+            | Operator::V128Store { .. }
+            | Operator::V128Load8x8S { .. }
+            | Operator::V128Load8x8U { .. }
+            | Operator::V128Load16x4S { .. }
+            | Operator::V128Load16x4U { .. }
+            | Operator::V128Load32x2S { .. }
+            | Operator::V128Load32x2U { .. }
+            | Operator::V128Load8Splat { .. }
+            | Operator::V128Load16Splat { .. }
+            | Operator::V128Load32Splat { .. }
+            | Operator::V128Load64Splat { .. }
+            | Operator::V128Load32Zero { .. }
+            | Operator::V128Load64Zero { .. }
+            | Operator::V128Load8Lane { .. }
+            | Operator::V128Load16Lane { .. }
+            | Operator::V128Load32Lane { .. }
+            | Operator::V128Load64Lane { .. }
+            | Operator::V128Store8Lane { .. }
+            | Operator::V128Store16Lane { .. }
+            | Operator::V128Store32Lane { .. }
+            | Operator::V128Store64Lane { .. } => {
                 self.memory_weight = self.memory_weight.saturating_add(10u32.pow(self.loops.min(3)));
                 return;
             }
@@ -127,7 +149,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         let mut hot: Vec<(u32, usize)> = (0..self.locals.len())
             .filter_map(|i| usage.weight.get(i).map(|w| (*w, i)))
-            .filter(|(w, i)| *w >= 2 && self.locals[*i].ty != ValType::V128)
+            .filter(|(w, _)| *w >= 2)
             .collect();
         hot.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
         let mut taken = [0usize; 2];
@@ -165,10 +187,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Before a call: pinned locals that may have changed go back to their frame homes.
     pub(crate) fn save_pinned_locals(&mut self) {
-        for &i in &self.pinned_locals {
-            let l = &self.locals[i as usize];
+        for k in 0..self.pinned_locals.len() {
+            let l = self.locals[self.pinned_locals[k] as usize];
             if let (Some(reg), true) = (l.reg, l.written) {
-                self.masm.store(store_kind(l.ty), Addr::Frame(l.offset), reg);
+                let (ty, addr) = (l.ty, Addr::Frame(l.offset));
+                self.store_typed(ty, addr, reg);
             }
         }
     }
@@ -176,10 +199,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// After a call (which clobbers every register): pinned locals and memory registers are
     /// reloaded.
     pub(crate) fn reload_pinned_locals(&mut self) {
-        for &i in &self.pinned_locals {
-            let l = &self.locals[i as usize];
+        for k in 0..self.pinned_locals.len() {
+            let l = self.locals[self.pinned_locals[k] as usize];
             if let Some(reg) = l.reg {
-                self.masm.load(load_kind(l.ty), reg, Addr::Frame(l.offset));
+                let (ty, addr) = (l.ty, Addr::Frame(l.offset));
+                self.load_typed(ty, reg, addr);
             }
         }
         if let Some((def, base)) = self.memory_regs {

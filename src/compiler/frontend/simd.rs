@@ -5,7 +5,7 @@ use wasmparser::{MemArg, Operator};
 
 use crate::compiler::frontend::{unsupported, FuncCompiler};
 use crate::compiler::masm::*;
-use crate::compiler::simd::{lanewise, Arity, Shape, SimdMasm, VLoad, VResult, VShift, VTest};
+use crate::compiler::simd::{lanewise, Arity, Shape, SimdMasm, VLoad, VOp, VResult, VShift, VTest};
 use crate::compiler::value_stack::class_of;
 use crate::error::Result;
 use crate::types::ValType;
@@ -145,6 +145,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 self.check(r, op)?;
             }
             Kind::Lanewise(vop, Arity::Binary) => {
+                if commutative(vop) {
+                    self.swap_pinned_left();
+                }
                 let (_, rhs, owned) = self.pop_readonly();
                 let (_, dst) = self.pop_to_reg();
                 let tmp = self.alloc(RegClass::Float);
@@ -282,4 +285,17 @@ fn simd_kind(op: &Operator<'_>) -> Option<Kind> {
         I64x2Bitmask => Kind::Test(VTest::Bitmask(I64x2)),
         _ => return None,
     })
+}
+
+/// Lane-wise operations whose operands may be swapped (NaN payloads aside, which Wasm leaves
+/// open).
+fn commutative(op: VOp) -> bool {
+    use VOp::*;
+    matches!(
+        op,
+        V128And | V128Or | V128Xor
+            | I8x16Add | I16x8Add | I32x4Add | I64x2Add
+            | I16x8Mul | I32x4Mul
+            | F32x4Add | F32x4Mul | F64x2Add | F64x2Mul
+    )
 }

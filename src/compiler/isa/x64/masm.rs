@@ -5,6 +5,7 @@
 
 use dynasmrt::{DynasmApi, DynasmLabelApi};
 
+use super::enc::{self, Alu, Op};
 use super::float::{self, FloatTy, IntTy, TruncTraps};
 use super::regs::*;
 use super::{Asm, CpuFeatures};
@@ -17,8 +18,8 @@ use crate::runtime::vmctx::{
 };
 use crate::x64_asm as asm;
 
-// Generated code reads the runtime pointer as `[r15]`.
-const _: () = assert!(VMCTX_RUNTIME_OFFSET == 0);
+// Generated code reads the runtime pointer as `[r15]` and the stack limit as `[runtime]`.
+const _: () = assert!(VMCTX_RUNTIME_OFFSET == 0 && RUNTIME_STACK_LIMIT_OFFSET == 0);
 
 /// Emits `$pre [address] $post` for an [`Addr`] resolved to `(base, index, disp)`.
 ///
@@ -274,13 +275,13 @@ impl MacroAssembler for X64Masm {
         asm!(self.asm
             ; push rbp
             ; mov rbp, rsp
-            ; mov Rq(SCRATCH), rsp
-            ; sub Rq(SCRATCH), DWORD 0x7fff_fff0
+            ; lea Rq(SCRATCH), [rsp - 0x7fff_fff0]
         );
+        // The lea's disp32 (its last 4 bytes) becomes `-frame_size`.
         let patch = FramePatch(self.asm.offset().0 - 4);
         asm!(self.asm
             ; mov rax, QWORD [r15]
-            ; cmp r11, QWORD [rax + RUNTIME_STACK_LIMIT_OFFSET]
+            ; cmp r11, QWORD [rax]
             ; jb =>stack_overflow
             ; mov rsp, Rq(SCRATCH)
             ; mov QWORD [BYTE rbp + VMCTX_SLOT as i8], Rq(VMCTX)
@@ -291,7 +292,7 @@ impl MacroAssembler for X64Masm {
     fn patch_frame_size(&mut self, patch: FramePatch, frame_size: u32) {
         let mut m = self.asm.alter();
         m.goto(dynasmrt::AssemblyOffset(patch.0));
-        m.push_u32(frame_size);
+        m.push_i32(-(frame_size as i32));
     }
 
     fn zero_frame_slots(&mut self, lowest: i32, count: u32) {
@@ -352,7 +353,7 @@ impl MacroAssembler for X64Masm {
             return;
         }
         match (dst.class, src.class) {
-            (RegClass::Int, RegClass::Int) => asm!(self.asm; mov Rq(dst.hw), Rq(src.hw)),
+            (RegClass::Int, RegClass::Int) => enc::rm_reg(&mut self.asm, Op::new(None, true, &[0x89]), src.hw, dst.hw),
             (RegClass::Float, RegClass::Float) => asm!(self.asm; movaps Rx(dst.hw), Rx(src.hw)),
             _ => unreachable!("mov across register classes"),
         }
@@ -379,70 +380,32 @@ impl MacroAssembler for X64Masm {
     }
 
     fn load(&mut self, kind: LoadKind, dst: Reg, addr: Addr) {
-        let p = Self::parts(addr);
-        let d = dst.hw;
-        let a = &mut self.asm;
-        match kind {
-            LoadKind::I32 => memop!(a, p, [mov Rd(d), DWORD] []),
-            LoadKind::I64 => memop!(a, p, [mov Rq(d), QWORD] []),
-            LoadKind::F32 => memop!(a, p, [movss Rx(d), DWORD] []),
-            LoadKind::F64 => memop!(a, p, [movsd Rx(d), QWORD] []),
-            LoadKind::Narrow {
-                bits: 8,
-                signed: false,
-                ..
-            } => memop!(a, p, [movzx Rd(d), BYTE] []),
-            LoadKind::Narrow {
-                bits: 16,
-                signed: false,
-                ..
-            } => memop!(a, p, [movzx Rd(d), WORD] []),
-            LoadKind::Narrow {
-                bits: 32,
-                signed: false,
-                ..
-            } => memop!(a, p, [mov Rd(d), DWORD] []),
-            LoadKind::Narrow {
-                bits: 8,
-                signed: true,
-                wide: false,
-            } => memop!(a, p, [movsx Rd(d), BYTE] []),
-            LoadKind::Narrow {
-                bits: 16,
-                signed: true,
-                wide: false,
-            } => memop!(a, p, [movsx Rd(d), WORD] []),
-            LoadKind::Narrow {
-                bits: 8,
-                signed: true,
-                wide: true,
-            } => memop!(a, p, [movsx Rq(d), BYTE] []),
-            LoadKind::Narrow {
-                bits: 16,
-                signed: true,
-                wide: true,
-            } => memop!(a, p, [movsx Rq(d), WORD] []),
-            LoadKind::Narrow {
-                bits: 32,
-                signed: true,
-                ..
-            } => memop!(a, p, [movsxd Rq(d), DWORD] []),
+        let op = match kind {
+            LoadKind::I32 | LoadKind::Narrow { bits: 32, signed: false, .. } => Op::new(None, false, &[0x8b]),
+            LoadKind::I64 => Op::new(None, true, &[0x8b]),
+            LoadKind::F32 => Op::new(Some(0xf3), false, &[0x0f, 0x10]),
+            LoadKind::F64 => Op::new(Some(0xf2), false, &[0x0f, 0x10]),
+            LoadKind::Narrow { bits: 8, signed: false, .. } => Op::new(None, false, &[0x0f, 0xb6]),
+            LoadKind::Narrow { bits: 16, signed: false, .. } => Op::new(None, false, &[0x0f, 0xb7]),
+            LoadKind::Narrow { bits: 8, signed: true, wide } => Op::new(None, wide, &[0x0f, 0xbe]),
+            LoadKind::Narrow { bits: 16, signed: true, wide } => Op::new(None, wide, &[0x0f, 0xbf]),
+            // movsxd
+            LoadKind::Narrow { bits: 32, signed: true, .. } => Op::new(None, true, &[0x63]),
             LoadKind::Narrow { .. } => unreachable!("bad narrow load"),
-        }
+        };
+        enc::rm_mem(&mut self.asm, op, dst.hw, Self::parts(addr));
     }
 
     fn store(&mut self, kind: StoreKind, addr: Addr, src: Reg) {
-        let p = Self::parts(addr);
-        let s = src.hw;
-        let a = &mut self.asm;
-        match kind {
-            StoreKind::I8 => memop!(a, p, [mov BYTE] [, Rb(s)]),
-            StoreKind::I16 => memop!(a, p, [mov WORD] [, Rw(s)]),
-            StoreKind::I32 => memop!(a, p, [mov DWORD] [, Rd(s)]),
-            StoreKind::I64 => memop!(a, p, [mov QWORD] [, Rq(s)]),
-            StoreKind::F32 => memop!(a, p, [movss DWORD] [, Rx(s)]),
-            StoreKind::F64 => memop!(a, p, [movsd QWORD] [, Rx(s)]),
-        }
+        let op = match kind {
+            StoreKind::I8 => Op { byte_reg: true, ..Op::new(None, false, &[0x88]) },
+            StoreKind::I16 => Op::new(Some(0x66), false, &[0x89]),
+            StoreKind::I32 => Op::new(None, false, &[0x89]),
+            StoreKind::I64 => Op::new(None, true, &[0x89]),
+            StoreKind::F32 => Op::new(Some(0xf3), false, &[0x0f, 0x11]),
+            StoreKind::F64 => Op::new(Some(0xf2), false, &[0x0f, 0x11]),
+        };
+        enc::rm_mem(&mut self.asm, op, src.hw, Self::parts(addr));
     }
 
     fn store_imm(&mut self, kind: StoreKind, addr: Addr, imm: i32) {
@@ -479,8 +442,7 @@ impl MacroAssembler for X64Masm {
     }
 
     fn address_of(&mut self, dst: Reg, addr: Addr) {
-        let d = dst.hw;
-        memop!(self.asm, Self::parts(addr), [lea Rq(d),] []);
+        enc::rm_mem(&mut self.asm, Op::new(None, true, &[0x8d]), dst.hw, Self::parts(addr));
     }
 
     fn add_imm64(&mut self, dst: Reg, base: Reg, disp: u64) {
@@ -517,6 +479,23 @@ impl MacroAssembler for X64Masm {
                 }
             }};
         }
+        let simple = match op {
+            AluOp::Add => Some(Alu::Add),
+            AluOp::Sub => Some(Alu::Sub),
+            AluOp::And => Some(Alu::And),
+            AluOp::Or => Some(Alu::Or),
+            AluOp::Xor => Some(Alu::Xor),
+            AluOp::Mul => None,
+        };
+        if let Some(alu) = simple {
+            let w = size == Size::S64;
+            match src {
+                Operand::Reg(s) => enc::alu_rr(&mut self.asm, alu, w, dst.hw, s.hw),
+                Operand::Imm(i) => enc::alu_ri(&mut self.asm, alu, w, dst.hw, i),
+                Operand::Mem(m) => enc::alu_rm(&mut self.asm, alu, w, dst.hw, Self::parts(m)),
+            }
+            return;
+        }
         match op {
             AluOp::Add => forms!(add),
             AluOp::Sub => forms!(sub),
@@ -544,16 +523,11 @@ impl MacroAssembler for X64Masm {
     }
 
     fn cmp(&mut self, size: Size, lhs: Reg, rhs: Operand) {
-        let l = lhs.hw;
-        match (size, rhs) {
-            (Size::S32, Operand::Reg(s)) => asm!(self.asm; cmp Rd(l), Rd(s.hw)),
-            (Size::S64, Operand::Reg(s)) => asm!(self.asm; cmp Rq(l), Rq(s.hw)),
-            (Size::S32, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; cmp Rd(l), BYTE i),
-            (Size::S64, Operand::Imm(i)) if i as i8 as i32 == i => asm!(self.asm; cmp Rq(l), BYTE i),
-            (Size::S32, Operand::Imm(i)) => asm!(self.asm; cmp Rd(l), i),
-            (Size::S64, Operand::Imm(i)) => asm!(self.asm; cmp Rq(l), i),
-            (Size::S32, Operand::Mem(m)) => memop!(self.asm, Self::parts(m), [cmp Rd(l), DWORD] []),
-            (Size::S64, Operand::Mem(m)) => memop!(self.asm, Self::parts(m), [cmp Rq(l), QWORD] []),
+        let (w, l) = (size == Size::S64, lhs.hw);
+        match rhs {
+            Operand::Reg(s) => enc::alu_rr(&mut self.asm, Alu::Cmp, w, l, s.hw),
+            Operand::Imm(i) => enc::alu_ri(&mut self.asm, Alu::Cmp, w, l, i),
+            Operand::Mem(m) => enc::alu_rm(&mut self.asm, Alu::Cmp, w, l, Self::parts(m)),
         }
     }
 
@@ -651,7 +625,7 @@ impl MacroAssembler for X64Masm {
             ExtendKind::I64From8S => asm!(a; movsx Rq(d), Rb(s)),
             ExtendKind::I64From16S => asm!(a; movsx Rq(d), Rw(s)),
             ExtendKind::I64From32S => asm!(a; movsxd Rq(d), Rd(s)),
-            ExtendKind::ZeroUpper32 => asm!(a; mov Rd(d), Rd(s)),
+            ExtendKind::ZeroUpper32 => enc::rm_reg(a, Op::new(None, false, &[0x89]), s, d),
         }
     }
 
@@ -908,10 +882,10 @@ mod tests {
             m.patch_frame_size(patch, 0x1230);
             m.bind(overflow);
         });
-        // push rbp; mov rbp, rsp; mov r11, rsp; sub r11, imm32
+        // push rbp; mov rbp, rsp; lea r11, [rsp - 0x1230]
         assert_eq!(
-            &code[..14],
-            &[0x55, 0x48, 0x89, 0xe5, 0x49, 0x89, 0xe3, 0x49, 0x81, 0xeb, 0x30, 0x12, 0, 0]
+            &code[..12],
+            &[0x55, 0x48, 0x89, 0xe5, 0x4c, 0x8d, 0x9c, 0x24, 0xd0, 0xed, 0xff, 0xff]
         );
     }
 

@@ -1,5 +1,6 @@
 //! x86-64 backend.
 
+pub mod enc;
 pub mod float;
 pub mod masm;
 pub mod regs;

@@ -81,13 +81,15 @@ impl X64Masm {
 
 impl SimdMasm for X64Masm {
     fn v128_load(&mut self, dst: Reg, addr: Addr) {
-        let d = dst.hw;
-        vmem!(self.asm, Self::vparts(addr), [movdqu Rx(d),] []);
+        // movdqu xmm, m128
+        let op = crate::compiler::isa::x64::enc::Op::new(Some(0xf3), false, &[0x0f, 0x6f]);
+        crate::compiler::isa::x64::enc::rm_mem(&mut self.asm, op, dst.hw, Self::vparts(addr));
     }
 
     fn v128_store(&mut self, addr: Addr, src: Reg) {
-        let s = src.hw;
-        vmem!(self.asm, Self::vparts(addr), [movdqu] [, Rx(s)]);
+        // movdqu m128, xmm
+        let op = crate::compiler::isa::x64::enc::Op::new(Some(0xf3), false, &[0x0f, 0x7f]);
+        crate::compiler::isa::x64::enc::rm_mem(&mut self.asm, op, src.hw, Self::vparts(addr));
     }
 
     fn v128_const(&mut self, dst: Reg, bits: u128) {
