@@ -64,8 +64,9 @@ impl<'a> BodyCompiler<'a> {
         fc.pin_locals(&self.usage);
         fc.begin();
         if record {
-            for (offset, op) in self.ops.drain(..) {
-                fc.visit(offset, &op)?;
+            // By reference: the operators are dropped all at once by the next body's `clear`.
+            for &(offset, ref op) in &self.ops {
+                fc.visit(offset, op)?;
                 check_function_limits(&fc, env.limits, func_index, offset)?;
             }
         } else {
@@ -130,19 +131,32 @@ impl<'a> BodyCompiler<'a> {
 /// Limits that grow with the operators of a body: checked after each one, so that none can
 /// be exceeded by more than one operator's worth. The code size is that of the chunk being
 /// compiled here; the module's total is checked again when the chunks are linked.
+///
+/// Runs once per operator: the common case is three comparisons; the error is built out of
+/// line.
+#[inline(always)]
 fn check_function_limits<M: MacroAssembler>(
     fc: &FuncCompiler<'_, M>,
     limits: &Limits,
     func_index: u32,
     offset: usize,
 ) -> Result<()> {
-    let offset = offset as u64;
-    let what = |s: &str| format!("{s} in function {func_index}");
     let depth = fc.nesting_depth() as u64;
-    Limits::check("max_nesting_depth", depth, limits.max_nesting_depth, || what("nested blocks"), offset)?;
     let height = fc.stack.len() as u64;
-    Limits::check("max_value_stack", height, limits.max_value_stack, || what("operand stack entries"), offset)?;
     let code = fc.masm.code_offset() as u64;
+    if depth <= limits.max_nesting_depth && height <= limits.max_value_stack && code <= limits.max_code_size {
+        return Ok(());
+    }
+    function_limit_error(depth, height, code, limits, func_index, offset as u64)
+}
+
+/// The error of [`check_function_limits`] (nesting first, then stack, then code size).
+#[cold]
+#[inline(never)]
+fn function_limit_error(depth: u64, height: u64, code: u64, limits: &Limits, func_index: u32, offset: u64) -> Result<()> {
+    let what = |s: &str| format!("{s} in function {func_index}");
+    Limits::check("max_nesting_depth", depth, limits.max_nesting_depth, || what("nested blocks"), offset)?;
+    Limits::check("max_value_stack", height, limits.max_value_stack, || what("operand stack entries"), offset)?;
     let code_what = || format!("bytes of code for the module up to function {func_index}");
     Limits::check("max_code_size", code, limits.max_code_size, code_what, offset)
 }
