@@ -89,7 +89,7 @@ impl<'a> BodyCompiler<'a> {
             let (count, ty) = locals.read()?;
             n_locals += u64::from(count);
             let what = || format!("locals in function {func_index}");
-            Limits::check("max_locals", n_locals, limits.max_locals, what, offset as u64)?;
+            Limits::check("max_locals", n_locals, limits.max_locals, what, offset)?;
             validator.define_locals(offset, count, ty)?;
             self.locals.push((offset as usize, count, ty));
         }
@@ -99,13 +99,13 @@ impl<'a> BodyCompiler<'a> {
             usage: &mut self.usage,
             ops: if record { Some(&mut self.ops) } else { None },
             bytes: body.as_bytes(),
-            start: body.range().start as u64,
+            start: body.range().start,
             offset: 0,
             max_br_table_size: limits.max_br_table_size,
             func_index,
         };
         while !reader.eof() {
-            pass1.offset = reader.original_position() as u64;
+            pass1.offset = reader.original_position();
             reader.visit_operator(&mut pass1)??;
         }
         reader.finish()?;
