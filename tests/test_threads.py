@@ -1,4 +1,5 @@
-"""The GIL is released while WebAssembly runs; objects stay bound to their thread."""
+"""Long WebAssembly calls release the GIL (short ones keep it: see src/python/control.rs);
+objects stay bound to their thread."""
 
 from __future__ import annotations
 
@@ -45,6 +46,49 @@ def test_python_threads_run_while_wasm_runs():
         t.join()
     during = [x for x in ticks if start < x < end]
     assert len(during) >= 10, len(during)
+
+
+HOST_LOOP_WAT = r"""
+(module
+  (import "env" "f" (func $f (param i32) (result i32)))
+  (func (export "run") (param $n i32) (result i32)
+    (local $acc i32)
+    (block $done
+      (loop $l
+        (br_if $done (i32.eqz (local.get $n)))
+        (local.set $acc (i32.add (local.get $acc) (call $f (local.get $n))))
+        (local.set $n (i32.sub (local.get $n) (i32.const 1)))
+        (br $l)))
+    (local.get $acc)))
+"""
+
+
+def test_python_threads_run_while_wasm_keeps_calling_python():
+    # Host functions take the GIL back and keep it until the next yield: other threads must
+    # still get it during a long call made of many short host calls.
+    ticks = []
+    stop = threading.Event()
+
+    def ticker() -> None:
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            time.sleep(0.005)
+
+    n = 2_000_000
+    with wazero.Runtime() as rt:
+        run = rt.instantiate(HOST_LOOP_WAT, {"env": {"f": lambda x: 3 * x + 1}}).exports["run"]
+        t = threading.Thread(target=ticker)
+        t.start()
+        time.sleep(0.02)
+        start = time.monotonic()
+        got = run(n)
+        end = time.monotonic()
+        stop.set()
+        t.join()
+    expected = (3 * n * (n + 1) // 2 + n) % 2**32
+    assert got == (expected - 2**32 if expected >= 2**31 else expected)
+    during = [x for x in ticks if start < x < end]
+    assert len(during) >= min(10, 0.5 * (end - start) / 0.005), (len(during), end - start)
 
 
 def test_wasm_calls_of_two_threads_overlap():

@@ -5,6 +5,11 @@
 //! (`wazero::module::features()`, Wasm 2.0). A module that is valid there but uses a proposal
 //! outside `features::supported()` (the set the JIT compiles today) may be rejected with a
 //! compile error without failing: the compiler does not implement it yet.
+//!
+//! Half of the cases compile under tight [`wazero::Limits`] drawn from the input (the limits an
+//! embedder facing hostile modules would set), so limit checks fire at arbitrary points of
+//! decoding, validation and code generation. A limit may reject a module wasmparser accepts;
+//! the error must then name a real limit, and nothing may panic.
 
 use arbitrary::{Result, Unstructured};
 use wasmparser::{Validator, WasmFeatures};
@@ -103,16 +108,45 @@ pub fn run(data: &[u8]) {
 }
 
 pub fn check(u: &mut Unstructured<'_>) -> Result<()> {
+    // Drawn first: wasm-smith consumes whatever input remains.
+    let limits = if u.arbitrary()? { tight_limits(u)? } else { wazero::Limits::default() };
     let (source, bytes) = bytes(u)?;
-    check_bytes(&bytes, &format!("{source:?}"));
+    if verbose() && limits != wazero::Limits::default() {
+        eprintln!("validate: tight limits {limits:?}");
+    }
+    check_bytes_with_limits(&bytes, &format!("{source:?}"), &limits);
     Ok(())
 }
 
-/// Checks one module binary; panics on disagreement.
+/// The limits checked while a function body is compiled (the others are checked per section,
+/// and a low one would stop most modules before any code is generated).
+const BODY_LIMITS: &[&str] =
+    &["max_function_size", "max_locals", "max_nesting_depth", "max_br_table_size", "max_value_stack", "max_code_size"];
+
+/// Limits drawn from the input: one to three of them (half of the time only among
+/// [`BODY_LIMITS`]) lowered to a small value (0 included), so that modules of fuzzing size
+/// meet them. Few input bytes are spent, so short inputs still leave wasm-smith some.
+pub fn tight_limits(u: &mut Unstructured<'_>) -> Result<wazero::Limits> {
+    let mut limits = wazero::Limits::default();
+    let names = if u.arbitrary()? { BODY_LIMITS } else { wazero::Limits::FIELDS };
+    for _ in 0..u.int_in_range(1..=3)? {
+        let name = u.choose(names)?;
+        let value = *u.choose(&[0u64, 1, 2, 3, 7, 16, 100, 1_000, 4_096, 65_536])?;
+        *limits.get_mut(name).expect("a name from Limits::FIELDS") = value;
+    }
+    Ok(limits)
+}
+
+/// Checks one module binary under the default limits; panics on disagreement.
 pub fn check_bytes(bytes: &[u8], source: &str) {
+    check_bytes_with_limits(bytes, source, &wazero::Limits::default())
+}
+
+/// Checks one module binary compiled under `limits`; panics on disagreement.
+pub fn check_bytes_with_limits(bytes: &[u8], source: &str, limits: &wazero::Limits) {
     let engine_features = wazero::module::features();
     let full = valid(engine_features, bytes);
-    let ours = wazero::Module::new(bytes);
+    let ours = wazero::Module::with_limits(bytes, limits);
     if verbose() {
         eprintln!(
             "validate ({source}, {} bytes): wasmparser {:?} / wazero {}",
@@ -128,6 +162,12 @@ pub fn check_bytes(bytes: &[u8], source: &str) {
             describe_module(bytes)
         ),
         (Err(wazero::Error::Compile { .. }), Err(_)) => {}
+        (Err(wazero::Error::Compile { message, .. }), Ok(())) if wazero::limits::exceeded_limit(&message).is_some() => {
+            let name = wazero::limits::exceeded_limit(&message).unwrap_or_default();
+            if !wazero::Limits::FIELDS.contains(&name) {
+                panic!("validate ({source}): a limit error names no limit: {message}\n{}", describe_module(bytes));
+            }
+        }
         (Err(wazero::Error::Compile { message, offset }), Ok(())) => {
             // Valid Wasm 2.0 for wasmparser: rejecting it is only allowed if it uses a
             // proposal we don't compile yet, or where wasmparser is laxer than the spec.

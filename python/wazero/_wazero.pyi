@@ -201,8 +201,8 @@ class Runtime:
     wazero build, the CPU and ``limits``. Processes may share it; a corrupted entry is recompiled. Its
     entries are native code: nobody else may be able to write to it.
 
-    The GIL is released while Wasm code runs (host functions take it back), so threads
-    with their own runtimes run Wasm in parallel.
+    A Wasm call that runs longer than about a millisecond releases the GIL (host functions
+    take it back), so threads with their own runtimes run Wasm in parallel.
     """
 
     def __init__(

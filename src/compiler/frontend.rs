@@ -115,6 +115,11 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     /// Control frames opened inside unreachable code (validated, not compiled).
     dead_depth: usize,
     trap_labels: [Option<Label>; 16],
+    /// Resumable slow paths of the checks (`MacroAssembler::RESUMABLE_CHECKS`): (stub, resume)
+    /// of each loop header, emitted after the body.
+    yield_stubs: Vec<(Label, Label)>,
+    /// (stub, function start) of the prologue's stack check, when resumable.
+    entry_yield: Option<(Label, Label)>,
     /// Exit for builtins returning a trap code.
     dynamic_trap: Option<Label>,
     /// Registers holding memory 0's `VMMemoryDef` pointer and base for the whole function.
@@ -160,6 +165,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             reachable: true,
             dead_depth: 0,
             trap_labels: [None; 16],
+            yield_stubs: Vec::new(),
+            entry_yield: None,
             dynamic_trap: None,
             memory_regs: None,
             max_outgoing_slots: 0,
@@ -287,7 +294,14 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Emits the prologue and opens the function's control frame.
     pub fn begin(&mut self) {
-        let overflow = self.trap(TrapKind::StackOverflow);
+        let overflow = if M::RESUMABLE_CHECKS {
+            let (stub, start) = (self.masm.new_label(), self.masm.new_label());
+            self.masm.bind(start);
+            self.entry_yield = Some((stub, start));
+            stub
+        } else {
+            self.trap(TrapKind::StackOverflow)
+        };
         self.frame_patch = Some(self.masm.prologue(overflow));
         self.masm
             .zero_frame_slots(-abi::SLOT_SIZE * (1 + self.local_slots as i32), self.local_slots);
@@ -316,6 +330,14 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         if let Some(label) = self.dynamic_trap {
             self.masm.bind(label);
             self.masm.trap_stub_dynamic();
+        }
+        if let Some((stub, start)) = self.entry_yield {
+            self.masm.bind(stub);
+            self.masm.yield_stub_at_entry(start);
+        }
+        for &(stub, resume) in &self.yield_stubs {
+            self.masm.bind(stub);
+            self.masm.yield_stub(resume);
         }
         for (code, label) in self.trap_labels.iter().enumerate() {
             if let Some(label) = *label {
@@ -819,7 +841,13 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         if kind_is_loop {
             self.push_frame(FrameKind::Loop, params, results, label);
             self.masm.bind(label);
-            let interrupted = self.trap(TrapKind::Interrupted);
+            let interrupted = if M::RESUMABLE_CHECKS {
+                let stub = self.masm.new_label();
+                self.yield_stubs.push((stub, label));
+                stub
+            } else {
+                self.trap(TrapKind::Interrupted)
+            };
             self.masm.check_interrupt(interrupted);
         } else {
             self.push_frame(FrameKind::Block, params, results, label);

@@ -294,6 +294,21 @@ pub trait MacroAssembler {
     fn epilogue(&mut self);
     /// Optional interrupt check (at loop headers): jumps to `interrupted` when requested.
     fn check_interrupt(&mut self, interrupted: Label);
+    /// Whether the checks' slow paths may resume (`yield_stub`, `yield_stub_at_entry`):
+    /// `VMRuntime::interrupt` may then also ask for a yield (see `runtime::interrupt`).
+    const RESUMABLE_CHECKS: bool = false;
+    /// Out-of-line slow path of a loop header's interrupt check: calls the runtime's yield
+    /// entry (which traps, or returns with every register intact), then jumps to `resume`.
+    fn yield_stub(&mut self, resume: Label) {
+        let _ = resume;
+        self.trap_stub(TrapKind::Interrupted);
+    }
+    /// Out-of-line slow path of the prologue's stack check: undoes the prologue up to that
+    /// check, calls the yield entry, then jumps to `start`, the function's first instruction.
+    fn yield_stub_at_entry(&mut self, start: Label) {
+        let _ = start;
+        self.trap_stub(TrapKind::StackOverflow);
+    }
 
     // ---- moves (never change the flags)
     fn mov(&mut self, dst: Reg, src: Reg);

@@ -39,6 +39,11 @@
 //!   `usize::MAX`, so the next prologue traps with `StackOverflow`, which the runtime reports
 //!   as the interrupt (see `runtime::interrupt`). Both words may be written by other threads:
 //!   read them with single aligned loads, never cache them across a loop header or call.
+//!   Where the backend sets `MacroAssembler::RESUMABLE_CHECKS` (x86-64), both checks' slow
+//!   paths call `VMRuntime::yield_entry` instead of trapping (one out-of-line stub per loop
+//!   header and one per prologue): it traps for a real stop or stack overflow and returns
+//!   for a yield request (`interrupt::REASON_YIELD`), every register intact, and the code
+//!   resumes at the check.
 //! - Traps leave through `VMRuntime::trap_exit` (see [`crate::runtime::entry`]).
 //!
 //! ## SIMD

@@ -1,31 +1,48 @@
-//! Running Wasm from Python: the GIL is released while Wasm runs, timeouts, and Ctrl-C.
+//! Running Wasm from Python: lazy GIL release, timeouts, and Ctrl-C.
 //!
-//! **GIL.** Every entry into Wasm goes through [`run_wasm`], which releases the GIL; host
-//! functions (and WASI stdio objects) take it back with `Python::attach`. This is sound
-//! because nothing the Wasm call touches is reachable from another thread: the store and
-//! every object of a runtime sit behind `ThreadBound`, which refuses other threads (and leaks
-//! rather than drops there), and the calling thread itself only runs Python code inside host
-//! functions, which is the re-entrancy the store always supported. The one exception is a
-//! `memoryview` of a `Memory` handed to another thread: reading it while Wasm writes gives
-//! torn values, like any unsynchronised `bytearray`, but never a crash (the mapping never
-//! moves or shrinks while a view is out).
+//! **GIL.** Every entry into Wasm goes through [`run_wasm`]. Wasm starts running *with* the
+//! GIL, so a short call pays no GIL traffic. On x86-64 the store's runtime is watched by the
+//! yield ticker (`runtime::interrupt::watch`): once a call has run for a tick (1–2 ms, like
+//! CPython's switch interval), its next loop header or function entry calls [`gil_yield`],
+//! which releases the GIL (`PyEval_SaveThread`) and parks the thread state in [`RELEASED`];
+//! the call then goes on GIL-free. Whatever needs Python again, a host function, a WASI stdio
+//! object or the end of the call, goes through [`with_gil`] / [`reacquire`], which take the
+//! GIL back only if it was released; host functions keep it until the next tick. Where the
+//! generated code cannot resume after a yield (aarch64 for now), the GIL is released for
+//! the whole call and host functions re-release it when they return.
 //!
-//! **Ctrl-C.** With the GIL released, CPython's C-level SIGINT handler only records the
-//! signal; the Python handler (raising `KeyboardInterrupt`) would run after the call. So while
-//! Wasm runs on the main thread, the store's `VMRuntime` is published in [`MAIN_RT`] and a
-//! small handler chained in front of CPython's triggers it (atomic stores only, which is
-//! async-signal-safe) before calling CPython's handler as before. The Wasm code stops at its
-//! next check; [`run_wasm`] then calls `PyErr_CheckSignals`, which runs the Python handler
-//! and returns its exception (`KeyboardInterrupt`). The handler is installed the first time
-//! Wasm runs on the main thread and re-checked every 32 later calls (a
-//! `signal.signal(SIGINT, ...)` replaces it: until the next check, Ctrl-C takes effect when
-//! the call returns); it is only installed while Python handles SIGINT (not
-//! `SIG_DFL`/`SIG_IGN`). A watchdog thread would poll; a `sigaction` on every call would
-//! cost a system call per call; this costs a few plain atomic operations per call.
+//! pyo3 is not told about the release (its GIL count stays as it was): between a release
+//! and the re-acquire only Wasm code and this crate's Rust code run, which touch no Python
+//! object; every path back into Python goes through [`with_gil`] first.
+//!
+//! This is sound because nothing the Wasm call touches is reachable from another thread: the
+//! store and every object of a runtime sit behind `ThreadBound`, which refuses other threads
+//! (and leaks rather than drops there), and the calling thread itself only runs Python code
+//! inside host functions, which is the re-entrancy the store always supported. The one
+//! exception is a `memoryview` of a `Memory` handed to another thread: reading it while Wasm
+//! writes gives torn values, like any unsynchronised `bytearray`, but never a crash (the
+//! mapping never moves or shrinks while a view is out).
+//!
+//! **Ctrl-C.** With the GIL released, or held by Wasm code, CPython's C-level SIGINT handler
+//! only records the signal; the Python handler (raising `KeyboardInterrupt`) would run after
+//! the call. So while Wasm runs on the main thread, the store's `VMRuntime` is published in
+//! [`MAIN_RT`] (and left there after the call, see [`MAIN_OWNER`]) and a small handler
+//! chained in front of CPython's triggers it (atomic stores only, which is
+//! async-signal-safe) before calling CPython's handler as before. The Wasm code
+//! stops at its next check; [`run_wasm`] then calls `PyErr_CheckSignals`, which runs the
+//! Python handler and returns its exception (`KeyboardInterrupt`). The handler is installed
+//! the first time Wasm runs on the main thread and re-checked every 32 later calls and at
+//! every GIL release of a main-thread call (a `signal.signal(SIGINT, ...)` replaces it: until
+//! the next check, Ctrl-C takes effect when the call returns); it is only installed while
+//! Python handles SIGINT (not `SIG_DFL`/`SIG_IGN`). A watchdog thread would poll; a
+//! `sigaction` on every call would cost a system call per call; this costs a few plain
+//! atomic operations per call.
 
+use std::cell::Cell;
 use std::ptr::null_mut;
-use std::sync::atomic::Ordering::{Relaxed, Release, SeqCst};
-use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize};
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU32, AtomicU64, AtomicUsize};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -37,16 +54,91 @@ use crate::runtime::interrupt;
 use crate::runtime::store::Store;
 use crate::runtime::vmctx::VMRuntime;
 
-/// Moves a value into the GIL-free section although it is not `Send`.
-struct Ungil<T>(T);
-// SAFETY: `Python::detach` runs its closure on the calling thread; `Send` is only its way to
-// keep Python-bound values out. The values wrapped here (the Wasm entry closure, its result)
-// hold no GIL-bound references: host functions re-attach explicitly.
-unsafe impl<T> Send for Ungil<T> {}
+thread_local! {
+    /// This thread's Python thread state while a Wasm call released the GIL (null: the GIL
+    /// is held, or no Wasm call runs).
+    static RELEASED: Cell<*mut pyo3::ffi::PyThreadState> = const { Cell::new(null_mut()) };
+}
 
-impl<T> Ungil<T> {
-    fn into_inner(self) -> T {
-        self.0
+/// Whether Wasm holds the GIL until a yield (true) or releases it for the whole call.
+fn lazy() -> bool {
+    interrupt::YIELDS_SUPPORTED
+}
+
+/// Releases the GIL unless this thread already did (the GIL is held otherwise: see the
+/// module docs).
+fn release() {
+    RELEASED.with(|r| {
+        if r.get().is_null() {
+            // SAFETY: this thread holds the GIL (module docs); the thread state is kept for
+            // `reacquire`, on this thread.
+            r.set(unsafe { pyo3::ffi::PyEval_SaveThread() });
+        }
+    });
+}
+
+/// Takes the GIL back if this thread released it for Wasm.
+#[inline]
+pub(crate) fn reacquire() {
+    RELEASED.with(|r| {
+        let ts = r.replace(null_mut());
+        if !ts.is_null() {
+            // SAFETY: `ts` is this thread's state, saved by `release` on this thread.
+            unsafe { pyo3::ffi::PyEval_RestoreThread(ts) };
+        }
+    });
+}
+
+/// Runs `f` with the GIL from inside a Wasm call (host functions, WASI stdio objects).
+pub(crate) fn with_gil<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
+    let was_released = RELEASED.with(|r| !r.get().is_null());
+    reacquire();
+    // pyo3's own bookkeeping is right again now that a release by a yield is undone (cheap
+    // when it counts the GIL as held).
+    let r = Python::attach(f);
+    if was_released && !lazy() {
+        release();
+    }
+    r
+}
+
+/// The yield hook of watched runtimes: called by Wasm code about once per millisecond of a
+/// long call (see `runtime::interrupt::wasm_yield`).
+extern "C" fn gil_yield() {
+    if !RELEASED.with(|r| r.get().is_null()) {
+        return;
+    }
+    // SAFETY: pthread_self has no preconditions.
+    if MAIN_THREAD.load(Relaxed) == unsafe { libc::pthread_self() } as usize {
+        ensure_sigint_handler();
+    }
+    release();
+}
+
+/// Prepares `store`'s runtime for [`run_wasm`]; returns whether its calls yield lazily.
+pub(crate) fn watch(store: &Store) -> bool {
+    match interrupt::watch(&store.runtime) {
+        Ok(true) => {
+            interrupt::set_yield_hook(&store.runtime, gil_yield);
+            true
+        }
+        _ => false,
+    }
+}
+
+/// Re-acquires the GIL when a call ends, also on unwinding: `always` after an eager
+/// release, else only if the call's runtime yielded (the thread-local is only read then).
+struct GilScope<'a> {
+    rt: &'a VMRuntime,
+    always: bool,
+}
+
+impl Drop for GilScope<'_> {
+    fn drop(&mut self) {
+        if self.always || self.rt.yielded.load(Relaxed) {
+            self.rt.yielded.store(false, Relaxed);
+            reacquire();
+        }
     }
 }
 
@@ -66,7 +158,7 @@ impl Drop for CallScope<'_> {
     }
 }
 
-/// Runs `f`, which enters Wasm code of `store`, with the GIL released. `timeout` overrides
+/// Runs `f`, which enters Wasm code of `store` (the GIL: see the module docs). `timeout` overrides
 /// the runtime's default deadline for this call. A Python exception raised by a signal
 /// handler during the call (Ctrl-C: `KeyboardInterrupt`) is returned as the error.
 pub(crate) fn run_wasm<T>(
@@ -82,15 +174,27 @@ pub(crate) fn run_wasm<T>(
         store.set_timeout(Some(t));
         old
     });
+    let outermost = shared.active_calls.get() == 1;
     let scope = CallScope { store, shared, saved_timeout };
     let main = MainCall::enter(py, store);
-    let job = Ungil(f);
-    let r = py.detach(move || Ungil(job.into_inner()())).into_inner();
+    let watched = shared.yields && outermost;
+    if watched {
+        interrupt::call_started(&store.runtime);
+    }
+    let gil = GilScope { rt: &store.runtime, always: !shared.yields };
+    if !shared.yields {
+        release();
+    }
+    let r = f();
+    drop(gil);
+    if watched {
+        interrupt::call_ended(&store.runtime);
+    }
     let on_main = main.is_some();
     drop(main);
     drop(scope);
     if on_main && matches!(&r, Err(Error::Trap(t)) if t.kind == TrapKind::Interrupted) {
-        // SAFETY: we hold the GIL (after `detach`) and are on the main thread.
+        // SAFETY: we hold the GIL (`GilScope` re-acquired it) and are on the main thread.
         if unsafe { pyo3::ffi::PyErr_CheckSignals() } != 0 {
             let e = PyErr::take(py).unwrap_or_else(|| err(py, "interrupted"));
             return Err(Error::Host(Box::new(e)));
@@ -128,32 +232,30 @@ static MAIN_CALLS: AtomicU64 = AtomicU64::new(0);
 /// `sigaction` system call; reading a clock costs one too on some VMs).
 const RECHECK_CALLS: u64 = 32;
 
-thread_local! {
-    /// Whether this is CPython's main thread (where signal handlers run), once known.
-    static IS_MAIN: std::cell::Cell<Option<bool>> = const { std::cell::Cell::new(None) };
-}
+/// `pthread_self()` of CPython's main thread (where signal handlers run), 0 until known.
+static MAIN_THREAD: AtomicUsize = AtomicUsize::new(0);
 
 fn is_main_thread(py: Python<'_>) -> bool {
-    IS_MAIN.with(|c| {
-        if let Some(v) = c.get() {
-            return v;
-        }
-        let v = (|| -> PyResult<bool> {
-            let threading = py.import("threading")?;
-            Ok(threading.call_method0("main_thread")?.is(&threading.call_method0("current_thread")?))
-        })()
-        .unwrap_or(false);
-        c.set(Some(v));
-        v
-    })
+    // SAFETY: pthread_self has no preconditions (and no thread-local lookup).
+    let me = unsafe { libc::pthread_self() } as usize;
+    let main = MAIN_THREAD.load(Relaxed);
+    if main != 0 {
+        return me == main;
+    }
+    // CPython's thread ident is the pthread_t of the thread.
+    let main = (|| -> PyResult<usize> { py.import("threading")?.call_method0("main_thread")?.getattr("ident")?.extract() })()
+        .unwrap_or(usize::MAX);
+    MAIN_THREAD.store(main, Relaxed);
+    me == main
 }
 
 extern "C" fn on_sigint(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
     IN_HANDLER.fetch_add(1, SeqCst);
     let rt = MAIN_RT.load(SeqCst);
     if !rt.is_null() {
-        // SAFETY: `MainCall` publishes a live store's runtime and, before that store may go
-        // away, unpublishes it and waits until no handler is between its load and here.
+        // SAFETY: `MainCall` publishes a runtime kept alive (by a running call or by
+        // MAIN_OWNER) and, before it may go away, unpublishes it and waits until no handler
+        // is between its load and here.
         interrupt::trigger(unsafe { &*rt }, interrupt::REASON_INTERRUPT);
     }
     IN_HANDLER.fetch_sub(1, SeqCst);
@@ -200,9 +302,28 @@ fn ensure_sigint_handler() {
     }
 }
 
+/// Depth of nested Wasm calls on the main thread (only the main thread touches it).
+static MAIN_DEPTH: AtomicU32 = AtomicU32::new(0);
+/// Keeps the runtime left in [`MAIN_RT`] after the outermost main-thread call alive (its
+/// store may close): [`MAIN_RT`] stays published between calls, so that back-to-back calls
+/// into the same runtime do not write it at all. A SIGINT between calls then triggers an
+/// interrupt of no running call, which the next outermost call clears.
+static MAIN_OWNER: Mutex<Option<Arc<VMRuntime>>> = Mutex::new(None);
+
 /// While alive, SIGINT interrupts the Wasm code of the store it was made for.
 struct MainCall {
-    prev: *mut VMRuntime,
+    /// The runtime to publish again at the end (nested calls into another runtime).
+    restore: Option<*mut VMRuntime>,
+}
+
+/// Waits until no SIGINT handler is between its load of [`MAIN_RT`] and its use of the
+/// runtime it read (call after changing [`MAIN_RT`], before the old runtime may go away).
+fn wait_for_handlers() {
+    // A handler that read the old runtime before the store to MAIN_RT is counted in
+    // IN_HANDLER (SeqCst orders its increment before its load).
+    while IN_HANDLER.load(SeqCst) != 0 {
+        std::hint::spin_loop();
+    }
 }
 
 impl MainCall {
@@ -215,21 +336,34 @@ impl MainCall {
         if n.is_multiple_of(RECHECK_CALLS) {
             ensure_sigint_handler();
         }
-        // Only the main thread writes MAIN_RT: a load and a store make the swap.
-        let prev = MAIN_RT.load(Relaxed);
-        MAIN_RT.store(store.runtime_ptr(), Release);
-        Some(MainCall { prev })
+        let depth = MAIN_DEPTH.load(Relaxed);
+        MAIN_DEPTH.store(depth + 1, Relaxed);
+        // Only the main thread writes MAIN_RT.
+        let cur = MAIN_RT.load(Relaxed);
+        let mine = store.runtime_ptr();
+        if cur == mine {
+            return Some(MainCall { restore: None });
+        }
+        if depth > 0 {
+            // `cur` belongs to an enclosing call, still running: publish ours until we return.
+            MAIN_RT.store(mine, SeqCst);
+            return Some(MainCall { restore: Some(cur) });
+        }
+        let mut owner = MAIN_OWNER.lock().unwrap_or_else(|p| p.into_inner());
+        let old = owner.replace(Arc::clone(&store.runtime));
+        MAIN_RT.store(mine, SeqCst);
+        wait_for_handlers();
+        drop(old);
+        Some(MainCall { restore: None })
     }
 }
 
 impl Drop for MainCall {
     fn drop(&mut self) {
-        // `prev` is the runtime of an enclosing call, still running.
-        MAIN_RT.store(self.prev, SeqCst);
-        // A handler that read our runtime before the store above is counted in IN_HANDLER
-        // (SeqCst orders its increment before its load); wait until it is done with it.
-        while IN_HANDLER.load(SeqCst) != 0 {
-            std::hint::spin_loop();
+        MAIN_DEPTH.store(MAIN_DEPTH.load(Relaxed) - 1, Relaxed);
+        if let Some(prev) = self.restore {
+            MAIN_RT.store(prev, SeqCst);
+            wait_for_handlers();
         }
     }
 }

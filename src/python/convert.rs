@@ -235,7 +235,7 @@ pub(crate) fn from_val<'py>(py: Python<'py>, v: &Val, ctx: &Ctx<'_>) -> PyResult
         Val::FuncRef(None) | Val::ExternRef(None) => py.None().into_bound(py),
         Val::FuncRef(Some(f)) => {
             let name = PyString::new(py, "funcref");
-            Bound::new(py, super::func::Function::new(py, ctx.store, ctx.shared, None, f, name.unbind())?)?.into_any()
+            super::func::Function::into_py(py, super::func::Function::new(py, ctx.store, ctx.shared, None, f, name.unbind())?)?.into_any()
         }
         Val::ExternRef(Some(h)) => match ctx.shared.extern_object(py, h) {
             Some(obj) => obj,

@@ -8,11 +8,13 @@
 //! Host functions use `Func::new_host_raw` the same way in the other direction.
 
 use std::rc::{Rc, Weak};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::Relaxed;
 
 use pyo3::prelude::*;
 use pyo3::types::{PyFloat, PyList, PyString, PyTuple};
 
-use super::control::{parse_timeout, run_wasm};
+use super::control::{parse_timeout, run_wasm, with_gil};
 use super::convert::{self, Ctx, What};
 use super::errors::{err, map_error, trap_error, type_err, Site};
 use super::{parse_valtypes, FuncType, Owner, Shared, ThreadBound};
@@ -92,6 +94,8 @@ pub struct Function {
     pub(crate) sig: Sig,
     /// Name for error messages: the export name, `module.name` of an import, or "funcref".
     pub(crate) name: Py<PyString>,
+    /// Read by CPython through `tp_vectorcall_offset` (see [`Function::into_py`]).
+    vectorcall: pyo3::ffi::vectorcallfunc,
 }
 
 impl Function {
@@ -109,7 +113,30 @@ impl Function {
             state: ThreadBound::new(FuncState { owner: Owner { shared: Rc::clone(shared), alive }, func }),
             sig: Sig::new(ty),
             name,
+            vectorcall: function_vectorcall,
         })
+    }
+
+    /// Moves `f` into a Python object. The first time, also makes `Function` a vectorcall
+    /// type: CPython then calls [`function_vectorcall`] with the arguments in an array,
+    /// instead of packing them into a tuple for PyO3's `__call__` (kept for `tp_call`).
+    pub(crate) fn into_py(py: Python<'_>, f: Function) -> PyResult<Bound<'_, Function>> {
+        static ENABLED: AtomicBool = AtomicBool::new(false);
+        let obj = Bound::new(py, f)?;
+        if !ENABLED.load(Relaxed) {
+            let offset = (&obj.get().vectorcall as *const pyo3::ffi::vectorcallfunc as usize) - obj.as_ptr() as usize;
+            // SAFETY: we hold the GIL; `Function`'s type object is a live heap type whose
+            // instances all have the same layout, so `offset` (measured on one of them) locates
+            // the `vectorcall` field, which every instance sets. Setting the flag with the
+            // offset is how a type opts into vectorcall; PyO3's `tp_call` stays consistent.
+            unsafe {
+                let tp = pyo3::ffi::Py_TYPE(obj.as_ptr());
+                (*tp).tp_vectorcall_offset = offset as pyo3::ffi::Py_ssize_t;
+                (*tp).tp_flags |= pyo3::ffi::Py_TPFLAGS_HAVE_VECTORCALL;
+            }
+            ENABLED.store(true, Relaxed);
+        }
+        Ok(obj)
     }
 
     /// This function as a funcref value for the store in `ctx`.
@@ -235,6 +262,103 @@ impl Function {
     }
 }
 
+/// The value of the keyword arguments of a call (only `timeout` exists), from a vectorcall's
+/// `kwnames` and the values after the positional arguments. `fname` names the callee.
+pub(crate) fn call_kwargs(
+    py: Python<'_>,
+    kwnames: Option<&Bound<'_, PyAny>>,
+    kwvalues: &[Bound<'_, PyAny>],
+    fname: &str,
+) -> PyResult<Option<std::time::Duration>> {
+    let mut timeout = None;
+    if let Some(k) = kwnames {
+        for (name, value) in k.cast::<PyTuple>()?.iter().zip(kwvalues) {
+            if name.cast::<PyString>().is_ok_and(|n| n.to_cow().is_ok_and(|n| n == "timeout")) {
+                timeout = parse_timeout(py, value.extract::<Option<f64>>()?)?;
+            } else {
+                return Err(type_err(py, format!("{fname}() got an unexpected keyword argument {}", name.repr()?)));
+            }
+        }
+    }
+    Ok(timeout)
+}
+
+/// Runs `body` for a raw CPython entry point: PyO3 errors are restored as the Python error
+/// and panics become `PanicException` (`what` names the entry in the message).
+pub(crate) fn raw_entry<'py>(
+    py: Python<'py>,
+    what: &str,
+    body: impl FnOnce() -> PyResult<Bound<'py, PyAny>>,
+) -> *mut pyo3::ffi::PyObject {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)) {
+        Ok(Ok(v)) => v.into_ptr(),
+        Ok(Err(e)) => {
+            e.restore(py);
+            std::ptr::null_mut()
+        }
+        Err(_) => {
+            pyo3::panic::PanicException::new_err(format!("panic in {what}")).restore(py);
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// Borrows a vectorcall's arguments: (positional, keyword values, keyword names).
+///
+/// # Safety
+/// The pointers must be those CPython passes to a vectorcall or METH_FASTCALL function,
+/// valid for `'py` (the duration of the call).
+pub(crate) unsafe fn vectorcall_args<'a, 'py>(
+    py: Python<'py>,
+    args: *const *mut pyo3::ffi::PyObject,
+    nargs: usize,
+    kwnames: *mut pyo3::ffi::PyObject,
+) -> PyResult<(&'a [Bound<'py, PyAny>], &'a [Bound<'py, PyAny>], Option<Bound<'py, PyAny>>)> {
+    // SAFETY: `kwnames` is NULL or a borrowed tuple of keyword names (caller's contract).
+    let kwnames = unsafe { Bound::<PyAny>::from_borrowed_ptr_or_opt(py, kwnames) };
+    let nkw = match &kwnames {
+        Some(k) => k.cast::<PyTuple>()?.len(),
+        None => 0,
+    };
+    if nargs + nkw == 0 {
+        return Ok((&[], &[], kwnames));
+    }
+    // SAFETY: `args` holds `nargs` positional then `nkw` keyword-value borrowed references,
+    // valid for the call, and `Bound<PyAny>` has the layout of `*mut PyObject` (as in PyO3's
+    // `PyTuple::as_slice`).
+    let all = unsafe { std::slice::from_raw_parts(args.cast::<Bound<'py, PyAny>>(), nargs + nkw) };
+    Ok((&all[..nargs], &all[nargs..], kwnames))
+}
+
+/// `Function.__call__` for CPython's vectorcall protocol (see [`Function::into_py`]).
+unsafe extern "C" fn function_vectorcall(
+    callable: *mut pyo3::ffi::PyObject,
+    args: *const *mut pyo3::ffi::PyObject,
+    nargsf: usize,
+    kwnames: *mut pyo3::ffi::PyObject,
+) -> *mut pyo3::ffi::PyObject {
+    // SAFETY: CPython makes vectorcalls with the GIL held.
+    let py = unsafe { Python::assume_attached() };
+    raw_entry(py, "Function.__call__", || {
+        // SAFETY: CPython's vectorcall arguments; the flag bit is masked off the count.
+        let (pos, kwvalues, kwnames) =
+            unsafe { vectorcall_args(py, args, pyo3::ffi::PyVectorcall_NARGS(nargsf) as usize, kwnames)? };
+        // SAFETY: CPython only calls this through `tp_vectorcall_offset` of `Function`'s type,
+        // so `callable` is a live `Function`, borrowed for the call.
+        let f = unsafe { Bound::<PyAny>::from_borrowed_ptr(py, callable) };
+        let f = f.cast::<Function>()?;
+        let timeout = if kwnames.is_some() { call_kwargs(py, kwnames.as_ref(), kwvalues, "__call__")? } else { None };
+        f.get().call_with(py, pos, timeout, |n, get| match n {
+            0 => Ok(py.None().into_bound(py)),
+            1 => get(0),
+            _ => {
+                let items = (0..n).map(get).collect::<PyResult<Vec<_>>>()?;
+                Ok(PyTuple::new(py, items)?.into_any())
+            }
+        })
+    })
+}
+
 /// `Module.call`: results as a list.
 pub(crate) fn call_list<'py>(
     f: &Function,
@@ -351,50 +475,71 @@ pub(crate) fn new_host_func(
 ) -> crate::Func {
     let data = HostData { callable, sig: Sig::new(ty.clone()), name, shared: Rc::downgrade(shared) };
     crate::Func::new_host_raw(store, ty, move |store, slots| {
-        // Wasm runs with the GIL released (`control::run_wasm`): take it back.
-        Python::attach(|py| host_call(py, store, &data, slots).map_err(|e| Error::Host(Box::new(e))))
+        // A long Wasm call may have released the GIL (`control`): take it back if so.
+        with_gil(|py| host_call(py, store, &data, slots).map_err(|e| Error::Host(Box::new(e))))
     })
 }
 
 fn host_call(py: Python<'_>, store: &Store, data: &HostData, slots: &mut [u64]) -> PyResult<()> {
-    let sig = &data.sig;
     let shared = match data.shared.upgrade() {
         Some(s) => s,
         None => return Err(err(py, "runtime is closed")),
     };
     let ctx = Ctx { store, shared: &shared };
-    let np = sig.ty.params.len();
-    let args = if np == 0 {
-        PyTuple::empty(py)
-    } else if sig.numeric {
-        // Numeric decoding cannot fail except on allocation failure (then Python has an
-        // error set, and PyTuple::new reports it).
-        let mut failed = None;
-        let t = PyTuple::new(
-            py,
-            (0..np).map(|i| match decode(py, sig.ty.params[i], slots, sig.param_slots[i], &ctx) {
-                Ok(v) => v,
-                Err(e) => {
-                    failed = Some(e);
-                    py.None().into_bound(py)
-                }
-            }),
-        )?;
-        if let Some(e) = failed {
-            return Err(e);
-        }
-        t
+    let ret = if data.sig.numeric && data.sig.ty.params.len() <= VECTORCALL_ARGS {
+        call_numeric(py, data, slots, &ctx)?
     } else {
-        let items = (0..np)
-            .map(|i| decode(py, sig.ty.params[i], slots, sig.param_slots[i], &ctx))
-            .collect::<PyResult<Vec<_>>>()?;
-        PyTuple::new(py, items)?
+        call_tuple(py, data, slots, &ctx)?
     };
-    let ret = data.callable.bind(py).call1(args)?;
+    host_results(py, data, slots, &ctx, ret)
+}
+
+/// Numeric host-function parameters are passed without a tuple, on a stack array, up to
+/// this many.
+const VECTORCALL_ARGS: usize = 8;
+
+/// Calls the host function with numeric parameters through `PyObject_Vectorcall`.
+fn call_numeric<'py>(py: Python<'py>, data: &HostData, slots: &[u64], ctx: &Ctx<'_>) -> PyResult<Bound<'py, PyAny>> {
+    let sig = &data.sig;
+    let np = sig.ty.params.len();
+    // Owned references to the arguments; `ptrs[0]` stays free for PY_VECTORCALL_ARGUMENTS_OFFSET.
+    let mut owned: [Option<Bound<'py, PyAny>>; VECTORCALL_ARGS] = Default::default();
+    let mut ptrs = [std::ptr::null_mut::<pyo3::ffi::PyObject>(); VECTORCALL_ARGS + 1];
+    for i in 0..np {
+        let v = decode(py, sig.ty.params[i], slots, sig.param_slots[i], ctx)?;
+        ptrs[i + 1] = v.as_ptr();
+        owned[i] = Some(v);
+    }
+    // SAFETY: we hold the GIL; `ptrs[1..=np]` are live references kept by `owned` for the
+    // call, and `ptrs[0]` may be clobbered by the callee (the ARGUMENTS_OFFSET contract); the
+    // result is a new reference, or NULL with an exception set.
+    unsafe {
+        let r = pyo3::ffi::PyObject_Vectorcall(
+            data.callable.as_ptr(),
+            ptrs.as_mut_ptr().add(1),
+            np | pyo3::ffi::PY_VECTORCALL_ARGUMENTS_OFFSET,
+            std::ptr::null_mut(),
+        );
+        Bound::from_owned_ptr_or_err(py, r)
+    }
+}
+
+/// Calls the host function with its parameters in a tuple (references, or many parameters).
+fn call_tuple<'py>(py: Python<'py>, data: &HostData, slots: &[u64], ctx: &Ctx<'_>) -> PyResult<Bound<'py, PyAny>> {
+    let sig = &data.sig;
+    let items = (0..sig.ty.params.len())
+        .map(|i| decode(py, sig.ty.params[i], slots, sig.param_slots[i], ctx))
+        .collect::<PyResult<Vec<_>>>()?;
+    data.callable.bind(py).call1(PyTuple::new(py, items)?)
+}
+
+/// Stores the host function's return value `ret` into the result slots.
+fn host_results(py: Python<'_>, data: &HostData, slots: &mut [u64], ctx: &Ctx<'_>, ret: Bound<'_, PyAny>) -> PyResult<()> {
+    let sig = &data.sig;
     let results = &sig.ty.results;
     let set = |slots: &mut [u64], j: usize, obj: &Bound<'_, PyAny>| -> PyResult<()> {
         let what = || format!("result {} of host function '{}'", j + 1, data.name);
-        convert::to_slots(obj, results[j], &what, &ctx, slots, sig.result_slots[j])
+        convert::to_slots(obj, results[j], &what, ctx, slots, sig.result_slots[j])
             .map_err(|e| result_trap(py, e.value(py).to_string()))
     };
     let want = || {

@@ -4,8 +4,8 @@
 //! object that reaches a store (`Runtime`, `Module`) is bound to the thread that created it.
 //! Using it from another thread raises `WazeroError` instead of panicking (PyO3's
 //! `unsendable` would raise a `PanicException`); dropping it from another thread leaks it.
-//! The GIL is released while Wasm runs and while compiling (see `control`); only
-//! `Runtime.interrupt` may be called from any thread.
+//! The GIL is released while compiling, and by Wasm calls that run longer than about a
+//! millisecond (see `control`); only `Runtime.interrupt` may be called from any thread.
 
 mod control;
 mod convert;
@@ -100,11 +100,15 @@ pub(crate) struct Shared {
     exported_buffers: Cell<usize>,
     /// A closed store kept alive (memory mapped) until the last exported buffer is released.
     zombie: RefCell<Option<Store>>,
+    /// Calls hold the GIL until a yield releases it (`control`), else release it on entry.
+    yields: bool,
 }
 
 impl Shared {
     fn new(store: Store) -> Shared {
+        let yields = control::watch(&store);
         Shared {
+            yields,
             store: RefCell::new(Some(store)),
             active_calls: Cell::new(0),
             externs: RefCell::new(Vec::new()),
@@ -917,7 +921,7 @@ impl Module {
                 let obj: Py<PyAny> = match ext {
                     Extern::Func(f) => {
                         let n = PyString::new(py, &name).unbind();
-                        Py::new(py, Function::new(py, store, shared, alive.clone(), f, n)?)?.into_any()
+                        Function::into_py(py, Function::new(py, store, shared, alive.clone(), f, n)?)?.into_any().unbind()
                     }
                     Extern::Memory(m) => Py::new(py, Memory::wrap(shared, alive.clone(), m))?.into_any(),
                     Extern::Global(g) => Py::new(py, Global::wrap(shared, alive.clone(), g))?.into_any(),
@@ -1102,32 +1106,12 @@ unsafe extern "C" fn module_call_fast(
 ) -> *mut pyo3::ffi::PyObject {
     // SAFETY: CPython calls METH_FASTCALL methods with the GIL held.
     let py = unsafe { Python::assume_attached() };
-    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> PyResult<Bound<'_, PyList>> {
-        // SAFETY: `kwnames` is NULL or a borrowed tuple of keyword names, valid during the call.
-        let kwnames = unsafe { Bound::<PyAny>::from_borrowed_ptr_or_opt(py, kwnames) };
-        let nkw = match &kwnames {
-            Some(k) => k.cast::<PyTuple>()?.len(),
-            None => 0,
-        };
-        // SAFETY: `slf` is a live object (the method descriptor checked it is a Module);
-        // `args` holds `nargs` positional then `nkw` keyword-value borrowed references, valid
-        // for the duration of the call, and `Bound<PyAny>` has the layout of `*mut PyObject`
-        // (as in PyO3's `PyTuple::as_slice`).
-        let (slf, all, kwvalues) = unsafe {
-            let n = nargs.max(0) as usize;
-            let everything = std::slice::from_raw_parts(args.cast::<Bound<'_, PyAny>>(), n + nkw);
-            (Bound::<PyAny>::from_borrowed_ptr(py, slf), &everything[..n], &everything[n..])
-        };
-        let mut timeout = None;
-        if let Some(k) = &kwnames {
-            for (name, value) in k.cast::<PyTuple>()?.iter().zip(kwvalues) {
-                if name.cast::<PyString>().is_ok_and(|n| n.to_cow().is_ok_and(|n| n == "timeout")) {
-                    timeout = control::parse_timeout(py, value.extract::<Option<f64>>()?)?;
-                } else {
-                    return Err(type_err(py, format!("call() got an unexpected keyword argument {}", name.repr()?)));
-                }
-            }
-        }
+    func::raw_entry(py, "Module.call", || {
+        // SAFETY: CPython's METH_FASTCALL arguments.
+        let (all, kwvalues, kwnames) = unsafe { func::vectorcall_args(py, args, nargs.max(0) as usize, kwnames)? };
+        let timeout = func::call_kwargs(py, kwnames.as_ref(), kwvalues, "call")?;
+        // SAFETY: `slf` is a live object (the method descriptor checked it is a Module).
+        let slf = unsafe { Bound::<PyAny>::from_borrowed_ptr(py, slf) };
         let module = slf.cast::<Module>()?;
         let Some((name, rest)) = all.split_first() else {
             return Err(type_err(py, "call() missing required argument 'name'"));
@@ -1136,19 +1120,8 @@ unsafe extern "C" fn module_call_fast(
             let tn = name.get_type().name().map(|n| n.to_string()).unwrap_or_default();
             pyo3::exceptions::PyTypeError::new_err(format!("call() argument 'name' must be str, not {tn}"))
         })?;
-        module.get().call_slice(py, name, rest, timeout)
-    }));
-    match outcome {
-        Ok(Ok(list)) => list.into_ptr(),
-        Ok(Err(e)) => {
-            e.restore(py);
-            std::ptr::null_mut()
-        }
-        Err(_) => {
-            pyo3::panic::PanicException::new_err("panic in Module.call").restore(py);
-            std::ptr::null_mut()
-        }
-    }
+        Ok(module.get().call_slice(py, name, rest, timeout)?.into_any())
+    })
 }
 
 /// Installs `module_call_fast` as `Module.call` (keeps the PyO3 method if that fails).

@@ -237,7 +237,7 @@ struct PyReader {
 
 impl Read for PyReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        Python::attach(|py| {
+        super::control::with_gil(|py| {
             let data = self.obj.bind(py).call_method1("read", (buf.len(),)).map_err(py_io_error)?;
             if data.is_none() {
                 return Err(io::Error::from(io::ErrorKind::WouldBlock));
@@ -270,7 +270,7 @@ struct PyWriter {
 
 impl Write for PyWriter {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        Python::attach(|py| {
+        super::control::with_gil(|py| {
             let obj = self.obj.bind(py);
             match self.kind {
                 Kind::ByteArray => {
@@ -300,7 +300,7 @@ impl Write for PyWriter {
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Python::attach(|py| {
+        super::control::with_gil(|py| {
             let obj = self.obj.bind(py);
             if !self.pending.is_empty() {
                 let text = String::from_utf8_lossy(&self.pending).into_owned();

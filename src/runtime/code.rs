@@ -1,7 +1,25 @@
 //! Executable memory for generated code. Pages are written while read+write, then switched
 //! to read+execute; they are never writable and executable at once (W^X).
 
+use std::sync::{Mutex, MutexGuard};
+
 use crate::error::{Error, Result};
+
+/// Freed one-page code blocks kept (read+execute) for reuse, at most this many: compiling
+/// many tiny modules one after another then maps no new pages.
+const POOL_PAGES: usize = 64;
+
+/// A pooled page.
+struct Pooled(region::Allocation);
+// SAFETY: a pooled page is plain memory owned by the pool; no thread references it.
+unsafe impl Send for Pooled {}
+
+static POOL: Mutex<Vec<Pooled>> = Mutex::new(Vec::new());
+
+fn pool() -> MutexGuard<'static, Vec<Pooled>> {
+    // The pool is a plain list that no panic can leave inconsistent.
+    POOL.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// A block of read+execute machine code.
 pub struct CodeMemory {
@@ -15,15 +33,27 @@ unsafe impl Send for CodeMemory {}
 unsafe impl Sync for CodeMemory {}
 
 impl CodeMemory {
-    /// Copies `code` into fresh pages and makes them executable.
+    /// Copies `code` into pages of its own and makes them executable. A module whose code
+    /// fits in one page reuses a page freed by an earlier module when there is one (see
+    /// [`POOL_PAGES`]): two `mprotect` calls instead of `mmap` + `mprotect` + `munmap` and a
+    /// page fault.
     pub fn new(code: &[u8]) -> Result<CodeMemory> {
         if code.is_empty() {
             return Ok(CodeMemory { alloc: None, len: 0 });
         }
-        let mut alloc = region::alloc(code.len(), region::Protection::READ_WRITE)
-            .map_err(|e| Error::Resource(format!("cannot map code memory: {e}")))?;
-        // SAFETY: `alloc` is a fresh read+write mapping of at least `code.len()` bytes that
-        // nothing else references.
+        let pooled = if code.len() <= region::page::size() { pool().pop().map(|p| p.0) } else { None };
+        let mut alloc = match pooled {
+            Some(a) => {
+                // SAFETY: a pooled page belongs to no live `CodeMemory`: no code runs in it.
+                unsafe { region::protect(a.as_ptr::<u8>(), a.len(), region::Protection::READ_WRITE) }
+                    .map_err(|e| Error::Resource(format!("cannot make code memory writable: {e}")))?;
+                a
+            }
+            None => region::alloc(code.len(), region::Protection::READ_WRITE)
+                .map_err(|e| Error::Resource(format!("cannot map code memory: {e}")))?,
+        };
+        // SAFETY: `alloc` is a read+write mapping of at least `code.len()` bytes that nothing
+        // else references.
         unsafe {
             std::ptr::copy_nonoverlapping(code.as_ptr(), alloc.as_mut_ptr::<u8>(), code.len());
             region::protect(alloc.as_ptr::<u8>(), alloc.len(), region::Protection::READ_EXECUTE)
@@ -62,5 +92,18 @@ impl CodeMemory {
     /// Whether no code is held.
     pub fn is_empty(&self) -> bool {
         self.len == 0
+    }
+}
+
+impl Drop for CodeMemory {
+    fn drop(&mut self) {
+        if let Some(a) = self.alloc.take() {
+            if a.len() == region::page::size() {
+                let mut p = pool();
+                if p.len() < POOL_PAGES {
+                    p.push(Pooled(a));
+                }
+            }
+        }
     }
 }

@@ -1,5 +1,5 @@
-//! The entry trampoline, the host-function stub and the trap exit: a small block of machine
-//! code generated once per process.
+//! The entry trampoline, the host-function stub, the trap exit and (x86-64) the yield entry:
+//! a small block of machine code generated once per process.
 //!
 //! Entry trampoline frame (x86-64), relative to its rbp:
 //! ```text
@@ -43,6 +43,8 @@ struct EntryCode {
     trampoline: usize,
     trap_exit: usize,
     host_stub: usize,
+    /// 0 where generated code never calls it (see `interrupt::YIELDS_SUPPORTED`).
+    yield_entry: usize,
 }
 
 static ENTRY_CODE: OnceLock<EntryCode> = OnceLock::new();
@@ -53,6 +55,7 @@ struct EntryLayout {
     trampoline: usize,
     trap_exit: usize,
     host_stub: usize,
+    yield_entry: Option<usize>,
 }
 
 fn build() -> Result<EntryCode> {
@@ -63,10 +66,13 @@ fn build() -> Result<EntryCode> {
         trampoline: base + layout.trampoline,
         trap_exit: base + layout.trap_exit,
         host_stub: base + layout.host_stub,
+        yield_entry: layout.yield_entry.map_or(0, |o| base + o),
         code,
     })
 }
 
+// dynasm's dynamic register operands (`Rx(i)`) expand to a `.into()` of the same type.
+#[allow(clippy::useless_conversion)]
 fn build_x64() -> Result<EntryLayout> {
     let mut a = crate::compiler::isa::x64::Asm::new(0);
     let trap_exit = a.new_dynamic_label();
@@ -166,10 +172,64 @@ fn build_x64() -> Result<EntryLayout> {
         ; jmp =>trap_exit
     );
 
+    // ---- yield entry: called from a loop header's or prologue's slow path (see
+    // `runtime::interrupt::wasm_yield`). Wasm code may keep live values in any register, so
+    // every register the Rust callee may clobber is saved (the SysV callee-saved ones and
+    // r15 = vmctx survive the call); flags are dead at both call sites.
+    a.align(16, 0xcc);
+    let yield_entry = a.offset().0;
+    let yield_trap = a.new_dynamic_label();
+    let yield_fn = crate::runtime::interrupt::wasm_yield as *const () as i64;
+    asm!(a
+        ; push rbp
+        ; mov rbp, rsp
+        ; push rax
+        ; push rcx
+        ; push rdx
+        ; push rsi
+        ; push rdi
+        ; push r8
+        ; push r9
+        ; push r10
+        ; push r11
+        ; and rsp, -16
+        ; sub rsp, 256
+    );
+    for i in 0..16u8 {
+        asm!(a; movdqu [rsp + 16 * i as i32], Rx(i));
+    }
+    asm!(a
+        ; mov rdi, QWORD [r15]
+        ; mov rax, QWORD yield_fn
+        ; call rax
+        ; test eax, eax
+        ; jnz =>yield_trap
+    );
+    for i in 0..16u8 {
+        asm!(a; movdqu Rx(i), [rsp + 16 * i as i32]);
+    }
+    asm!(a
+        ; lea rsp, [rbp - 72]
+        ; pop r11
+        ; pop r10
+        ; pop r9
+        ; pop r8
+        ; pop rdi
+        ; pop rsi
+        ; pop rdx
+        ; pop rcx
+        ; pop rax
+        ; pop rbp
+        ; ret
+        ; =>yield_trap
+        ; mov esi, eax
+        ; jmp =>trap_exit
+    );
+
     let bytes = a
         .finalize()
         .map_err(|e| Error::Resource(format!("cannot assemble entry code: {e}")))?;
-    Ok(EntryLayout { bytes, trampoline, trap_exit: trap_exit_offset, host_stub })
+    Ok(EntryLayout { bytes, trampoline, trap_exit: trap_exit_offset, host_stub, yield_entry: Some(yield_entry) })
 }
 
 /// Offset of the saved-state area below the aarch64 trampoline's x29 (see the module docs).
@@ -288,7 +348,7 @@ fn build_aarch64() -> Result<EntryLayout> {
     let bytes = a
         .finalize()
         .map_err(|e| Error::Resource(format!("cannot assemble entry code: {e}")))?;
-    Ok(EntryLayout { bytes, trampoline, trap_exit: trap_exit_offset, host_stub })
+    Ok(EntryLayout { bytes, trampoline, trap_exit: trap_exit_offset, host_stub, yield_entry: None })
 }
 
 fn entry_code() -> &'static EntryCode {
@@ -312,6 +372,11 @@ pub fn entry_trampoline() -> EntryTrampoline {
 /// Address to store in `VMRuntime::trap_exit`.
 pub fn trap_exit_address() -> usize {
     entry_code().trap_exit
+}
+
+/// Address to store in `VMRuntime::yield_entry` (0 where generated code never calls it).
+pub fn yield_entry_address() -> usize {
+    entry_code().yield_entry
 }
 
 /// `VMFuncRef::code` of every host function.

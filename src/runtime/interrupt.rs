@@ -13,13 +13,23 @@
 //! Deadlines are served by one timer thread per process that triggers the stores whose
 //! deadline passed; a call registers its deadline on entry and removes it on exit, both under
 //! the timer's lock, so a deadline never fires into a later call.
+//!
+//! **Yields.** Where the checks' slow paths can resume (x86-64, [`YIELDS_SUPPORTED`]), they
+//! call [`wasm_yield`] through `VMRuntime::yield_entry` instead of trapping. A third reason,
+//! [`REASON_YIELD`], set by the yield ticker ([`watch`]) into a call that has run for a
+//! tick, makes it run the store's yield hook and go on; the Python bindings release the GIL
+//! there. The ticker thread ticks every millisecond while watched calls run and parks after
+//! 100 idle ticks (then only glancing at the watched runtimes every 500 ms, which bounds
+//! the delay of a wake-up lost to a race); a call costs two plain stores and a load
+//! ([`call_started`], [`call_ended`]), plus one wake-up of the ticker when it finds it parked.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::Ordering::SeqCst;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
-use std::time::Instant;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::{Relaxed, SeqCst};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, TrapKind};
 use crate::runtime::vmctx::VMRuntime;
 
 /// `VMRuntime::interrupt` value: [`InterruptHandle::interrupt`] (or Ctrl-C in Python).
@@ -44,6 +54,15 @@ impl InterruptHandle {
     /// Requests the running call to stop. Callable from any thread, any number of times.
     pub fn interrupt(&self) {
         trigger(&self.rt, REASON_INTERRUPT);
+    }
+
+    /// Asks the running call to run the store's yield hook (`Store::set_yield_hook`) at its
+    /// next loop header or function entry, then go on. Without a running call, or where
+    /// yields are not supported ([`YIELDS_SUPPORTED`]), it has no effect.
+    pub fn request_yield(&self) {
+        if YIELDS_SUPPORTED {
+            request_yield(&self.rt);
+        }
     }
 }
 
@@ -138,4 +157,198 @@ impl Drop for Deadline {
     fn drop(&mut self) {
         lock(timer()).entries.remove(&self.key);
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Cooperative yields (the Python bindings' lazy GIL release)
+
+/// `VMRuntime::interrupt` value: not a stop but a request to call the runtime's yield hook
+/// and continue (see [`watch`]).
+pub const REASON_YIELD: u32 = 3;
+
+/// Whether this build's generated code resumes after a yield request (x86-64). Elsewhere
+/// a yield request would stop the call, so [`watch`] refuses and callers release the GIL
+/// for the whole call.
+pub const YIELDS_SUPPORTED: bool = cfg!(target_arch = "x86_64");
+
+/// Called by generated code (through the yield entry, all registers saved) when a loop
+/// header saw `interrupt != 0` or a prologue failed its stack check. Returns 0 to resume,
+/// or the trap code to stop with.
+pub(crate) extern "C" fn wasm_yield(rt: *const VMRuntime) -> u32 {
+    // SAFETY: the yield entry passes `[vmctx]`, the live runtime of the running store.
+    let rt = unsafe { &*rt };
+    match rt.interrupt.load(SeqCst) {
+        // Only a prologue gets here without a request: a real stack overflow.
+        0 => TrapKind::StackOverflow as u32,
+        REASON_YIELD => {
+            if rt.interrupt.compare_exchange(REASON_YIELD, 0, SeqCst, SeqCst).is_err() {
+                return TrapKind::Interrupted as u32; // a stop request replaced it
+            }
+            rt.stack_limit.store(rt.call_stack_limit.load(SeqCst), SeqCst);
+            // A `trigger` between the exchange and the store above: keep its limit.
+            if rt.interrupt.load(SeqCst) != 0 {
+                rt.stack_limit.store(usize::MAX, SeqCst);
+            }
+            let hook = rt.yield_hook.load(SeqCst);
+            if hook != 0 {
+                rt.yielded.store(true, Relaxed);
+                // SAFETY: `yield_hook` only ever holds a `YieldHook` (see `set_yield_hook`).
+                let hook: YieldHook = unsafe { std::mem::transmute::<usize, YieldHook>(hook) };
+                hook();
+            }
+            0
+        }
+        // Interrupt or deadline: `Store::invoke` reports which.
+        _ => TrapKind::Interrupted as u32,
+    }
+}
+
+/// What a yield runs on the Wasm thread (the Python bindings: release the GIL).
+pub type YieldHook = extern "C" fn();
+
+/// Sets the function run on yields of `rt`.
+pub fn set_yield_hook(rt: &VMRuntime, hook: YieldHook) {
+    rt.yield_hook.store(hook as usize, SeqCst);
+}
+
+/// Ticks of the yield ticker, in milliseconds.
+const TICK: Duration = Duration::from_millis(1);
+/// Idle ticks (no watched call running) after which the ticker parks.
+const IDLE_TICKS_BEFORE_PARK: u32 = 100;
+/// A parked ticker still looks this often (a call that started exactly while it parked may
+/// miss the wake-up: see [`call_started`]).
+const PARKED_POLL: Duration = Duration::from_millis(500);
+
+struct Ticker {
+    watched: Mutex<Vec<Weak<VMRuntime>>>,
+    wake: Condvar,
+    /// Guards parking; holds the id of the process that started the ticker thread (a forked
+    /// child must start its own).
+    park_lock: Mutex<Option<u32>>,
+}
+
+fn ticker() -> &'static Ticker {
+    static T: OnceLock<Ticker> = OnceLock::new();
+    T.get_or_init(|| Ticker {
+        watched: Mutex::new(Vec::new()),
+        wake: Condvar::new(),
+        park_lock: Mutex::new(None),
+    })
+}
+
+/// Asks the code running on `rt` to call its yield hook at its next check and go on.
+fn request_yield(rt: &VMRuntime) {
+    if rt.interrupt.compare_exchange(0, REASON_YIELD, SeqCst, SeqCst).is_ok() {
+        rt.stack_limit.store(usize::MAX, SeqCst);
+    }
+}
+
+/// Watches `rt`: a call bracketed by [`call_started`]/[`call_ended`] that runs for more than
+/// one tick (1–2 ms) gets a yield request every tick, so its hook runs about once per
+/// millisecond. Returns false where yields are not supported ([`YIELDS_SUPPORTED`]).
+pub fn watch(rt: &Arc<VMRuntime>) -> Result<bool> {
+    if !YIELDS_SUPPORTED {
+        return Ok(false);
+    }
+    let t = ticker();
+    {
+        let mut w = t.watched.lock().unwrap_or_else(|p| p.into_inner());
+        w.retain(|r| r.strong_count() > 0);
+        w.push(Arc::downgrade(rt));
+    }
+    let mut started = t.park_lock.lock().unwrap_or_else(|p| p.into_inner());
+    let pid = std::process::id();
+    if *started != Some(pid) {
+        std::thread::Builder::new()
+            .name("wazero-yield".into())
+            .spawn(move || ticker_thread(t))
+            .map_err(|e| Error::Resource(format!("cannot start the yield thread: {e}")))?;
+        *started = Some(pid);
+    }
+    Ok(true)
+}
+
+/// Marks the start of an outermost call on a watched runtime (two plain stores and a load:
+/// the hot path).
+#[inline]
+pub fn call_started(rt: &VMRuntime) {
+    let s = rt.call_seq.load(Relaxed);
+    rt.call_seq.store(s | 1, Relaxed);
+    if ticker_parked() {
+        unpark();
+    }
+}
+
+/// Marks the end of the call started by [`call_started`].
+#[inline]
+pub fn call_ended(rt: &VMRuntime) {
+    let s = rt.call_seq.load(Relaxed);
+    rt.call_seq.store((s | 1) + 1, Relaxed);
+}
+
+#[inline]
+fn ticker_parked() -> bool {
+    // Relaxed: a stale `false` is caught by the parked ticker's poll (`PARKED_POLL`).
+    TICKER_PARKED.load(Relaxed)
+}
+
+static TICKER_PARKED: AtomicBool = AtomicBool::new(false);
+
+#[cold]
+fn unpark() {
+    let t = ticker();
+    let _g = t.park_lock.lock().unwrap_or_else(|p| p.into_inner());
+    TICKER_PARKED.store(false, SeqCst);
+    t.wake.notify_one();
+}
+
+fn ticker_thread(t: &'static Ticker) {
+    let mut seen: Vec<(Weak<VMRuntime>, u64)> = Vec::new();
+    let mut idle = 0u32;
+    loop {
+        std::thread::sleep(TICK);
+        let mut busy = false;
+        {
+            let w = t.watched.lock().unwrap_or_else(|p| p.into_inner());
+            seen.retain(|(r, _)| r.strong_count() > 0);
+            for r in w.iter() {
+                let Some(rt) = r.upgrade() else { continue };
+                let seq = rt.call_seq.load(Relaxed);
+                let pos = seen.iter().position(|(s, _)| s.ptr_eq(r));
+                let last = match pos {
+                    Some(i) => std::mem::replace(&mut seen[i].1, seq),
+                    None => {
+                        seen.push((r.clone(), seq));
+                        u64::MAX
+                    }
+                };
+                // Running, or ran since the last tick.
+                busy |= seq & 1 == 1 || seq != last;
+                if seq & 1 == 1 {
+                    // The same call as one tick ago: it has run for at least a tick.
+                    if seq == last {
+                        request_yield(&rt);
+                    }
+                }
+            }
+        }
+        idle = if busy { 0 } else { idle + 1 };
+        if idle >= IDLE_TICKS_BEFORE_PARK {
+            let mut g = t.park_lock.lock().unwrap_or_else(|p| p.into_inner());
+            TICKER_PARKED.store(true, SeqCst);
+            while TICKER_PARKED.load(SeqCst) {
+                let (g2, res) = t.wake.wait_timeout(g, PARKED_POLL).unwrap_or_else(|p| p.into_inner());
+                g = g2;
+                if res.timed_out() && any_call_running(t) {
+                    TICKER_PARKED.store(false, SeqCst);
+                }
+            }
+            idle = 0;
+        }
+    }
+}
+
+fn any_call_running(t: &Ticker) -> bool {
+    let w = t.watched.lock().unwrap_or_else(|p| p.into_inner());
+    w.iter().filter_map(|r| r.upgrade()).any(|rt| rt.call_seq.load(Relaxed) & 1 == 1)
 }

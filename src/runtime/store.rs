@@ -92,7 +92,8 @@ pub struct Store {
 impl Store {
     /// An empty store.
     pub fn new() -> Store {
-        let runtime = VMRuntime::new(entry::trap_exit_address());
+        let mut runtime = VMRuntime::new(entry::trap_exit_address());
+        runtime.yield_entry = entry::yield_entry_address();
         Store {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             objects: RefCell::new(Objects {
@@ -129,6 +130,14 @@ impl Store {
     /// A handle that stops the Wasm code running in this store from any thread.
     pub fn interrupt_handle(&self) -> InterruptHandle {
         InterruptHandle::new(&self.runtime)
+    }
+
+    /// Sets the function run on the calling thread when a call yields (see
+    /// `InterruptHandle::request_yield`; the Python bindings release the GIL there). Returns
+    /// false where the generated code cannot resume after a yield (then none is requested).
+    pub fn set_yield_hook(&self, hook: interrupt::YieldHook) -> bool {
+        interrupt::set_yield_hook(&self.runtime, hook);
+        interrupt::YIELDS_SUPPORTED
     }
 
     /// Gives every outermost call (from Rust into Wasm) a deadline `timeout` after its start
@@ -193,7 +202,9 @@ impl Store {
             // interrupt racing with this either stops this call or is lost, never worse).
             // (Release: the two stores stay in this order; no fence is needed on entry.)
             rt.interrupt.store(0, Ordering::Release);
-            rt.stack_limit.store(stack::wasm_stack_limit(self.max_wasm_stack.get()), Ordering::Release);
+            let limit = stack::wasm_stack_limit(self.max_wasm_stack.get());
+            rt.call_stack_limit.store(limit, Ordering::Relaxed);
+            rt.stack_limit.store(limit, Ordering::Release);
             rt.trap_code.store(0, Ordering::Relaxed);
             // A deadline too far away to represent is no deadline.
             if let Some(at) = self.timeout.get().and_then(|t| Instant::now().checked_add(t)) {
@@ -220,13 +231,16 @@ impl Store {
                 return Err(err);
             }
         }
-        // An interrupt shows as `Interrupted` (loop header) or as a stack overflow against the
-        // `usize::MAX` limit (function entry): report why it was requested.
+        // An interrupt shows as `Interrupted` (loop header, or any check's slow path where
+        // `interrupt::wasm_yield` exists) or as a stack overflow against the `usize::MAX` limit
+        // (function entry, elsewhere): report why it was requested. A pending yield request
+        // is no reason to stop: the trap is what it says.
         let interrupted = kind == TrapKind::Interrupted
             || (kind == TrapKind::StackOverflow && rt.stack_limit.load(Ordering::SeqCst) == usize::MAX);
         if interrupted {
             kind = match rt.interrupt.load(Ordering::SeqCst) {
                 interrupt::REASON_TIMEOUT => TrapKind::Timeout,
+                interrupt::REASON_YIELD => kind,
                 _ => TrapKind::Interrupted,
             };
         }

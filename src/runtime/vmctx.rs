@@ -17,7 +17,7 @@
 //! Active data and element segments (and declarative element segments) are dropped when
 //! instantiation completes, as the spec requires.
 
-use std::sync::atomic::{AtomicU32, AtomicUsize};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicUsize};
 use crate::runtime::builtins::{Builtin, BUILTIN_COUNT};
 
 /// Store-wide state that generated code touches. One per store, address never changes.
@@ -43,6 +43,18 @@ pub struct VMRuntime {
     /// Addresses of the Rust builtins, indexed by [`Builtin`]: generated code calls
     /// `[[vmctx] + RUNTIME_BUILTINS_OFFSET + 8 * index]`, so it embeds no process address.
     pub builtins: [usize; BUILTIN_COUNT],
+    /// Address of the yield entry (`runtime::entry`): the slow path of the interrupt and
+    /// stack checks calls it, and resumes when it returns (see `runtime::interrupt`).
+    pub yield_entry: usize,
+    // Below: Rust-only state (generated code never reads it).
+    /// `stack_limit` of the running outermost call, restored after a yield.
+    pub call_stack_limit: AtomicUsize,
+    /// `interrupt::YieldHook` run on a yield, or 0.
+    pub yield_hook: AtomicUsize,
+    /// Odd while a call watched for yields runs; changes with every call (`interrupt::watch`).
+    pub call_seq: AtomicU64,
+    /// Set when a yield ran the yield hook; cleared by its owner (the Python bindings).
+    pub yielded: AtomicBool,
 }
 
 impl VMRuntime {
@@ -56,6 +68,11 @@ impl VMRuntime {
             trap_code: AtomicU32::new(0),
             interrupt: AtomicU32::new(0),
             builtins: Builtin::table(),
+            yield_entry: 0,
+            call_stack_limit: AtomicUsize::new(usize::MAX),
+            yield_hook: AtomicUsize::new(0),
+            call_seq: AtomicU64::new(0),
+            yielded: AtomicBool::new(false),
         }
     }
 }
@@ -66,6 +83,7 @@ pub const RUNTIME_TRAP_EXIT_OFFSET: i32 = 16;
 pub const RUNTIME_TRAP_CODE_OFFSET: i32 = 24;
 pub const RUNTIME_INTERRUPT_OFFSET: i32 = 28;
 pub const RUNTIME_BUILTINS_OFFSET: i32 = 32;
+pub const RUNTIME_YIELD_ENTRY_OFFSET: i32 = RUNTIME_BUILTINS_OFFSET + 8 * BUILTIN_COUNT as i32;
 
 const _: () = {
     assert!(std::mem::offset_of!(VMRuntime, stack_limit) == RUNTIME_STACK_LIMIT_OFFSET as usize);
@@ -73,6 +91,7 @@ const _: () = {
     assert!(std::mem::offset_of!(VMRuntime, trap_exit) == RUNTIME_TRAP_EXIT_OFFSET as usize);
     assert!(std::mem::offset_of!(VMRuntime, trap_code) == RUNTIME_TRAP_CODE_OFFSET as usize);
     assert!(std::mem::offset_of!(VMRuntime, interrupt) == RUNTIME_INTERRUPT_OFFSET as usize);
+    assert!(std::mem::offset_of!(VMRuntime, yield_entry) == RUNTIME_YIELD_ENTRY_OFFSET as usize);
 };
 
 /// A linear memory as generated code sees it. The base never moves (the maximum is reserved

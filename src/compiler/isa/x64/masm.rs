@@ -13,7 +13,7 @@ use crate::compiler::masm::*;
 use crate::error::TrapKind;
 use crate::runtime::vmctx::{
     FUNCREF_CODE_OFFSET, FUNCREF_VMCTX_OFFSET, RUNTIME_BUILTINS_OFFSET, RUNTIME_INTERRUPT_OFFSET, RUNTIME_STACK_LIMIT_OFFSET,
-    RUNTIME_TRAP_EXIT_OFFSET, VMCTX_RUNTIME_OFFSET,
+    RUNTIME_TRAP_EXIT_OFFSET, RUNTIME_YIELD_ENTRY_OFFSET, VMCTX_RUNTIME_OFFSET,
 };
 use crate::x64_asm as asm;
 
@@ -323,6 +323,27 @@ impl MacroAssembler for X64Masm {
             ; mov r11, QWORD [r15]
             ; cmp DWORD [BYTE r11 + RUNTIME_INTERRUPT_OFFSET as i8], 0
             ; jne =>interrupted
+        );
+    }
+
+    const RESUMABLE_CHECKS: bool = true;
+
+    fn yield_stub(&mut self, resume: Label) {
+        // r11 is free at a loop header (the check just used it).
+        asm!(self.asm
+            ; mov r11, QWORD [r15]
+            ; call QWORD [r11 + RUNTIME_YIELD_ENTRY_OFFSET]
+            ; jmp =>resume
+        );
+    }
+
+    fn yield_stub_at_entry(&mut self, start: Label) {
+        // The prologue pushed rbp and has not moved rsp since; rax and r11 are scratch there.
+        asm!(self.asm
+            ; pop rbp
+            ; mov r11, QWORD [r15]
+            ; call QWORD [r11 + RUNTIME_YIELD_ENTRY_OFFSET]
+            ; jmp =>start
         );
     }
 
