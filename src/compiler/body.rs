@@ -1,41 +1,30 @@
 //! Compiling one function body with a single decoding pass.
 //!
 //! The register assignment of hot locals needs usage counts of the whole body before any
-//! code is emitted. Pass 1 decodes each operator once, validates it, feeds it to the
+//! code is emitted. Pass 1 (`pass1.rs`) decodes each operator once, validates it, feeds it to the
 //! [`LocalUsage`] counters and records it; pass 2 generates code from the recorded
 //! operators. Bodies too large to record (see [`RECORD_LIMIT`]) are decoded a second time
 //! instead (without validating again), which keeps the memory of a worker bounded.
 
-use wasmparser::{FuncToValidate, FuncValidatorAllocations, FunctionBody, Operator, OperatorsReader, ValidatorResources};
+use wasmparser::{FuncToValidate, FuncValidatorAllocations, FunctionBody, OperatorsReader, ValidatorResources};
+
+use crate::compiler::pass1::{Pass1, Recorded};
 
 use crate::compiler::frontend::{FuncCompiler, LocalUsage, ModuleEnv};
 use crate::compiler::masm::MacroAssembler;
 use crate::compiler::regalloc::RegAlloc;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::limits::Limits;
 
 /// Bodies up to this many bytes are recorded in pass 1 (a recorded operator takes about 15×
 /// its encoding); larger ones are decoded twice.
 const RECORD_LIMIT: usize = 256 * 1024;
 
-/// Without multi-memory, the memory index of `memory.size/grow` is a reserved single
-/// zero byte; wasmparser reads it as a LEB128, so a long-form zero must be rejected here.
-fn check_reserved_byte(op: &Operator<'_>, start: usize, end: usize) -> Result<()> {
-    use wasmparser::Operator::{MemoryGrow, MemorySize};
-    if matches!(op, MemorySize { .. } | MemoryGrow { .. }) && end - start != 2 {
-        return Err(Error::Compile {
-            message: "zero byte expected".into(),
-            offset: Some(start + 1),
-        });
-    }
-    Ok(())
-}
-
 /// Per-thread state reused from one body to the next (only its allocations carry over).
 #[derive(Default)]
 pub(crate) struct BodyCompiler<'a> {
     /// Pass 1's operators with their byte offsets.
-    ops: Vec<(usize, Operator<'a>)>,
+    ops: Recorded<'a>,
     /// Local declarations: (byte offset, count, type).
     locals: Vec<(usize, u32, wasmparser::ValType)>,
     usage: LocalUsage,
@@ -64,8 +53,8 @@ impl<'a> BodyCompiler<'a> {
         fc.pin_locals(&self.usage);
         fc.begin();
         if record {
-            for (offset, op) in self.ops.drain(..) {
-                fc.visit(offset, &op)?;
+            for &(offset, ref op) in &self.ops.ops {
+                fc.visit(offset, op)?;
                 check_function_limits(&fc, env.limits, func_index, offset)?;
             }
         } else {
@@ -100,26 +89,24 @@ impl<'a> BodyCompiler<'a> {
             let (count, ty) = locals.read()?;
             n_locals += u64::from(count);
             let what = || format!("locals in function {func_index}");
-            Limits::check("max_locals", n_locals, limits.max_locals, what, offset as u64)?;
+            Limits::check("max_locals", n_locals, limits.max_locals, what, offset)?;
             validator.define_locals(offset, count, ty)?;
             self.locals.push((offset as usize, count, ty));
         }
-        let (bytes, start) = (body.as_bytes(), body.range().start);
         let mut reader: OperatorsReader<'a> = body.get_operators_reader()?;
+        let mut pass1 = Pass1 {
+            validator: &mut validator,
+            usage: &mut self.usage,
+            ops: if record { Some(&mut self.ops) } else { None },
+            bytes: body.as_bytes(),
+            start: body.range().start,
+            offset: 0,
+            max_br_table_size: limits.max_br_table_size,
+            func_index,
+        };
         while !reader.eof() {
-            let offset = reader.original_position();
-            let op = reader.read()?;
-            check_reserved_byte(&op, offset as usize, reader.original_position() as usize)?;
-            if let Operator::BrTable { targets } = &op {
-                let what = || format!("targets of a br_table in function {func_index}");
-                Limits::check("max_br_table_size", targets.len().into(), limits.max_br_table_size, what, offset as u64)?;
-            }
-            validator.op(offset, &op)?;
-            let at = offset.wrapping_sub(start) as usize;
-            self.usage.observe(&op, bytes.get(at) == Some(&0xfd));
-            if record {
-                self.ops.push((offset as usize, op));
-            }
+            pass1.offset = reader.original_position();
+            reader.visit_operator(&mut pass1)??;
         }
         reader.finish()?;
         self.allocs = validator.into_allocations();
@@ -130,19 +117,32 @@ impl<'a> BodyCompiler<'a> {
 /// Limits that grow with the operators of a body: checked after each one, so that none can
 /// be exceeded by more than one operator's worth. The code size is that of the chunk being
 /// compiled here; the module's total is checked again when the chunks are linked.
+///
+/// Runs once per operator: the common case is three comparisons; the error is built out of
+/// line.
+#[inline(always)]
 fn check_function_limits<M: MacroAssembler>(
     fc: &FuncCompiler<'_, M>,
     limits: &Limits,
     func_index: u32,
     offset: usize,
 ) -> Result<()> {
-    let offset = offset as u64;
-    let what = |s: &str| format!("{s} in function {func_index}");
     let depth = fc.nesting_depth() as u64;
-    Limits::check("max_nesting_depth", depth, limits.max_nesting_depth, || what("nested blocks"), offset)?;
     let height = fc.stack.len() as u64;
-    Limits::check("max_value_stack", height, limits.max_value_stack, || what("operand stack entries"), offset)?;
     let code = fc.masm.code_offset() as u64;
+    if depth <= limits.max_nesting_depth && height <= limits.max_value_stack && code <= limits.max_code_size {
+        return Ok(());
+    }
+    function_limit_error(depth, height, code, limits, func_index, offset as u64)
+}
+
+/// The error of [`check_function_limits`] (nesting first, then stack, then code size).
+#[cold]
+#[inline(never)]
+fn function_limit_error(depth: u64, height: u64, code: u64, limits: &Limits, func_index: u32, offset: u64) -> Result<()> {
+    let what = |s: &str| format!("{s} in function {func_index}");
+    Limits::check("max_nesting_depth", depth, limits.max_nesting_depth, || what("nested blocks"), offset)?;
+    Limits::check("max_value_stack", height, limits.max_value_stack, || what("operand stack entries"), offset)?;
     let code_what = || format!("bytes of code for the module up to function {func_index}");
     Limits::check("max_code_size", code, limits.max_code_size, code_what, offset)
 }

@@ -58,6 +58,7 @@ pub mod frontend;
 pub mod isa;
 pub mod masm;
 mod ops;
+mod pass1;
 pub mod parallel;
 pub mod regalloc;
 pub mod simd;

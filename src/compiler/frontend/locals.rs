@@ -47,8 +47,9 @@ impl LocalUsage {
     }
 
     /// Accounts for one operator (in body order); `simd_prefix` tells whether its encoding
-    /// starts with the 0xfd prefix.
-    #[inline]
+    /// starts with the 0xfd prefix. Always inlined: pass 1 calls it with a known variant,
+    /// so the match folds away.
+    #[inline(always)]
     pub fn observe(&mut self, op: &Operator<'_>, simd_prefix: bool) {
         self.simd |= simd_prefix;
         let v128 = wasmparser::BlockType::Type(wasmparser::ValType::V128);
