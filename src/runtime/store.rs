@@ -92,8 +92,7 @@ pub struct Store {
 impl Store {
     /// An empty store.
     pub fn new() -> Store {
-        let mut runtime = VMRuntime::new(entry::trap_exit_address());
-        runtime.yield_entry = entry::yield_entry_address();
+        let runtime = VMRuntime::new(entry::trap_exit_address());
         Store {
             id: NEXT_STORE_ID.fetch_add(1, Ordering::Relaxed),
             objects: RefCell::new(Objects {

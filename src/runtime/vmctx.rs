@@ -68,7 +68,8 @@ impl VMRuntime {
             trap_code: AtomicU32::new(0),
             interrupt: AtomicU32::new(0),
             builtins: Builtin::table(),
-            yield_entry: 0,
+            // Every runtime gets it: generated code calls it from any check's slow path.
+            yield_entry: crate::runtime::entry::yield_entry_address(),
             call_stack_limit: AtomicUsize::new(usize::MAX),
             yield_hook: AtomicUsize::new(0),
             call_seq: AtomicU64::new(0),
