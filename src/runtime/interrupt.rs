@@ -293,6 +293,9 @@ extern "C" fn ticker_gone_after_fork() {
 pub fn call_started(rt: &VMRuntime) {
     let s = rt.call_seq.load(Relaxed);
     rt.call_seq.store(s | 1, Relaxed);
+    // Pairs with the fence in `ticker_thread` before it parks: either this call sees the
+    // ticker parked (and wakes it), or the ticker sees this call running (and stays up).
+    std::sync::atomic::fence(SeqCst);
     if ticker_parked() {
         unpark();
     }
@@ -328,38 +331,46 @@ fn unpark() {
 
 fn ticker_thread(t: &'static Ticker) {
     let mut seen: Vec<(Weak<VMRuntime>, u64)> = Vec::new();
+    let mut live: Vec<Arc<VMRuntime>> = Vec::new();
     let mut idle = 0u32;
     loop {
         std::thread::sleep(TICK);
         let mut busy = false;
         {
-            let w = t.watched.lock().unwrap_or_else(|p| p.into_inner());
-            seen.retain(|(r, _)| r.strong_count() > 0);
-            for r in w.iter() {
-                let Some(rt) = r.upgrade() else { continue };
-                let seq = rt.call_seq.load(Relaxed);
-                let pos = seen.iter().position(|(s, _)| s.ptr_eq(r));
-                let last = match pos {
-                    Some(i) => std::mem::replace(&mut seen[i].1, seq),
-                    None => {
-                        seen.push((r.clone(), seq));
-                        u64::MAX
-                    }
-                };
-                // Running, or ran since the last tick.
-                busy |= seq & 1 == 1 || seq != last;
-                if seq & 1 == 1 {
-                    // The same call as one tick ago: it has run for at least a tick.
-                    if seq == last {
-                        request_yield(&rt);
-                    }
+            // Only a snapshot under the lock: it is held briefly (a fork() that inherits it
+            // locked would leave a child's ticker stuck) and `watch` never waits long.
+            let mut w = t.watched.lock().unwrap_or_else(|p| p.into_inner());
+            w.retain(|r| r.strong_count() > 0);
+            live.extend(w.iter().filter_map(Weak::upgrade));
+        }
+        seen.retain(|(r, _)| r.strong_count() > 0);
+        for rt in live.drain(..) {
+            let seq = rt.call_seq.load(Relaxed);
+            let pos = seen.iter().position(|(s, _)| std::ptr::eq(s.as_ptr(), Arc::as_ptr(&rt)));
+            let last = match pos {
+                Some(i) => std::mem::replace(&mut seen[i].1, seq),
+                None => {
+                    seen.push((Arc::downgrade(&rt), seq));
+                    u64::MAX
                 }
+            };
+            // Running, or ran since the last tick.
+            busy |= seq & 1 == 1 || seq != last;
+            // The same call as one tick ago: it has run for at least a tick.
+            if seq & 1 == 1 && seq == last {
+                request_yield(&rt);
             }
         }
         idle = if busy { 0 } else { idle + 1 };
         if idle >= IDLE_TICKS_BEFORE_PARK {
             let mut g = t.park_lock.lock().unwrap_or_else(|p| p.into_inner());
             TICKER_PARKED.store(true, SeqCst);
+            // Pairs with the fence in `call_started`: a call that started just now and did
+            // not see the flag is seen here, and the ticker stays up.
+            std::sync::atomic::fence(SeqCst);
+            if any_call_running(t) {
+                TICKER_PARKED.store(false, SeqCst);
+            }
             while TICKER_PARKED.load(SeqCst) {
                 let (g2, res) = t.wake.wait_timeout(g, PARKED_POLL).unwrap_or_else(|p| p.into_inner());
                 g = g2;
