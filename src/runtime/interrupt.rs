@@ -178,8 +178,22 @@ pub(crate) extern "C" fn wasm_yield(rt: *const VMRuntime) -> u32 {
     // SAFETY: the yield entry passes `[vmctx]`, the live runtime of the running store.
     let rt = unsafe { &*rt };
     match rt.interrupt.load(SeqCst) {
-        // Only a prologue gets here without a request: a real stack overflow.
-        0 => TrapKind::StackOverflow as u32,
+        // Only a prologue gets here without a request.
+        0 => {
+            // The ticker stores the `usize::MAX` limit after its exchange (`request_yield`),
+            // so that store can land after the request was already served: with no request
+            // pending, a MAX limit is stale. Restore the call's limit and resume; the
+            // prologue's check runs again against it and catches a real overflow.
+            if rt.stack_limit.load(SeqCst) == usize::MAX {
+                rt.stack_limit.store(rt.call_stack_limit.load(SeqCst), SeqCst);
+                // A request or stop that came in meanwhile keeps its limit.
+                if rt.interrupt.load(SeqCst) != 0 {
+                    rt.stack_limit.store(usize::MAX, SeqCst);
+                }
+                return 0;
+            }
+            TrapKind::StackOverflow as u32
+        }
         REASON_YIELD => {
             if rt.interrupt.compare_exchange(REASON_YIELD, 0, SeqCst, SeqCst).is_err() {
                 return TrapKind::Interrupted as u32; // a stop request replaced it
