@@ -24,6 +24,7 @@ Every mode reports ``maxrss_kb`` (peak RSS: VmHWM, see ``maxrss_kb()``) at the e
 
 import functools
 import json
+import os
 import resource
 import sys
 import time
@@ -442,6 +443,10 @@ def run_compile(ad, spec):
 
 def main():
     spec = json.loads(sys.argv[1])
+    if spec["mode"] == "compile":
+        # One compile thread, like wasmtime's `parallel_compilation = False` (read by wazero
+        # at its first compile; a value already in the environment is kept).
+        os.environ.setdefault("WAZERO_COMPILE_THREADS", "1")
     ad = ADAPTERS[spec["runtime"]]()
     t0 = perf()
     version = ad.import_runtime()
