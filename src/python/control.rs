@@ -58,7 +58,14 @@ thread_local! {
     /// This thread's Python thread state while a Wasm call released the GIL (null: the GIL
     /// is held, or no Wasm call runs).
     static RELEASED: Cell<*mut pyo3::ffi::PyThreadState> = const { Cell::new(null_mut()) };
+    /// Set by a yield that saw other Python threads: the next host call pauses before taking
+    /// the GIL back (see `with_gil`).
+    static HAND_OVER: Cell<bool> = const { Cell::new(false) };
 }
+
+/// How long a host call after a yield leaves the GIL free when other Python threads exist:
+/// long enough for a waiter woken by the release to take it.
+const HAND_OVER_PAUSE: std::time::Duration = std::time::Duration::from_micros(100);
 
 /// Whether Wasm holds the GIL until a yield (true) or releases it for the whole call.
 fn lazy() -> bool {
@@ -92,6 +99,14 @@ pub(crate) fn reacquire() {
 /// Runs `f` with the GIL from inside a Wasm call (host functions, WASI stdio objects).
 pub(crate) fn with_gil<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
     let was_released = RELEASED.with(|r| !r.get().is_null());
+    // CPython forces a GIL switch only when a waiter's request reaches the holder's eval
+    // loop, and every re-take resets that request: a long call making host calls once per
+    // microsecond would re-take the GIL after each yield before any waiter could. So the first
+    // host call after a yield that saw other threads leaves the GIL free for a moment
+    // (at most once per yield, i.e. per millisecond; never without other threads).
+    if was_released && HAND_OVER.with(|h| h.replace(false)) {
+        std::thread::sleep(HAND_OVER_PAUSE);
+    }
     reacquire();
     // pyo3's own bookkeeping is right again now that a release by a yield is undone (cheap
     // when it counts the GIL as held).
@@ -112,6 +127,13 @@ extern "C" fn gil_yield() {
     if MAIN_THREAD.load(Relaxed) == unsafe { libc::pthread_self() } as usize {
         ensure_sigint_handler();
     }
+    // SAFETY: this thread holds the GIL (checked above: not released), so the interpreter's
+    // list of thread states cannot change while we read its first two entries.
+    let others = unsafe {
+        let head = pyo3::ffi::PyInterpreterState_ThreadHead(pyo3::ffi::PyInterpreterState_Get());
+        !head.is_null() && !pyo3::ffi::PyThreadState_Next(head).is_null()
+    };
+    HAND_OVER.with(|h| h.set(others));
     release();
 }
 
