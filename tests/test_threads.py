@@ -22,9 +22,10 @@ def work(n: int = N) -> int:
         return rt.instantiate(RUNAWAY_WAT, {"env": {"host": lambda: None}}).call("count", n)[0]
 
 
-def test_python_threads_run_while_wasm_runs():
-    # Independent of the number of cores: a Python thread makes progress during one long
-    # Wasm call only if that call released the GIL.
+def ticks_during(call: Callable[[], object]) -> "tuple[object, int, float]":
+    """Runs `call` while a Python thread ticks every 5 ms; returns its result, the ticks that
+    fell inside the call and the call's duration. Ticks happen only if the call lets the
+    GIL go."""
     ticks = []
     stop = threading.Event()
 
@@ -33,19 +34,30 @@ def test_python_threads_run_while_wasm_runs():
             ticks.append(time.monotonic())
             time.sleep(0.005)
 
-    with wazero.Runtime() as rt:
-        m = rt.instantiate(RUNAWAY_WAT, {"env": {"host": lambda: None}})
-        t = threading.Thread(target=ticker)
-        t.start()
-        time.sleep(0.02)
-        start = time.monotonic()
-        with pytest.raises(wazero.Trap):
-            m.call("spin", timeout=0.5)
+    t = threading.Thread(target=ticker)
+    t.start()
+    time.sleep(0.02)
+    start = time.monotonic()
+    try:
+        result = call()
+    finally:
         end = time.monotonic()
         stop.set()
         t.join()
-    during = [x for x in ticks if start < x < end]
-    assert len(during) >= 10, len(during)
+    return result, sum(1 for x in ticks if start < x < end), end - start
+
+
+def test_python_threads_run_while_wasm_runs():
+    # Independent of the number of cores: a Python thread makes progress during one long
+    # Wasm call only if that call released the GIL.
+    def spin() -> None:
+        with pytest.raises(wazero.Trap):
+            m.call("spin", timeout=0.5)
+
+    with wazero.Runtime() as rt:
+        m = rt.instantiate(RUNAWAY_WAT, {"env": {"host": lambda: None}})
+        _, during, _ = ticks_during(spin)
+    assert during >= 10, during
 
 
 HOST_LOOP_WAT = r"""
@@ -66,29 +78,13 @@ HOST_LOOP_WAT = r"""
 def test_python_threads_run_while_wasm_keeps_calling_python():
     # Host functions take the GIL back and keep it until the next yield: other threads must
     # still get it during a long call made of many short host calls.
-    ticks = []
-    stop = threading.Event()
-
-    def ticker() -> None:
-        while not stop.is_set():
-            ticks.append(time.monotonic())
-            time.sleep(0.005)
-
     n = 2_000_000
     with wazero.Runtime() as rt:
         run = rt.instantiate(HOST_LOOP_WAT, {"env": {"f": lambda x: 3 * x + 1}}).exports["run"]
-        t = threading.Thread(target=ticker)
-        t.start()
-        time.sleep(0.02)
-        start = time.monotonic()
-        got = run(n)
-        end = time.monotonic()
-        stop.set()
-        t.join()
+        got, during, seconds = ticks_during(lambda: run(n))
     expected = (3 * n * (n + 1) // 2 + n) % 2**32
     assert got == (expected - 2**32 if expected >= 2**31 else expected)
-    during = [x for x in ticks if start < x < end]
-    assert len(during) >= min(10, 0.5 * (end - start) / 0.005), (len(during), end - start)
+    assert during >= min(10, 0.5 * seconds / 0.005), (during, seconds)
 
 
 def test_wasm_calls_of_two_threads_overlap():
