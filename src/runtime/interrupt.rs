@@ -185,11 +185,7 @@ pub(crate) extern "C" fn wasm_yield(rt: *const VMRuntime) -> u32 {
             // pending, a MAX limit is stale. Restore the call's limit and resume; the
             // prologue's check runs again against it and catches a real overflow.
             if rt.stack_limit.load(SeqCst) == usize::MAX {
-                rt.stack_limit.store(rt.call_stack_limit.load(SeqCst), SeqCst);
-                // A request or stop that came in meanwhile keeps its limit.
-                if rt.interrupt.load(SeqCst) != 0 {
-                    rt.stack_limit.store(usize::MAX, SeqCst);
-                }
+                restore_call_limit(rt);
                 return 0;
             }
             TrapKind::StackOverflow as u32
@@ -198,11 +194,7 @@ pub(crate) extern "C" fn wasm_yield(rt: *const VMRuntime) -> u32 {
             if rt.interrupt.compare_exchange(REASON_YIELD, 0, SeqCst, SeqCst).is_err() {
                 return TrapKind::Interrupted as u32; // a stop request replaced it
             }
-            rt.stack_limit.store(rt.call_stack_limit.load(SeqCst), SeqCst);
-            // A `trigger` between the exchange and the store above: keep its limit.
-            if rt.interrupt.load(SeqCst) != 0 {
-                rt.stack_limit.store(usize::MAX, SeqCst);
-            }
+            restore_call_limit(rt);
             let hook = rt.yield_hook.load(SeqCst);
             if hook != 0 {
                 rt.yielded.store(true, Relaxed);
@@ -214,6 +206,15 @@ pub(crate) extern "C" fn wasm_yield(rt: *const VMRuntime) -> u32 {
         }
         // Interrupt or deadline: `Store::invoke` reports which.
         _ => TrapKind::Interrupted as u32,
+    }
+}
+
+/// Puts back the running call's stack limit, unless a request or stop arrived meanwhile
+/// (a `trigger` between the caller's exchange and this store keeps its `usize::MAX`).
+fn restore_call_limit(rt: &VMRuntime) {
+    rt.stack_limit.store(rt.call_stack_limit.load(SeqCst), SeqCst);
+    if rt.interrupt.load(SeqCst) != 0 {
+        rt.stack_limit.store(usize::MAX, SeqCst);
     }
 }
 
