@@ -120,6 +120,8 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     yield_stubs: Vec<(Label, Label)>,
     /// (stub, function start) of the prologue's stack check, when resumable.
     entry_yield: Option<(Label, Label)>,
+    /// The function's first instruction: its direct entry (parameters in registers).
+    start: Option<Label>,
     /// Exit for builtins returning a trap code.
     dynamic_trap: Option<Label>,
     /// Registers holding memory 0's `VMMemoryDef` pointer and base for the whole function.
@@ -134,6 +136,8 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     simd_ops: bool,
     /// An integer binop on a pinned local whose code waits for the next operator.
     pub(crate) deferred: Option<DeferredBinop>,
+    /// The outermost open loop: its control-stack index and byte offset.
+    outer_loop: Option<(usize, usize)>,
 }
 
 /// `local.get i; x; op` with local `i` in a register: popped, not yet emitted. If the next
@@ -159,6 +163,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 offset,
                 reg: None,
                 written: false,
+                last_read: 0,
             });
         }
         // Any v128 type in the module (signatures, block types, globals) may put v128 values
@@ -181,6 +186,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             trap_labels: [None; 16],
             yield_stubs: Vec::new(),
             entry_yield: None,
+            start: None,
             dynamic_trap: None,
             memory_regs: None,
             max_outgoing_slots: 0,
@@ -189,6 +195,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             offset: 0,
             simd_ops: true,
             deferred: None,
+            outer_loop: None,
         };
         if uses_v128 {
             fc.enable_v128()?;
@@ -220,6 +227,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 offset,
                 reg: None,
                 written: false,
+                last_read: 0,
             });
         }
         Ok(())
@@ -309,19 +317,25 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Emits the prologue and opens the function's control frame.
     pub fn begin(&mut self) {
+        let start = self.masm.new_label();
+        self.masm.bind(start);
+        self.start = Some(start);
         let overflow = if M::RESUMABLE_CHECKS {
-            let (stub, start) = (self.masm.new_label(), self.masm.new_label());
-            self.masm.bind(start);
+            // Resumes at the direct entry: the yield entry keeps every register, so register
+            // parameters survive.
+            let stub = self.masm.new_label();
             self.entry_yield = Some((stub, start));
             stub
         } else {
             self.trap(TrapKind::StackOverflow)
         };
         self.frame_patch = Some(self.masm.prologue(overflow));
+        // Before zeroing the locals (which may clobber registers).
+        let in_regs = self.receive_register_params();
         self.masm
             .zero_frame_slots(-abi::SLOT_SIZE * (1 + self.local_slots as i32), self.local_slots);
-        // Parameters and zeroed locals alike: load from the frame home.
-        self.reload_pinned_locals();
+        // Other parameters and zeroed locals alike: load from the frame home.
+        self.reload_pinned(|_, i| !in_regs.get(i as usize).is_some_and(|r| r.is_some()));
         let label = self.masm.new_label();
         self.control.push(ControlFrame {
             kind: FrameKind::Function,
@@ -334,8 +348,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         });
     }
 
-    /// Emits the trap stubs and fixes the frame size.
-    pub fn finish(&mut self) -> Result<()> {
+    /// Emits the trap stubs and the argument-area entry and fixes the frame size. Returns
+    /// the code offset of the argument-area entry when it is not the function's start.
+    pub fn finish(&mut self) -> Result<Option<usize>> {
         if !self.control.is_empty() {
             return Err(Error::Compile {
                 message: "function body not terminated".into(),
@@ -350,6 +365,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.masm.bind(stub);
             self.masm.yield_stub_at_entry(start);
         }
+        let area_entry = self.emit_area_entry();
         for &(stub, resume) in &self.yield_stubs {
             self.masm.bind(stub);
             self.masm.yield_stub(resume);
@@ -370,7 +386,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let patch = self.frame_patch.expect("prologue emitted");
         self.masm.patch_frame_size(patch, bytes as u32);
         debug_assert!(self.regs.all_free(), "register leak");
-        Ok(())
+        Ok(area_entry)
     }
 
     // ------------------------------------------------------------------ registers
@@ -863,6 +879,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let label = self.masm.new_label();
         if kind_is_loop {
             self.push_frame(FrameKind::Loop, params, results, label);
+            if self.outer_loop.is_none() {
+                self.outer_loop = Some((self.control.len() - 1, self.offset));
+            }
             self.masm.bind(label);
             let interrupted = if M::RESUMABLE_CHECKS {
                 let stub = self.masm.new_label();
@@ -967,6 +986,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     fn visit_end(&mut self) -> Result<()> {
         let frame = self.control.pop().expect("control frame");
+        if self.outer_loop.is_some_and(|(index, _)| index >= self.control.len()) {
+            self.outer_loop = None;
+        }
         let n = frame.results.len();
         if frame.kind == FrameKind::Function {
             if self.reachable {

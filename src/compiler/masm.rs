@@ -272,6 +272,16 @@ pub trait MacroAssembler {
     /// Register carrying the single result of a block to its end label.
     fn block_result_reg(&self, class: RegClass) -> Reg;
 
+    /// Registers (hardware numbers, in order) carrying the first parameters of each class
+    /// into a defined function's direct entry (`crate::abi`). None of them may be used by
+    /// `prologue`, be a `local_regs` or `memory_regs` register, or be clobbered by the
+    /// resumable stack check's slow path.
+    fn arg_regs(&self, class: RegClass) -> &'static [u8];
+
+    /// Where byte `disp` of the argument area is at a function's first instruction (before
+    /// the prologue).
+    fn entry_arg_addr(&self, disp: i32) -> Addr;
+
     // ---- labels and control
     fn new_label(&mut self) -> Label;
     fn bind(&mut self, label: Label);

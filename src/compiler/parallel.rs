@@ -54,8 +54,10 @@ pub fn default_threads() -> usize {
 /// The code of consecutive functions, its calls not yet linked.
 struct ChunkCode {
     code: Vec<u8>,
-    /// Entry of each function, from the chunk's start.
+    /// Area entry of each function (its `VMFuncRef` code), from the chunk's start.
     func_offsets: Vec<usize>,
+    /// Direct entry (first instruction) of each function: the target of direct calls.
+    direct_offsets: Vec<usize>,
     relocs: Vec<CallReloc>,
 }
 
@@ -80,23 +82,26 @@ impl<'a, M: MacroAssembler, F: Fn() -> M> Job<'_, 'a, F> {
             let estimate = CODE_PER_BODY_BYTE * bodies.iter().map(|(_, b)| b.as_bytes().len()).sum::<usize>();
             masm.reserve(estimate.min(usize::try_from(self.env.limits.max_code_size).unwrap_or(usize::MAX)));
             let mut func_offsets = Vec::with_capacity(bodies.len());
+            let mut direct_offsets = Vec::with_capacity(bodies.len());
             for (i, (func, body)) in bodies.into_iter().enumerate() {
                 let func_index = self.env.info.num_imported_funcs + (first + i) as u32;
                 // Functions start 16-byte aligned (better decoding, stable benchmarks).
                 masm.align_function();
-                func_offsets.push(masm.code_offset());
-                body_compiler.compile(&mut masm, self.env, self.regs, func_index, func, body)?;
+                let start = masm.code_offset();
+                let area_entry = body_compiler.compile(&mut masm, self.env, self.regs, func_index, func, body)?;
+                direct_offsets.push(start);
+                func_offsets.push(area_entry.unwrap_or(start));
             }
             masm.align_function();
             let (code, relocs) = masm.finish().map_err(internal_error)?;
-            Ok(ChunkCode { code, func_offsets, relocs })
+            Ok(ChunkCode { code, func_offsets, direct_offsets, relocs })
         }));
         caught.unwrap_or_else(|panic| Err(panic_error(panic)))
     }
 }
 
 /// Validates and compiles `bodies` (all defined functions, in order) on up to `threads`
-/// threads; returns the linked code and each function's entry offset.
+/// threads; returns the linked code and each function's area-entry offset (its `VMFuncRef` code).
 pub(crate) fn compile_functions<M: MacroAssembler>(
     env: &ModuleEnv<'_>,
     regs: &RegAlloc,
@@ -197,16 +202,18 @@ fn link<M: MacroAssembler>(chunks: Vec<ChunkCode>) -> Result<(Vec<u8>, Vec<usize
     let len = chunks.iter().map(|c| c.code.len()).sum();
     let mut code = Vec::with_capacity(len);
     let mut func_offsets = Vec::new();
+    let mut direct_offsets = Vec::new();
     let mut relocs = Vec::new();
     for chunk in chunks {
         let base = code.len();
         debug_assert_eq!(base % 16, 0, "chunks end 16-byte aligned");
         func_offsets.extend(chunk.func_offsets.iter().map(|o| base + o));
+        direct_offsets.extend(chunk.direct_offsets.iter().map(|o| base + o));
         relocs.extend(chunk.relocs.iter().map(|r| CallReloc { offset: base + r.offset, callee: r.callee }));
         code.extend_from_slice(&chunk.code);
     }
     for r in relocs {
-        let target = func_offsets[r.callee as usize];
+        let target = direct_offsets[r.callee as usize];
         M::patch_call(&mut code, r.offset, target).map_err(internal_error)?;
     }
     Ok((code, func_offsets))

@@ -57,7 +57,7 @@ impl<'a> Pass1<'_, 'a> {
     /// Counts and records a validated operator.
     #[inline(always)]
     fn after(&mut self, op: Operator<'a>, simd_prefix: bool) {
-        self.usage.observe(&op, simd_prefix);
+        self.usage.observe(&op, simd_prefix, self.offset as usize);
         if let Some(rec) = self.ops.as_mut() {
             // The only operators that own heap data (exception handling, stack switching).
             rec.owned |= matches!(

@@ -1,7 +1,16 @@
-//! Calls: direct, imported and indirect, through the outgoing argument area.
+//! Calls: direct, imported and indirect.
+//!
+//! Every function has two entries. The *direct entry* (its first instruction) takes the
+//! first integer and float parameters in the ISA's argument registers
+//! ([`MacroAssembler::arg_regs`]) and the rest in the argument area; direct calls between
+//! defined functions use it. The *area entry* (the function's `VMFuncRef` code, used by the
+//! entry trampoline, `call_indirect` and imports of it) takes every parameter in the area:
+//! a stub after the body that loads the register parameters and jumps to the direct entry.
+//! Either way the callee stores its register parameters to their homes in the area, so the
+//! frame is the same after the prologue.
 
 use crate::abi;
-use crate::compiler::frontend::{addr_plus, FuncCompiler};
+use crate::compiler::frontend::{addr_plus, load_kind, FuncCompiler};
 use crate::compiler::masm::*;
 use crate::compiler::value_stack::{class_of, Loc};
 use crate::error::{Result, TrapKind};
@@ -22,6 +31,110 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         self.truncate_stack(base);
         self.spill_registers();
         Ok(())
+    }
+
+    /// The register each parameter of `ty` travels in to a direct entry (`None`: the
+    /// argument area). v128 parameters always use the area.
+    pub(super) fn param_regs(&self, ty: &FuncType) -> Vec<Option<Reg>> {
+        let mut next = [0usize; 2];
+        ty.params
+            .iter()
+            .map(|&t| {
+                if t == ValType::V128 {
+                    return None;
+                }
+                let class = class_of(t);
+                let k = &mut next[class as usize];
+                let hw = self.masm.arg_regs(class).get(*k).copied();
+                *k += 1;
+                hw.map(|hw| Reg { class, hw })
+            })
+            .collect()
+    }
+
+    /// Right after the prologue: the register parameters go to their homes in the argument
+    /// area (read there by unpinned uses and by reloads after calls) and to their pinned
+    /// registers. Returns each parameter's register (`param_regs`).
+    pub(super) fn receive_register_params(&mut self) -> Vec<Option<Reg>> {
+        let ty = self.func_type.clone();
+        let regs = self.param_regs(&ty);
+        for (i, r) in regs.iter().enumerate() {
+            let Some(r) = *r else { continue };
+            let l = self.locals[i];
+            self.store_typed(l.ty, Addr::Frame(l.offset), r);
+            if let Some(home) = l.reg {
+                self.masm.mov(home, r);
+            }
+        }
+        regs
+    }
+
+    /// After the body: the area entry, when some parameter travels in a register to the
+    /// direct entry. Returns its code offset.
+    pub(super) fn emit_area_entry(&mut self) -> Option<usize> {
+        let ty = self.func_type.clone();
+        let regs = self.param_regs(&ty);
+        if regs.iter().all(Option::is_none) {
+            return None;
+        }
+        let start = self.start.expect("prologue emitted");
+        let at = self.masm.code_offset();
+        for ((r, t), slot) in regs.iter().zip(&ty.params).zip(abi::param_slots(&ty)) {
+            if let Some(r) = *r {
+                let addr = self.masm.entry_arg_addr(abi::SLOT_SIZE * slot as i32);
+                self.masm.load(load_kind(*t), r, addr);
+            }
+        }
+        self.masm.jmp(start);
+        Some(at)
+    }
+
+    /// Places the arguments of a direct call to a defined function of type `ty` (the top
+    /// `params.len()` entries): those of `param_regs` in their registers (returned, taken),
+    /// the others in the outgoing area; pops them and spills every other register.
+    fn prepare_direct_call(&mut self, ty: &FuncType) -> Vec<Reg> {
+        // The whole area is reserved: the callee keeps its parameters' homes there.
+        self.max_outgoing_slots = self.max_outgoing_slots.max(abi::arg_area_slots(ty));
+        let slots = abi::param_slots(ty);
+        let regs = self.param_regs(ty);
+        let base = self.stack.len() - ty.params.len();
+        // The entries below the arguments first (spilling flags may need a register).
+        for depth in self.stack.regs_from()..base {
+            if matches!(self.stack.get(depth).loc, Loc::Reg(_) | Loc::Flags(_)) {
+                self.spill_entry(depth);
+            }
+        }
+        // Area arguments: plain stores; their registers are released.
+        for (j, slot_index) in slots.iter().enumerate() {
+            if regs[j].is_some() {
+                continue;
+            }
+            let slot = self.stack.get(base + j);
+            let dst = Addr::Outgoing(abi::SLOT_SIZE * *slot_index as i32);
+            self.write_value(slot, base + j, dst, false);
+            if let Loc::Reg(r) = slot.loc {
+                self.free(r);
+            }
+            self.stack.set_loc(base + j, Loc::Spilled);
+        }
+        // Register arguments: taking a register moves an argument still held there away.
+        // A placed argument's entry becomes `Spilled` (never read again) so that nothing
+        // moves or frees its register.
+        let mut taken = Vec::new();
+        for (j, r) in regs.iter().enumerate() {
+            let Some(r) = *r else { continue };
+            let depth = base + j;
+            let slot = self.stack.get(depth);
+            if slot.loc != Loc::Reg(r) {
+                self.take_reg(r);
+                self.load_slot_into(slot, depth, r);
+            }
+            self.stack.set_loc(depth, Loc::Spilled);
+            taken.push(r);
+        }
+        self.truncate_stack(base);
+        self.stack.mark_no_regs();
+        taken
     }
 
     /// Pushes the results of a call from the outgoing area.
@@ -48,14 +161,19 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     pub(super) fn visit_call(&mut self, function_index: u32) -> Result<()> {
         let env = self.env;
         let ty = env.info.func_type(function_index);
-        self.prepare_call(ty)?;
         let imported = self.env.info.num_imported_funcs;
-        self.save_pinned_locals();
         if function_index < imported {
+            self.prepare_call(ty)?;
+            self.save_pinned_locals();
             self.masm
                 .call_funcref(Addr::Vmctx(self.env.offsets.func(function_index)));
         } else {
+            let arg_regs = self.prepare_direct_call(ty);
+            self.save_pinned_locals();
             self.masm.call_func(function_index - imported);
+            for r in arg_regs {
+                self.free(r);
+            }
         }
         self.reload_pinned_locals();
         if function_index >= imported && ty.results.len() == 1 {

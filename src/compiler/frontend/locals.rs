@@ -17,6 +17,8 @@ pub(super) struct Local {
     pub(super) reg: Option<Reg>,
     /// Written somewhere in the function (a pinned local must then be saved before calls).
     pub(super) written: bool,
+    /// Byte offset of the last `local.get` of it (0: never read).
+    pub(super) last_read: usize,
 }
 
 /// How often (loop-weighted) and whether each local is written, gathered while the body is
@@ -25,6 +27,8 @@ pub(super) struct Local {
 pub struct LocalUsage {
     pub weight: Vec<u32>,
     pub written: Vec<bool>,
+    /// Per local: byte offset of its last `local.get` (0: never read).
+    pub last_read: Vec<usize>,
     /// Loop-weighted count of linear-memory loads and stores.
     pub memory_weight: u32,
     /// Whether the body has SIMD (0xfd-prefixed) operators.
@@ -40,17 +44,18 @@ impl LocalUsage {
     pub fn clear(&mut self) {
         self.weight.clear();
         self.written.clear();
+        self.last_read.clear();
         self.memory_weight = 0;
         self.simd = false;
         self.frames.clear();
         self.loops = 0;
     }
 
-    /// Accounts for one operator (in body order); `simd_prefix` tells whether its encoding
-    /// starts with the 0xfd prefix. Always inlined: pass 1 calls it with a known variant,
-    /// so the match folds away.
+    /// Accounts for one operator (in body order) at byte `offset`; `simd_prefix` tells
+    /// whether its encoding starts with the 0xfd prefix. Always inlined: pass 1 calls it with
+    /// a known variant, so the match folds away.
     #[inline(always)]
-    pub fn observe(&mut self, op: &Operator<'_>, simd_prefix: bool) {
+    pub fn observe(&mut self, op: &Operator<'_>, simd_prefix: bool, offset: usize) {
         self.simd |= simd_prefix;
         let v128 = wasmparser::BlockType::Type(wasmparser::ValType::V128);
         let (index, write) = match *op {
@@ -131,9 +136,13 @@ impl LocalUsage {
             }
             self.weight.resize(i + 1, 0);
             self.written.resize(i + 1, false);
+            self.last_read.resize(i + 1, 0);
         }
         self.weight[i] = self.weight[i].saturating_add(10u32.pow(self.loops.min(3)));
         self.written[i] |= write;
+        if !write {
+            self.last_read[i] = offset;
+        }
     }
 }
 
@@ -165,6 +174,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 self.locals[i].reg = Some(reg);
                 self.pinned_locals.push(i as u32);
                 self.locals[i].written = usage.written.get(i).copied().unwrap_or(false);
+                self.locals[i].last_read = usage.last_read.get(i).copied().unwrap_or(0);
             }
         }
         // Saved and reloaded in index order.
@@ -197,12 +207,24 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
     }
 
-    /// After a call (which clobbers every register): pinned locals and memory registers are
-    /// reloaded.
+    /// After a call (which clobbers every register): pinned locals that may still be read
+    /// and the memory registers are reloaded.
     pub(crate) fn reload_pinned_locals(&mut self) {
+        // Reads that can follow this point: those after it, and, inside loops, those from the
+        // outermost enclosing loop's header on (back edges only reach enclosing loops).
+        let live_from = self.outer_loop.map_or(self.offset, |(_, start)| start);
+        self.reload_pinned(|fc, i| {
+            fc.stack.refers_to_local(i) || fc.locals[i as usize].last_read >= live_from
+        });
+    }
+
+    /// Loads the pinned locals that `wanted` accepts from their frame homes, then the memory
+    /// registers.
+    pub(super) fn reload_pinned(&mut self, wanted: impl Fn(&Self, u32) -> bool) {
         for k in 0..self.pinned_locals.len() {
-            let l = self.locals[self.pinned_locals[k] as usize];
-            if let Some(reg) = l.reg {
+            let i = self.pinned_locals[k];
+            let l = self.locals[i as usize];
+            if let (Some(reg), true) = (l.reg, wanted(self, i)) {
                 let (ty, addr) = (l.ty, Addr::Frame(l.offset));
                 self.load_typed(ty, reg, addr);
             }

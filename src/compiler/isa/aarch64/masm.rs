@@ -395,6 +395,18 @@ impl MacroAssembler for A64Masm {
         }
     }
 
+    fn arg_regs(&self, class: RegClass) -> &'static [u8] {
+        match class {
+            RegClass::Int => ARG_GPRS,
+            RegClass::Float => ARG_VREGS,
+        }
+    }
+
+    fn entry_arg_addr(&self, disp: i32) -> Addr {
+        // `bl` leaves sp where the caller put the area.
+        Addr::Outgoing(disp)
+    }
+
     fn memory_regs(&self) -> Option<(u8, u8)> {
         Some((MEMORY_DEF, MEMORY_BASE))
     }

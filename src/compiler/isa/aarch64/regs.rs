@@ -37,3 +37,7 @@ pub const LOCAL_VREGS: &[u8] = &[30, 29, 28, 27];
 /// Memory 0's definition pointer and base, when pinned for a function.
 pub const MEMORY_DEF: u8 = 25;
 pub const MEMORY_BASE: u8 = 26;
+/// Registers carrying the first integer parameters into a direct entry (`crate::abi`).
+pub const ARG_GPRS: &[u8] = &[0, 1, 2, 3, 4, 5, 6, 7];
+/// Vector registers carrying the first float parameters into a direct entry.
+pub const ARG_VREGS: &[u8] = &[0, 1, 2, 3, 4, 5, 6, 7];

@@ -219,6 +219,18 @@ impl MacroAssembler for X64Masm {
         }
     }
 
+    fn arg_regs(&self, class: RegClass) -> &'static [u8] {
+        match class {
+            RegClass::Int => ARG_GPRS,
+            RegClass::Float => ARG_XMMS,
+        }
+    }
+
+    fn entry_arg_addr(&self, disp: i32) -> Addr {
+        // Above the return address.
+        Addr::Outgoing(8 + disp)
+    }
+
     fn new_label(&mut self) -> Label {
         self.asm.new_dynamic_label()
     }

@@ -40,3 +40,10 @@ pub const LOCAL_GPRS: &[u8] = &[RBX, R12, R13, R14];
 
 /// XMM registers that may hold a hot float local for a whole function.
 pub const LOCAL_XMMS: &[u8] = &[14, 13, 12, 11];
+
+/// Registers carrying the first integer parameters into a direct entry (`crate::abi`): not
+/// used by the prologue (rax, r11), not pinned for locals or memory (r9, r10).
+pub const ARG_GPRS: &[u8] = &[RSI, RDX, RCX, R8, RDI];
+
+/// XMM registers carrying the first float parameters into a direct entry.
+pub const ARG_XMMS: &[u8] = &[0, 1, 2, 3, 4, 5, 6, 7];
