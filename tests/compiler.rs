@@ -7,6 +7,8 @@
 #[path = "compiler/harness.rs"]
 mod harness;
 
+#[path = "compiler/calls.rs"]
+mod calls;
 #[path = "compiler/far_branches.rs"]
 mod far_branches;
 #[path = "compiler/control.rs"]
