@@ -92,6 +92,15 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
         if op != AluOp::Sub {
             self.swap_const_left();
+            // A spilled left operand is read from its own slot into the right one's register
+            // (no load into a fresh register and copy back).
+            if let (Loc::Spilled, Loc::Reg(r)) = (self.top_loc(1), self.top_loc(0)) {
+                let ty = self.stack.pop().ty;
+                let lhs = self.pop_operand(size);
+                self.masm.alu(op, size, r, lhs);
+                self.push_reg(ty, r);
+                return;
+            }
         }
         let rhs = self.pop_operand(size);
         if let Loc::Local(i) = self.top_loc(0) {
@@ -128,7 +137,13 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 true
             }
             _ => {
-                let dst = self.alloc(RegClass::Int);
+                let dst = match self.last_arg_reg(op) {
+                    Some(r) if r.class == RegClass::Int && self.regs.is_free(r) => {
+                        self.regs.take(r);
+                        r
+                    }
+                    _ => self.alloc(RegClass::Int),
+                };
                 self.masm.mov(dst, home);
                 self.masm.alu(d.op, d.size, dst, d.rhs);
                 self.free_operand(d.rhs);

@@ -52,6 +52,18 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             .collect()
     }
 
+    /// When `op` is a direct call: the register of its last parameter (the value on top of
+    /// the stack when it runs), a good place to compute that value.
+    pub(crate) fn last_arg_reg(&self, op: &wasmparser::Operator<'_>) -> Option<Reg> {
+        match *op {
+            wasmparser::Operator::Call { function_index } if function_index >= self.env.info.num_imported_funcs => {
+                let ty = self.env.info.func_type(function_index);
+                self.param_regs(ty).last().copied().flatten()
+            }
+            _ => None,
+        }
+    }
+
     /// Right after the prologue: the register parameters go to their homes in the argument
     /// area (read there by unpinned uses and by reloads after calls) and to their pinned
     /// registers. Returns each parameter's register (`param_regs`).
