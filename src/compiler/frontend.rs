@@ -138,6 +138,9 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     pub(crate) deferred: Option<DeferredBinop>,
     /// The outermost open loop: its control-stack index and byte offset.
     outer_loop: Option<(usize, usize)>,
+    /// Whether the body calls through funcrefs (imports, `call_indirect`): only those calls
+    /// need the vmctx saved in the frame. True until `pin_locals` knows better.
+    calls_funcrefs: bool,
 }
 
 /// `local.get i; x; op` with local `i` in a register: popped, not yet emitted. If the next
@@ -196,6 +199,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             simd_ops: true,
             deferred: None,
             outer_loop: None,
+            calls_funcrefs: true,
         };
         if uses_v128 {
             fc.enable_v128()?;
@@ -329,7 +333,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         } else {
             self.trap(TrapKind::StackOverflow)
         };
-        self.frame_patch = Some(self.masm.prologue(overflow));
+        self.frame_patch = Some(self.masm.prologue(overflow, self.calls_funcrefs));
         // Before zeroing the locals (which may clobber registers).
         let in_regs = self.receive_register_params();
         self.masm

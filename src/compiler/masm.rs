@@ -300,7 +300,9 @@ pub trait MacroAssembler {
     // ---- frame
     /// Sets up the frame and checks the stack limit (jumping to `stack_overflow` when the
     /// frame would not fit); the frame size is filled in later with `patch_frame_size`.
-    fn prologue(&mut self, stack_overflow: Label) -> FramePatch;
+    /// With `save_vmctx` it stores the vmctx at `abi::VMCTX_SLOT` (only calls through a
+    /// funcref read it back).
+    fn prologue(&mut self, stack_overflow: Label, save_vmctx: bool) -> FramePatch;
     fn patch_frame_size(&mut self, patch: FramePatch, frame_size: u32);
     /// Zeroes `count` 8-byte frame slots starting at frame offset `lowest` upwards.
     fn zero_frame_slots(&mut self, lowest: i32, count: u32);
@@ -343,6 +345,11 @@ pub trait MacroAssembler {
     fn add_imm64(&mut self, dst: Reg, base: Reg, disp: u64);
     /// Bit moves between classes (reinterpret).
     fn bitcast(&mut self, dst: Reg, src: Reg, wide: bool);
+    /// `dst = src + imm` (`dst` ≠ `src`, `src` unchanged; `imm` sign-extended for `S64`).
+    fn add_imm_to(&mut self, size: Size, dst: Reg, src: Reg, imm: i32) {
+        self.mov(dst, src);
+        self.alu(AluOp::Add, size, dst, Operand::Imm(imm));
+    }
 
     // ---- integers
     fn alu(&mut self, op: AluOp, size: Size, dst: Reg, src: Operand);

@@ -144,8 +144,14 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                     }
                     _ => self.alloc(RegClass::Int),
                 };
-                self.masm.mov(dst, home);
-                self.masm.alu(d.op, d.size, dst, d.rhs);
+                match (d.op, d.rhs) {
+                    (AluOp::Add, Operand::Imm(k)) => self.masm.add_imm_to(d.size, dst, home, k),
+                    (AluOp::Sub, Operand::Imm(k)) if k != i32::MIN => self.masm.add_imm_to(d.size, dst, home, -k),
+                    _ => {
+                        self.masm.mov(dst, home);
+                        self.masm.alu(d.op, d.size, dst, d.rhs);
+                    }
+                }
                 self.free_operand(d.rhs);
                 self.push_reg(d.ty, dst);
                 false

@@ -33,6 +33,10 @@ pub struct LocalUsage {
     pub memory_weight: u32,
     /// Whether the body has SIMD (0xfd-prefixed) operators.
     pub simd: bool,
+    /// Whether the body has `call_indirect`.
+    pub call_indirect: bool,
+    /// Lowest function index the body calls directly (`u32::MAX`: none).
+    pub lowest_callee: u32,
     /// Nesting of the open control frames: true for loops.
     frames: Vec<bool>,
     /// Number of open loops.
@@ -47,6 +51,8 @@ impl LocalUsage {
         self.last_read.clear();
         self.memory_weight = 0;
         self.simd = false;
+        self.call_indirect = false;
+        self.lowest_callee = u32::MAX;
         self.frames.clear();
         self.loops = 0;
     }
@@ -65,6 +71,14 @@ impl LocalUsage {
                 let is_loop = matches!(op, Operator::Loop { .. });
                 self.frames.push(is_loop);
                 self.loops += is_loop as u32;
+                return;
+            }
+            Operator::Call { function_index } => {
+                self.lowest_callee = self.lowest_callee.min(function_index);
+                return;
+            }
+            Operator::CallIndirect { .. } => {
+                self.call_indirect = true;
                 return;
             }
             Operator::TypedSelect { ty: wasmparser::ValType::V128 } => {
@@ -154,6 +168,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// (Without SIMD support in the ISA the first SIMD operator reports the error.)
     pub fn pin_locals(&mut self, usage: &LocalUsage) {
         self.simd_ops = usage.simd;
+        self.calls_funcrefs = usage.call_indirect || usage.lowest_callee < self.env.info.num_imported_funcs;
         if usage.simd && self.slot_stride < 16 {
             let _ = self.enable_v128();
         }

@@ -468,7 +468,7 @@ impl MacroAssembler for A64Masm {
         );
     }
 
-    fn prologue(&mut self, stack_overflow: Label) -> FramePatch {
+    fn prologue(&mut self, stack_overflow: Label, save_vmctx: bool) -> FramePatch {
         asm!(self.asm
             ; stp x29, x30, [sp, #-16]!
             ; mov x29, sp
@@ -486,8 +486,10 @@ impl MacroAssembler for A64Masm {
         );
         self.b_cond(Cc::Lo, stack_overflow);
         asm!(self.asm; mov sp, x16);
-        let m = Self::offset_form(FP, VMCTX_SLOT as i64, 3).expect("small slot offset");
-        ldst!(self.asm, m, str, stur, X(VMCTX));
+        if save_vmctx {
+            let m = Self::offset_form(FP, VMCTX_SLOT as i64, 3).expect("small slot offset");
+            ldst!(self.asm, m, str, stur, X(VMCTX));
+        }
         patch
     }
 
@@ -1162,7 +1164,7 @@ mod tests {
         // stp x29, x30, [sp, #-16]!; mov x29, sp; movz x16, #0x2340; movk x16, #1, lsl #16
         let code = words(|m| {
             let overflow = m.new_label();
-            let patch = m.prologue(overflow);
+            let patch = m.prologue(overflow, true);
             m.patch_frame_size(patch, 0x1_2340);
             m.bind(overflow);
         });

@@ -283,7 +283,7 @@ impl MacroAssembler for X64Masm {
         );
     }
 
-    fn prologue(&mut self, stack_overflow: Label) -> FramePatch {
+    fn prologue(&mut self, stack_overflow: Label, save_vmctx: bool) -> FramePatch {
         asm!(self.asm
             ; push rbp
             ; mov rbp, rsp
@@ -296,8 +296,10 @@ impl MacroAssembler for X64Masm {
             ; cmp r11, QWORD [rax]
             ; jb =>stack_overflow
             ; mov rsp, Rq(SCRATCH)
-            ; mov QWORD [BYTE rbp + VMCTX_SLOT as i8], Rq(VMCTX)
         );
+        if save_vmctx {
+            asm!(self.asm; mov QWORD [BYTE rbp + VMCTX_SLOT as i8], Rq(VMCTX));
+        }
         patch
     }
 
@@ -358,6 +360,17 @@ impl MacroAssembler for X64Masm {
             ; call QWORD [r11 + RUNTIME_YIELD_ENTRY_OFFSET]
             ; jmp =>start
         );
+    }
+
+    fn add_imm_to(&mut self, size: Size, dst: Reg, src: Reg, imm: i32) {
+        // One `lea` (a 32-bit one zero-extends, as i32 registers must be).
+        let d8 = imm as i8;
+        match (size, d8 as i32 == imm) {
+            (Size::S32, true) => asm!(self.asm; lea Rd(dst.hw), [BYTE Rq(src.hw) + d8]),
+            (Size::S32, false) => asm!(self.asm; lea Rd(dst.hw), [Rq(src.hw) + imm]),
+            (Size::S64, true) => asm!(self.asm; lea Rq(dst.hw), [BYTE Rq(src.hw) + d8]),
+            (Size::S64, false) => asm!(self.asm; lea Rq(dst.hw), [Rq(src.hw) + imm]),
+        }
     }
 
     fn mov(&mut self, dst: Reg, src: Reg) {
@@ -890,7 +903,7 @@ mod tests {
     fn frame_size_is_patched_into_the_prologue() {
         let code = bytes(|m| {
             let overflow = m.new_label();
-            let patch = m.prologue(overflow);
+            let patch = m.prologue(overflow, true);
             m.patch_frame_size(patch, 0x1230);
             m.bind(overflow);
         });
