@@ -261,11 +261,14 @@ fn yields_resume_loops_and_calls_with_every_value_intact() {
     assert_eq!(trap_kind(r), TrapKind::StackOverflow);
 }
 
-/// Tree recursion whose parameters of every class travel in registers to the direct entry:
-/// a yield at the prologue's stack check must resume with all of them intact.
+/// Tree recursion whose parameters of every class travel in registers to the direct entry
+/// (first call) or in the argument area to the area entry (second call, `call_indirect`):
+/// a yield at either prologue's stack check must resume with all of them intact.
 const MIXREC: &str = r#"
 (module
-  (func $r (export "r") (param $n i32) (param $a i64) (param $x f64) (param $y f32) (param $b i32) (result i64)
+  (type $t (func (param i32 i64 f64 f32 i32) (result i64)))
+  (table 1 funcref) (elem (i32.const 0) $r)
+  (func $r (export "r") (type $t) (param $n i32) (param $a i64) (param $x f64) (param $y f32) (param $b i32) (result i64)
     (if (result i64) (i32.lt_s (local.get $n) (i32.const 2))
       (then (i64.add (i64.add (local.get $a) (i64.extend_i32_u (local.get $b)))
                      (i64.add (i64.trunc_sat_f64_s (local.get $x)) (i64.trunc_sat_f32_s (local.get $y)))))
@@ -274,8 +277,8 @@ const MIXREC: &str = r#"
                  (f64.add (local.get $x) (f64.const 0.5)) (f32.add (local.get $y) (f32.const 2))
                  (i32.xor (local.get $b) (local.get $n)))
         (i64.mul
-          (call $r (i32.sub (local.get $n) (i32.const 2)) (i64.mul (local.get $a) (i64.const 7))
-                   (local.get $x) (f32.const 1) (local.get $n))
+          (call_indirect (type $t) (i32.sub (local.get $n) (i32.const 2)) (i64.mul (local.get $a) (i64.const 7))
+                   (local.get $x) (f32.const 1) (local.get $n) (i32.const 0))
           (i64.const 31)))))))
 "#;
 

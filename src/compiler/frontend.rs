@@ -118,16 +118,18 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     /// Resumable slow paths of the checks (`MacroAssembler::RESUMABLE_CHECKS`): (stub, resume)
     /// of each loop header, emitted after the body.
     yield_stubs: Vec<(Label, Label)>,
-    /// (stub, function start) of the prologue's stack check, when resumable.
-    entry_yield: Option<(Label, Label)>,
-    /// The function's first instruction: its direct entry (parameters in registers).
-    start: Option<Label>,
+    /// (stub, entry) of each prologue's stack check, when resumable.
+    entry_yields: Vec<(Label, Label)>,
+    /// Where both entries continue after their prologue and parameter moves (bound only when
+    /// some parameter travels in a register).
+    after_entry: Option<Label>,
     /// Exit for builtins returning a trap code.
     dynamic_trap: Option<Label>,
     /// Registers holding memory 0's `VMMemoryDef` pointer and base for the whole function.
     pub(crate) memory_regs: Option<(Reg, Reg)>,
     max_outgoing_slots: usize,
-    frame_patch: Option<FramePatch>,
+    /// The frame size fields of the prologues (one per entry).
+    frame_patches: Vec<FramePatch>,
     /// Bytes per value-stack depth: 16 when the function may hold v128 values, else 8.
     pub(crate) slot_stride: i32,
     /// Byte offset of the operator being compiled (for error messages).
@@ -188,12 +190,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             dead_depth: 0,
             trap_labels: [None; 16],
             yield_stubs: Vec::new(),
-            entry_yield: None,
-            start: None,
+            entry_yields: Vec::new(),
+            after_entry: None,
             dynamic_trap: None,
             memory_regs: None,
             max_outgoing_slots: 0,
-            frame_patch: None,
+            frame_patches: Vec::new(),
             slot_stride: abi::SLOT_SIZE,
             offset: 0,
             simd_ops: true,
@@ -321,21 +323,16 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Emits the prologue and opens the function's control frame.
     pub fn begin(&mut self) {
-        let start = self.masm.new_label();
-        self.masm.bind(start);
-        self.start = Some(start);
-        let overflow = if M::RESUMABLE_CHECKS {
-            // Resumes at the direct entry: the yield entry keeps every register, so register
-            // parameters survive.
-            let stub = self.masm.new_label();
-            self.entry_yield = Some((stub, start));
-            stub
-        } else {
-            self.trap(TrapKind::StackOverflow)
-        };
-        self.frame_patch = Some(self.masm.prologue(overflow, self.calls_funcrefs));
+        // The direct entry. A yield at its stack check resumes here with every register
+        // intact (the yield entry saves them all), register parameters included.
+        self.entry_prologue();
         // Before zeroing the locals (which may clobber registers).
         let in_regs = self.receive_register_params();
+        if in_regs.iter().any(Option::is_some) {
+            let after = self.masm.new_label();
+            self.masm.bind(after);
+            self.after_entry = Some(after);
+        }
         self.masm
             .zero_frame_slots(-abi::SLOT_SIZE * (1 + self.local_slots as i32), self.local_slots);
         // Other parameters and zeroed locals alike: load from the frame home.
@@ -352,6 +349,21 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         });
     }
 
+    /// Binds a function entry and emits its prologue.
+    pub(super) fn entry_prologue(&mut self) {
+        let start = self.masm.new_label();
+        self.masm.bind(start);
+        let overflow = if M::RESUMABLE_CHECKS {
+            let stub = self.masm.new_label();
+            self.entry_yields.push((stub, start));
+            stub
+        } else {
+            self.trap(TrapKind::StackOverflow)
+        };
+        let patch = self.masm.prologue(overflow, self.calls_funcrefs);
+        self.frame_patches.push(patch);
+    }
+
     /// Emits the trap stubs and the argument-area entry and fixes the frame size. Returns
     /// the code offset of the argument-area entry when it is not the function's start.
     pub fn finish(&mut self) -> Result<Option<usize>> {
@@ -365,11 +377,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.masm.bind(label);
             self.masm.trap_stub_dynamic();
         }
-        if let Some((stub, start)) = self.entry_yield {
+        let area_entry = self.emit_area_entry();
+        for &(stub, start) in &self.entry_yields {
             self.masm.bind(stub);
             self.masm.yield_stub_at_entry(start);
         }
-        let area_entry = self.emit_area_entry();
         for &(stub, resume) in &self.yield_stubs {
             self.masm.bind(stub);
             self.masm.yield_stub(resume);
@@ -387,8 +399,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         if bytes > i32::MAX as usize / 2 {
             return Err(unsupported("function frame too large", self.offset));
         }
-        let patch = self.frame_patch.expect("prologue emitted");
-        self.masm.patch_frame_size(patch, bytes as u32);
+        for &patch in &self.frame_patches {
+            self.masm.patch_frame_size(patch, bytes as u32);
+        }
         debug_assert!(self.regs.all_free(), "register leak");
         Ok(area_entry)
     }

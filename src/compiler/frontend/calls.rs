@@ -3,14 +3,14 @@
 //! Every function has two entries. The *direct entry* (its first instruction) takes the
 //! first integer and float parameters in the ISA's argument registers
 //! ([`MacroAssembler::arg_regs`]) and the rest in the argument area; direct calls between
-//! defined functions use it. The *area entry* (the function's `VMFuncRef` code, used by the
-//! entry trampoline, `call_indirect` and imports of it) takes every parameter in the area:
-//! a stub after the body that loads the register parameters and jumps to the direct entry.
-//! Either way the callee stores its register parameters to their homes in the area, so the
-//! frame is the same after the prologue.
+//! defined functions use it, and it stores its register parameters to their homes in the
+//! area. The *area entry* (the function's `VMFuncRef` code, used by the entry trampoline,
+//! `call_indirect` and imports of it) takes every parameter in the area: a second prologue
+//! after the body that loads the pinned ones into their registers and joins the direct
+//! entry's code after its parameter moves. Either way the frame is the same from there on.
 
 use crate::abi;
-use crate::compiler::frontend::{addr_plus, load_kind, FuncCompiler};
+use crate::compiler::frontend::{addr_plus, FuncCompiler};
 use crate::compiler::masm::*;
 use crate::compiler::value_stack::{class_of, Loc};
 use crate::error::{Result, TrapKind};
@@ -82,22 +82,21 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     }
 
     /// After the body: the area entry, when some parameter travels in a register to the
-    /// direct entry. Returns its code offset.
+    /// direct entry: its own prologue, the pinned register parameters loaded from their
+    /// homes (the others are read there), then a jump to the code after the direct entry's
+    /// parameter moves. Returns its code offset.
     pub(super) fn emit_area_entry(&mut self) -> Option<usize> {
-        let ty = self.func_type.clone();
-        let regs = self.param_regs(&ty);
-        if regs.iter().all(Option::is_none) {
-            return None;
-        }
-        let start = self.start.expect("prologue emitted");
+        let after = self.after_entry?;
         let at = self.masm.code_offset();
-        for ((r, t), slot) in regs.iter().zip(&ty.params).zip(abi::param_slots(&ty)) {
-            if let Some(r) = *r {
-                let addr = self.masm.entry_arg_addr(abi::SLOT_SIZE * slot as i32);
-                self.masm.load(load_kind(*t), r, addr);
+        self.entry_prologue();
+        let ty = self.func_type.clone();
+        for (i, r) in self.param_regs(&ty).iter().enumerate() {
+            let l = self.locals[i];
+            if let (Some(_), Some(home)) = (r, l.reg) {
+                self.load_typed(l.ty, home, Addr::Frame(l.offset));
             }
         }
-        self.masm.jmp(start);
+        self.masm.jmp(after);
         Some(at)
     }
 
