@@ -42,7 +42,7 @@ impl<'a> BodyCompiler<'a> {
         func_index: u32,
         func: FuncToValidate<ValidatorResources>,
         body: FunctionBody<'a>,
-    ) -> Result<Option<usize>> {
+    ) -> Result<Option<(usize, usize)>> {
         let record = body.as_bytes().len() <= RECORD_LIMIT;
         self.validate_and_scan(func, &body, record, env.limits, func_index)?;
         let mut fc = FuncCompiler::new(masm, env, regs.clone(), func_index)?;

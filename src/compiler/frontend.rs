@@ -120,9 +120,9 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     yield_stubs: Vec<(Label, Label)>,
     /// (stub, entry) of each prologue's stack check, when resumable.
     entry_yields: Vec<(Label, Label)>,
-    /// Where both entries continue after their prologue and parameter moves (bound only when
-    /// some parameter travels in a register).
-    after_entry: Option<Label>,
+    /// Code offsets of the (area, direct) entries when they differ (some parameter travels
+    /// in a register).
+    entries: Option<(usize, usize)>,
     /// Exit for builtins returning a trap code.
     dynamic_trap: Option<Label>,
     /// Registers holding memory 0's `VMMemoryDef` pointer and base for the whole function.
@@ -191,7 +191,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             trap_labels: [None; 16],
             yield_stubs: Vec::new(),
             entry_yields: Vec::new(),
-            after_entry: None,
+            entries: None,
             dynamic_trap: None,
             memory_regs: None,
             max_outgoing_slots: 0,
@@ -323,16 +323,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Emits the prologue and opens the function's control frame.
     pub fn begin(&mut self) {
-        // The direct entry. A yield at its stack check resumes here with every register
-        // intact (the yield entry saves them all), register parameters included.
-        self.entry_prologue();
-        // Before zeroing the locals (which may clobber registers).
-        let in_regs = self.receive_register_params();
-        if in_regs.iter().any(Option::is_some) {
-            let after = self.masm.new_label();
-            self.masm.bind(after);
-            self.after_entry = Some(after);
-        }
+        // Both entries, ending with the prologue.
+        let in_regs = self.emit_entries();
         self.masm
             .zero_frame_slots(-abi::SLOT_SIZE * (1 + self.local_slots as i32), self.local_slots);
         // Other parameters and zeroed locals alike: load from the frame home.
@@ -349,7 +341,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         });
     }
 
-    /// Binds a function entry and emits its prologue.
+    /// Binds the prologue's start (where a yield at its stack check resumes, every register
+    /// intact) and emits the prologue.
     pub(super) fn entry_prologue(&mut self) {
         let start = self.masm.new_label();
         self.masm.bind(start);
@@ -364,9 +357,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         self.frame_patches.push(patch);
     }
 
-    /// Emits the trap stubs and the argument-area entry and fixes the frame size. Returns
-    /// the code offset of the argument-area entry when it is not the function's start.
-    pub fn finish(&mut self) -> Result<Option<usize>> {
+    /// Emits the trap stubs and fixes the frame size. Returns the code offsets of the
+    /// (argument-area, direct) entries when they differ (see `frontend::calls`).
+    pub fn finish(&mut self) -> Result<Option<(usize, usize)>> {
         if !self.control.is_empty() {
             return Err(Error::Compile {
                 message: "function body not terminated".into(),
@@ -377,7 +370,6 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.masm.bind(label);
             self.masm.trap_stub_dynamic();
         }
-        let area_entry = self.emit_area_entry();
         for &(stub, start) in &self.entry_yields {
             self.masm.bind(stub);
             self.masm.yield_stub_at_entry(start);
@@ -403,7 +395,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.masm.patch_frame_size(patch, bytes as u32);
         }
         debug_assert!(self.regs.all_free(), "register leak");
-        Ok(area_entry)
+        Ok(self.entries)
     }
 
     // ------------------------------------------------------------------ registers

@@ -278,6 +278,10 @@ pub trait MacroAssembler {
     /// resumable stack check's slow path.
     fn arg_regs(&self, class: RegClass) -> &'static [u8];
 
+    /// Where byte `disp` of the argument area is at a function's first instruction (before
+    /// the prologue).
+    fn entry_arg_addr(&self, disp: i32) -> Addr;
+
     // ---- labels and control
     fn new_label(&mut self) -> Label;
     fn bind(&mut self, label: Label);

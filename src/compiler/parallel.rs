@@ -56,7 +56,7 @@ struct ChunkCode {
     code: Vec<u8>,
     /// Area entry of each function (its `VMFuncRef` code), from the chunk's start.
     func_offsets: Vec<usize>,
-    /// Direct entry (first instruction) of each function: the target of direct calls.
+    /// Direct entry of each function: the target of direct calls.
     direct_offsets: Vec<usize>,
     relocs: Vec<CallReloc>,
 }
@@ -88,9 +88,10 @@ impl<'a, M: MacroAssembler, F: Fn() -> M> Job<'_, 'a, F> {
                 // Functions start 16-byte aligned (better decoding, stable benchmarks).
                 masm.align_function();
                 let start = masm.code_offset();
-                let area_entry = body_compiler.compile(&mut masm, self.env, self.regs, func_index, func, body)?;
-                direct_offsets.push(start);
-                func_offsets.push(area_entry.unwrap_or(start));
+                let entries = body_compiler.compile(&mut masm, self.env, self.regs, func_index, func, body)?;
+                let (area, direct) = entries.unwrap_or((start, start));
+                func_offsets.push(area);
+                direct_offsets.push(direct);
             }
             masm.align_function();
             let (code, relocs) = masm.finish().map_err(internal_error)?;

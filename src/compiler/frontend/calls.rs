@@ -5,9 +5,8 @@
 //! ([`MacroAssembler::arg_regs`]) and the rest in the argument area; direct calls between
 //! defined functions use it, and it stores its register parameters to their homes in the
 //! area. The *area entry* (the function's `VMFuncRef` code, used by the entry trampoline,
-//! `call_indirect` and imports of it) takes every parameter in the area: a second prologue
-//! after the body that loads the pinned ones into their registers and joins the direct
-//! entry's code after its parameter moves. Either way the frame is the same from there on.
+//! `call_indirect` and imports of it) takes every parameter in the area. Both share one
+//! prologue and everything after it (layout: [`FuncCompiler::emit_entries`]).
 
 use crate::abi;
 use crate::compiler::frontend::{addr_plus, FuncCompiler};
@@ -64,40 +63,50 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
     }
 
-    /// Right after the prologue: the register parameters go to their homes in the argument
-    /// area (read there by unpinned uses and by reloads after calls) and to their pinned
-    /// registers. Returns each parameter's register (`param_regs`).
-    pub(super) fn receive_register_params(&mut self) -> Vec<Option<Reg>> {
+    /// Emits the function's entries and its prologue; returns each parameter's register
+    /// (`param_regs`). Layout, when some parameter travels in a register:
+    ///
+    /// - the area entry, only when some of those parameters are pinned: loads them from the
+    ///   argument area into their pinned registers and jumps to the prologue;
+    /// - the direct entry: stores the register parameters to their homes in the area (read
+    ///   there by unpinned uses and by reloads after calls), moves the pinned ones to their
+    ///   registers, and falls into the prologue, which is the area entry otherwise.
+    ///
+    /// Both run before the prologue (which leaves those registers alone), so a yield at its
+    /// stack check resumes with them intact.
+    pub(super) fn emit_entries(&mut self) -> Vec<Option<Reg>> {
         let ty = self.func_type.clone();
         let regs = self.param_regs(&ty);
+        let slots = abi::param_slots(&ty);
+        let prologue = self.masm.new_label();
+        let mut area = None;
+        if regs.iter().enumerate().any(|(i, r)| r.is_some() && self.locals[i].reg.is_some()) {
+            area = Some(self.masm.code_offset());
+            for (i, r) in regs.iter().enumerate() {
+                if let (Some(_), Some(home)) = (r, self.locals[i].reg) {
+                    let addr = self.masm.entry_arg_addr(abi::SLOT_SIZE * slots[i] as i32);
+                    self.load_typed(self.locals[i].ty, home, addr);
+                }
+            }
+            self.masm.jmp(prologue);
+            self.masm.align_function();
+        }
+        let direct = self.masm.code_offset();
         for (i, r) in regs.iter().enumerate() {
             let Some(r) = *r else { continue };
             let l = self.locals[i];
-            self.store_typed(l.ty, Addr::Frame(l.offset), r);
+            let addr = self.masm.entry_arg_addr(abi::SLOT_SIZE * slots[i] as i32);
+            self.store_typed(l.ty, addr, r);
             if let Some(home) = l.reg {
                 self.masm.mov(home, r);
             }
         }
-        regs
-    }
-
-    /// After the body: the area entry, when some parameter travels in a register to the
-    /// direct entry: its own prologue, the pinned register parameters loaded from their
-    /// homes (the others are read there), then a jump to the code after the direct entry's
-    /// parameter moves. Returns its code offset.
-    pub(super) fn emit_area_entry(&mut self) -> Option<usize> {
-        let after = self.after_entry?;
-        let at = self.masm.code_offset();
-        self.entry_prologue();
-        let ty = self.func_type.clone();
-        for (i, r) in self.param_regs(&ty).iter().enumerate() {
-            let l = self.locals[i];
-            if let (Some(_), Some(home)) = (r, l.reg) {
-                self.load_typed(l.ty, home, Addr::Frame(l.offset));
-            }
+        self.masm.bind(prologue);
+        if regs.iter().any(Option::is_some) {
+            self.entries = Some((area.unwrap_or(self.masm.code_offset()), direct));
         }
-        self.masm.jmp(after);
-        Some(at)
+        self.entry_prologue();
+        regs
     }
 
     /// Places the arguments of a direct call to a defined function of type `ty` (the top

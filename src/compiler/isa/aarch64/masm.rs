@@ -402,6 +402,11 @@ impl MacroAssembler for A64Masm {
         }
     }
 
+    fn entry_arg_addr(&self, disp: i32) -> Addr {
+        // `bl` leaves sp where the caller put the area.
+        Addr::Outgoing(disp)
+    }
+
     fn memory_regs(&self) -> Option<(u8, u8)> {
         Some((MEMORY_DEF, MEMORY_BASE))
     }

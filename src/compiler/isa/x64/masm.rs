@@ -226,6 +226,11 @@ impl MacroAssembler for X64Masm {
         }
     }
 
+    fn entry_arg_addr(&self, disp: i32) -> Addr {
+        // Above the return address.
+        Addr::Outgoing(8 + disp)
+    }
+
     fn new_label(&mut self) -> Label {
         self.asm.new_dynamic_label()
     }
