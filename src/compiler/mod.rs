@@ -66,6 +66,8 @@ pub mod value_stack;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+pub use body::RECORD_OPS;
+
 use wasmparser::{FuncToValidate, FunctionBody, ValidatorResources};
 
 use crate::error::{Error, Result};
