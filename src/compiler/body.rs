@@ -21,7 +21,8 @@ use crate::limits::Limits;
 
 /// Operators recorded per body, at most: a recorded operator takes 64 bytes (about 30× its
 /// encoding), so this bounds the record to 1 MiB per compiling thread. Bodies up to ~30 KB
-/// are recorded whole; decoding the rest of a longer one twice costs ~10 % of its compile.
+/// (nearly all real functions) are recorded whole; decoding the rest of a longer one again
+/// costs 10–20 % of its compile time (`benches/README.md`, Scaling).
 pub const RECORD_OPS: usize = 16 * 1024;
 
 /// Per-thread state reused from one body to the next (only its allocations carry over).

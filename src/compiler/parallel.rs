@@ -213,7 +213,9 @@ impl Unlinked {
     /// Writes the linked code into `out` (exactly [`Unlinked::len`] bytes), freeing each
     /// chunk once copied; returns each function's entry offset.
     pub fn link_into(self, out: &mut [u8]) -> Result<Vec<usize>> {
-        assert_eq!(out.len(), self.len, "link_into: the destination has the linked size");
+        if out.len() != self.len {
+            return Err(internal_error(format!("{} bytes to link into {}", self.len, out.len())));
+        }
         let mut func_offsets = Vec::with_capacity(self.chunks.iter().map(|c| c.func_offsets.len()).sum());
         let mut relocs = Vec::with_capacity(self.chunks.iter().map(|c| c.relocs.len()).sum());
         let mut base = 0;
