@@ -165,6 +165,10 @@ fn parse<'a>(bytes: &'a [u8], limits: &Limits) -> Result<(ModuleInfo, Bodies<'a>
         if let ValidPayload::Func(func, body) = validator.payload(&payload)? {
             bodies.push((func, body));
         }
+        if let Payload::CodeSectionStart { count, .. } = &payload {
+            // Validated: the function section's count, within `max_functions`.
+            bodies.reserve_exact(*count as usize);
+        }
         if let Payload::MemorySection(reader) = &payload {
             let range = reader.range();
             check_memory_limit_encoding(&bytes[range.start as usize..range.end as usize], range.start as usize)?;
@@ -423,7 +427,10 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                 info.imports.push(Import { module: imp.module.to_string(), name: imp.name.to_string(), kind });
             }
         }
+        // Vectors sized from section counts (already within the limits, see
+        // `limits::check_payload`): one allocation each, never grown by doubling.
         Payload::FunctionSection(reader) => {
+            info.funcs.reserve_exact(reader.count() as usize);
             for t in reader {
                 info.funcs.push(t?);
             }
@@ -455,6 +462,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
             }
         }
         Payload::ExportSection(reader) => {
+            info.exports.reserve_exact(reader.count() as usize);
             for e in reader.into_iter_with_offsets() {
                 let (offset, e) = e?;
                 let kind = match e.kind {
@@ -472,6 +480,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
         }
         Payload::StartSection { func, .. } => info.start = Some(func),
         Payload::ElementSection(reader) => {
+            info.elements.reserve_exact(reader.count() as usize);
             for e in reader.into_iter_with_offsets() {
                 let (offset, e) = e?;
                 let mode = match e.kind {
@@ -484,7 +493,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
                 };
                 let (ty, items) = match e.items {
                     ElementItems::Functions(r) => {
-                        let mut items = Vec::new();
+                        let mut items = Vec::with_capacity(r.count() as usize);
                         for f in r {
                             let f = f?;
                             info.declared_funcs.push(f);
@@ -508,6 +517,7 @@ fn read_payload(info: &mut ModuleInfo, payload: Payload<'_>) -> Result<()> {
             }
         }
         Payload::DataSection(reader) => {
+            info.data.reserve_exact(reader.count() as usize);
             for d in reader {
                 let d = d?;
                 let mode = match d.kind {

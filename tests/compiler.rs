@@ -19,6 +19,8 @@ mod misc;
 mod numeric;
 #[path = "compiler/random.rs"]
 mod random;
+#[path = "compiler/record.rs"]
+mod record;
 #[path = "compiler/simd.rs"]
 mod simd;
 #[path = "compiler/spec.rs"]

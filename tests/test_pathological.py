@@ -162,3 +162,21 @@ except wazero.CompileError as e:
 out[2] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps(out))
 """
+
+
+def test_saved_case_runs_and_reports_the_compile_peak(tmp_path: Any) -> None:
+    # benches/scaling.py generates each module in its own process and has the child load it
+    # (`--load`): the child must check the same results and report its compile's own peak.
+    import pathological_run
+
+    case = pathological.FAMILIES["big_body"](1_000_000)
+    path = str(tmp_path / "big_body.wasm")
+    pathological_run.save_case(case, path)
+    proc = subprocess.run([sys.executable, RUNNER, "big_body", "0", "--load", path], capture_output=True, text=True, timeout=TIMEOUT_S)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    res = json.loads(proc.stdout.splitlines()[0])
+    assert res["ok"] and res["wasm_bytes"] == len(case.wasm), res
+    assert [c[2] for c in res["calls"]] == [c[2] for c in case.calls], res
+    if sys.platform == "linux" and not EMULATED:
+        # The compile adds its code buffer and machine code (hundreds of KiB) to the RSS.
+        assert res["rss_before_kib"] < res["peak_kib"] <= res["maxrss_kib"], res

@@ -60,6 +60,75 @@ def test_python_threads_run_while_wasm_runs():
     assert during >= 10, during
 
 
+def _forked_child_report(rt: "wazero.Runtime") -> str:
+    """In a forked child: a long call on `rt` with a ticking Python thread beside it.
+    Returns "<timed out> <ticks during the call>"."""
+    m = rt.instantiate(RUNAWAY_WAT, {"env": {"host": lambda: None}})
+
+    def spin() -> bool:
+        try:
+            m.call("spin", timeout=0.3)
+        except wazero.Trap:
+            return True
+        return False
+
+    timed_out, during, _ = ticks_during(spin)
+    return f"{timed_out} {during}"
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # 3.12+: fork() with threads
+def test_children_forked_while_calls_run_still_yield_and_time_out():
+    # The timer and yield-ticker threads do not survive fork(), and a lock one of them held at
+    # that instant would stay locked in the child. Fork repeatedly while another thread keeps
+    # both busy (calls with deadlines that run for several ticks): every child must start its
+    # own threads, let a Python thread run during its long call and stop it at its deadline.
+    stop = threading.Event()
+
+    def busy() -> None:
+        with wazero.Runtime() as rt:
+            m = rt.instantiate(RUNAWAY_WAT, {"env": {"host": lambda: None}})
+            while not stop.is_set():
+                with pytest.raises(wazero.Trap):
+                    m.call("spin", timeout=0.003)
+
+    background = threading.Thread(target=busy)
+    background.start()
+    reports = []
+    try:
+        with wazero.Runtime() as rt:
+            for _ in range(6):
+                time.sleep(0.01)
+                r, w = os.pipe()
+                pid = os.fork()
+                if pid == 0:  # child: report through the pipe, never return into pytest
+                    code = 1
+                    try:
+                        os.write(w, _forked_child_report(rt).encode())
+                        code = 0
+                    except BaseException as e:
+                        os.write(w, repr(e).encode())
+                    finally:
+                        os._exit(code)
+                os.close(w)
+                deadline = time.monotonic() + 20
+                while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                if done[0] == 0:
+                    os.kill(pid, 9)
+                    os.waitpid(pid, 0)
+                report = os.read(r, 1000).decode()
+                os.close(r)
+                reports.append((done[0] != 0 and os.WIFEXITED(done[1]) and os.WEXITSTATUS(done[1]) == 0, report, done[1]))
+    finally:
+        stop.set()
+        background.join()
+    for exited, report, _ in reports:
+        assert exited, reports  # a child that hangs is killed after 20 s
+        timed_out, during = report.split()
+        assert timed_out == "True" and int(during) >= 5, reports
+
+
 HOST_LOOP_WAT = r"""
 (module
   (import "env" "f" (func $f (param i32) (result i32)))

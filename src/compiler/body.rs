@@ -3,8 +3,11 @@
 //! The register assignment of hot locals needs usage counts of the whole body before any
 //! code is emitted. Pass 1 (`pass1.rs`) decodes each operator once, validates it, feeds it to the
 //! [`LocalUsage`] counters and records it; pass 2 generates code from the recorded
-//! operators. Bodies too large to record (see [`RECORD_LIMIT`]) are decoded a second time
-//! instead (without validating again), which keeps the memory of a worker bounded.
+//! operators. The record holds at most [`RECORD_OPS`] operators: pass 2 decodes the rest of
+//! a longer body a second time (without validating again), from a copy of the decoder taken
+//! where the record stopped. A worker's memory for the record is thus bounded, and grows
+//! with the body up to that bound without a step where a body becomes "too large to
+//! record".
 
 use wasmparser::{FuncToValidate, FuncValidatorAllocations, FunctionBody, OperatorsReader, ValidatorResources};
 
@@ -16,15 +19,19 @@ use crate::compiler::regalloc::RegAlloc;
 use crate::error::Result;
 use crate::limits::Limits;
 
-/// Bodies up to this many bytes are recorded in pass 1 (a recorded operator takes about 15×
-/// its encoding); larger ones are decoded twice.
-const RECORD_LIMIT: usize = 256 * 1024;
+/// Operators recorded per body, at most: a recorded operator takes 64 bytes (about 30× its
+/// encoding), so this bounds the record to 1 MiB per compiling thread. Bodies up to ~30 KB
+/// (nearly all real functions) are recorded whole; decoding the rest of a longer one again
+/// costs 10–20 % of its compile time (`benches/README.md`, Scaling).
+pub const RECORD_OPS: usize = 16 * 1024;
 
 /// Per-thread state reused from one body to the next (only its allocations carry over).
 #[derive(Default)]
 pub(crate) struct BodyCompiler<'a> {
-    /// Pass 1's operators with their byte offsets.
+    /// Pass 1's operators with their byte offsets (the first [`RECORD_OPS`]).
     ops: Recorded<'a>,
+    /// The decoder where the record stopped, when the body has more operators.
+    rest: Option<OperatorsReader<'a>>,
     /// Local declarations: (byte offset, count, type).
     locals: Vec<(usize, u32, wasmparser::ValType)>,
     usage: LocalUsage,
@@ -43,8 +50,7 @@ impl<'a> BodyCompiler<'a> {
         func: FuncToValidate<ValidatorResources>,
         body: FunctionBody<'a>,
     ) -> Result<Option<(usize, usize)>> {
-        let record = body.as_bytes().len() <= RECORD_LIMIT;
-        self.validate_and_scan(func, &body, record, env.limits, func_index)?;
+        self.validate_and_scan(func, &body, env.limits, func_index)?;
         let mut fc = FuncCompiler::new(masm, env, regs.clone(), func_index)?;
         for &(offset, count, ty) in &self.locals {
             fc.add_locals(count, ty, offset)?;
@@ -52,13 +58,11 @@ impl<'a> BodyCompiler<'a> {
         fc.pin_memory(&self.usage);
         fc.pin_locals(&self.usage);
         fc.begin();
-        if record {
-            for &(offset, ref op) in &self.ops.ops {
-                fc.visit(offset, op)?;
-                check_function_limits(&fc, env.limits, func_index, offset)?;
-            }
-        } else {
-            let mut reader = body.get_operators_reader()?;
+        for &(offset, ref op) in &self.ops.ops {
+            fc.visit(offset, op)?;
+            check_function_limits(&fc, env.limits, func_index, offset)?;
+        }
+        if let Some(mut reader) = self.rest.take() {
             while !reader.eof() {
                 let offset = reader.original_position() as usize;
                 fc.visit(offset, &reader.read()?)?;
@@ -69,16 +73,19 @@ impl<'a> BodyCompiler<'a> {
     }
 
     /// Pass 1: validates the locals and every operator, counts local and memory usage, and
-    /// (with `record`) keeps the operators for pass 2.
+    /// keeps the first [`RECORD_OPS`] operators (and the decoder after them) for pass 2.
     fn validate_and_scan(
         &mut self,
         func: FuncToValidate<ValidatorResources>,
         body: &FunctionBody<'a>,
-        record: bool,
         limits: &Limits,
         func_index: u32,
     ) -> Result<()> {
         self.ops.clear();
+        self.rest = None;
+        // Every operator takes at least one byte: the exact room for this body, so the
+        // record never doubles (and copies) its way up.
+        self.ops.ops.reserve_exact(body.as_bytes().len().min(RECORD_OPS));
         self.locals.clear();
         self.usage.clear();
         let mut validator = func.into_validator(std::mem::take(&mut self.allocs));
@@ -97,7 +104,7 @@ impl<'a> BodyCompiler<'a> {
         let mut pass1 = Pass1 {
             validator: &mut validator,
             usage: &mut self.usage,
-            ops: if record { Some(&mut self.ops) } else { None },
+            ops: Some(&mut self.ops),
             bytes: body.as_bytes(),
             start: body.range().start,
             offset: 0,
@@ -105,6 +112,10 @@ impl<'a> BodyCompiler<'a> {
             func_index,
         };
         while !reader.eof() {
+            if pass1.ops.as_ref().is_some_and(|r| r.ops.len() == RECORD_OPS) {
+                self.rest = Some(reader.clone());
+                pass1.ops = None;
+            }
             pass1.offset = reader.original_position();
             reader.visit_operator(&mut pass1)??;
         }

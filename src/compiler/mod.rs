@@ -66,6 +66,8 @@ pub mod value_stack;
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
+pub use body::RECORD_OPS;
+
 use wasmparser::{FuncToValidate, FunctionBody, ValidatorResources};
 
 use crate::error::{Error, Result};
@@ -138,11 +140,10 @@ pub fn compile_module_threads(
             offset: None,
         });
     };
-    let (code, func_offsets) = compile_module_for_threads(isa, info, bodies, threads, limits)?;
-    Ok(CompiledCode {
-        code: CodeMemory::new(&code)?,
-        func_offsets,
-    })
+    let unlinked = compile_module_unlinked(isa, info, bodies, threads, limits)?;
+    // Linked straight into the executable mapping: the code is never held twice in full.
+    let (code, func_offsets) = CodeMemory::build(unlinked.len(), |out| unlinked.link_into(out))?;
+    Ok(CompiledCode { code, func_offsets })
 }
 
 /// Validates and compiles for `isa` whatever the host (cross-compilation tests): the raw
@@ -164,6 +165,17 @@ pub fn compile_module_for_threads(
     threads: usize,
     limits: &Limits,
 ) -> Result<(Vec<u8>, Vec<usize>)> {
+    compile_module_unlinked(isa, info, bodies, threads, limits)?.into_vec()
+}
+
+/// Validates and compiles for `isa` on up to `threads` threads: the code still to be linked.
+fn compile_module_unlinked(
+    isa: Isa,
+    info: &ModuleInfo,
+    bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
+    threads: usize,
+    limits: &Limits,
+) -> Result<parallel::Unlinked> {
     // A panic here is a compiler bug; it must never unwind into the caller (possibly Python).
     let result = catch_unwind(AssertUnwindSafe(|| match isa {
         Isa::X64 => {
@@ -205,7 +217,7 @@ fn compile_with<M: MacroAssembler>(
     bodies: Vec<(FuncToValidate<ValidatorResources>, FunctionBody<'_>)>,
     threads: usize,
     limits: &Limits,
-) -> Result<(Vec<u8>, Vec<usize>)> {
+) -> Result<parallel::Unlinked> {
     let env = ModuleEnv::new(info, limits);
     let regs = regalloc::RegAlloc::new(int_regs, float_regs);
     parallel::compile_functions(&env, &regs, new_masm, bodies, threads)

@@ -102,14 +102,14 @@ impl<'a, M: MacroAssembler, F: Fn() -> M> Job<'_, 'a, F> {
 }
 
 /// Validates and compiles `bodies` (all defined functions, in order) on up to `threads`
-/// threads; returns the linked code and each function's area-entry offset (its `VMFuncRef` code).
+/// threads; returns the code, still to be linked.
 pub(crate) fn compile_functions<M: MacroAssembler>(
     env: &ModuleEnv<'_>,
     regs: &RegAlloc,
     new_masm: &(impl Fn() -> M + Sync),
     bodies: Vec<Body<'_>>,
     threads: usize,
-) -> Result<(Vec<u8>, Vec<usize>)> {
+) -> Result<Unlinked> {
     let job = Job { env, regs, new_masm, _bodies: std::marker::PhantomData };
     let total: usize = bodies.iter().map(|(_, b)| b.as_bytes().len()).sum();
     let chunks = if threads <= 1 || total < PARALLEL_MIN_BYTES {
@@ -119,10 +119,10 @@ pub(crate) fn compile_functions<M: MacroAssembler>(
         let threads = threads.min(ranges.len());
         run_parallel(&job, split(bodies, &ranges), threads)?
     };
-    let total_code: usize = chunks.iter().map(|c| c.code.len()).sum();
+    let len: usize = chunks.iter().map(|c| c.code.len()).sum();
     let what = || "bytes of code for the module".to_string();
-    Limits::check("max_code_size", total_code as u64, env.limits.max_code_size, what, 0)?;
-    link::<M>(chunks)
+    Limits::check("max_code_size", len as u64, env.limits.max_code_size, what, 0)?;
+    Ok(Unlinked { chunks, len, patch_call: M::patch_call })
 }
 
 /// Cuts the functions into consecutive ranges of about `target` body bytes.
@@ -198,26 +198,70 @@ fn run_parallel<'a, M: MacroAssembler, F: Fn() -> M + Sync>(
     Ok(chunks)
 }
 
-/// Places the chunks one after the other and patches every call.
-fn link<M: MacroAssembler>(chunks: Vec<ChunkCode>) -> Result<(Vec<u8>, Vec<usize>)> {
-    let len = chunks.iter().map(|c| c.code.len()).sum();
-    let mut code = Vec::with_capacity(len);
-    let mut func_offsets = Vec::new();
-    let mut direct_offsets = Vec::new();
-    let mut relocs = Vec::new();
-    for chunk in chunks {
-        let base = code.len();
-        debug_assert_eq!(base % 16, 0, "chunks end 16-byte aligned");
-        func_offsets.extend(chunk.func_offsets.iter().map(|o| base + o));
-        direct_offsets.extend(chunk.direct_offsets.iter().map(|o| base + o));
-        relocs.extend(chunk.relocs.iter().map(|r| CallReloc { offset: base + r.offset, callee: r.callee }));
-        code.extend_from_slice(&chunk.code);
+/// A module's compiled chunks, to be placed one after the other with their calls patched:
+/// straight into the executable mapping ([`Unlinked::link_into`]), so that the code never
+/// exists twice in full, or into a `Vec` ([`Unlinked::into_vec`], cross-compilation).
+pub(crate) struct Unlinked {
+    chunks: Vec<ChunkCode>,
+    len: usize,
+    patch_call: PatchCall,
+}
+
+/// [`MacroAssembler::patch_call`] of the ISA the chunks were compiled for.
+type PatchCall = fn(&mut [u8], usize, usize) -> std::result::Result<(), String>;
+
+impl Unlinked {
+    /// Bytes of linked code.
+    pub fn len(&self) -> usize {
+        self.len
     }
+
+    /// Writes the linked code into `out` (exactly [`Unlinked::len`] bytes), freeing each
+    /// chunk once copied; returns each function's area-entry offset (its `VMFuncRef` code).
+    pub fn link_into(self, out: &mut [u8]) -> Result<Vec<usize>> {
+        if out.len() != self.len {
+            return Err(internal_error(format!("{} bytes to link into {}", self.len, out.len())));
+        }
+        let n: usize = self.chunks.iter().map(|c| c.func_offsets.len()).sum();
+        let mut func_offsets = Vec::with_capacity(n);
+        let mut direct_offsets = Vec::with_capacity(n);
+        let mut relocs = Vec::with_capacity(self.chunks.iter().map(|c| c.relocs.len()).sum());
+        let mut base = 0;
+        for chunk in self.chunks {
+            debug_assert_eq!(base % 16, 0, "chunks end 16-byte aligned");
+            func_offsets.extend(chunk.func_offsets.iter().map(|o| base + o));
+            direct_offsets.extend(chunk.direct_offsets.iter().map(|o| base + o));
+            relocs.extend(chunk.relocs.iter().map(|r| CallReloc { offset: base + r.offset, callee: r.callee }));
+            out[base..base + chunk.code.len()].copy_from_slice(&chunk.code);
+            base += chunk.code.len();
+        }
+        patch_calls(self.patch_call, out, &relocs, &direct_offsets)?;
+        Ok(func_offsets)
+    }
+
+    /// The linked code as a `Vec` and each function's area-entry offset. A single chunk (any
+    /// module compiled on one thread) is linked in its own buffer, without a copy.
+    pub fn into_vec(mut self) -> Result<(Vec<u8>, Vec<usize>)> {
+        if self.chunks.len() != 1 {
+            let mut code = vec![0; self.len];
+            let func_offsets = self.link_into(&mut code)?;
+            return Ok((code, func_offsets));
+        }
+        let ChunkCode { mut code, func_offsets, direct_offsets, relocs } = self.chunks.pop().expect("one chunk");
+        patch_calls(self.patch_call, &mut code, &relocs, &direct_offsets)?;
+        Ok((code, func_offsets))
+    }
+}
+
+/// Points every call at its callee's direct entry.
+fn patch_calls(patch_call: PatchCall, code: &mut [u8], relocs: &[CallReloc], direct_offsets: &[usize]) -> Result<()> {
     for r in relocs {
-        let target = direct_offsets[r.callee as usize];
-        M::patch_call(&mut code, r.offset, target).map_err(internal_error)?;
+        let target = *direct_offsets
+            .get(r.callee as usize)
+            .ok_or_else(|| internal_error(format!("call to function {} that has no code", r.callee)))?;
+        patch_call(code, r.offset, target).map_err(internal_error)?;
     }
-    Ok((code, func_offsets))
+    Ok(())
 }
 
 fn internal_error(e: impl std::fmt::Display) -> Error {

@@ -38,10 +38,23 @@ impl CodeMemory {
     /// [`POOL_PAGES`]): two `mprotect` calls instead of `mmap` + `mprotect` + `munmap` and a
     /// page fault.
     pub fn new(code: &[u8]) -> Result<CodeMemory> {
-        if code.is_empty() {
-            return Ok(CodeMemory { alloc: None, len: 0 });
+        let (memory, ()) = CodeMemory::build(code.len(), |out| {
+            out.copy_from_slice(code);
+            Ok(())
+        })?;
+        Ok(memory)
+    }
+
+    /// [`CodeMemory::new`] for `len` bytes that `write` fills in place (e.g. the linker
+    /// copying compiled chunks one by one, each freed once copied), so the code need not
+    /// exist in a buffer of its own first. `write` gets exactly `len` zeroed bytes; its
+    /// error is returned (and the pages released).
+    pub fn build<T>(len: usize, write: impl FnOnce(&mut [u8]) -> Result<T>) -> Result<(CodeMemory, T)> {
+        if len == 0 {
+            return Ok((CodeMemory { alloc: None, len: 0 }, write(&mut [])?));
         }
-        let pooled = if code.len() <= region::page::size() { pool().pop().map(|p| p.0) } else { None };
+        let pooled = if len <= region::page::size() { pool().pop().map(|p| p.0) } else { None };
+        let reused = pooled.is_some();
         let mut alloc = match pooled {
             Some(a) => {
                 // SAFETY: a pooled page belongs to no live `CodeMemory`: no code runs in it.
@@ -49,24 +62,31 @@ impl CodeMemory {
                     .map_err(|e| Error::Resource(format!("cannot make code memory writable: {e}")))?;
                 a
             }
-            None => region::alloc(code.len(), region::Protection::READ_WRITE)
+            None => region::alloc(len, region::Protection::READ_WRITE)
                 .map_err(|e| Error::Resource(format!("cannot map code memory: {e}")))?,
         };
-        // SAFETY: `alloc` is a read+write mapping of at least `code.len()` bytes that nothing
-        // else references.
+        // SAFETY: `alloc` is a read+write mapping of at least `len` bytes that nothing else
+        // references; the slice ends before `alloc` is used again.
+        let out = unsafe { std::slice::from_raw_parts_mut(alloc.as_mut_ptr::<u8>(), len) };
+        if reused {
+            // An earlier module's code; a fresh mapping is zeroed by the kernel.
+            out.fill(0);
+        }
+        let value = write(out)?;
+        // SAFETY: as above; the code is complete, nothing writes to the pages any more.
         unsafe {
-            std::ptr::copy_nonoverlapping(code.as_ptr(), alloc.as_mut_ptr::<u8>(), code.len());
             region::protect(alloc.as_ptr::<u8>(), alloc.len(), region::Protection::READ_EXECUTE)
                 .map_err(|e| Error::Resource(format!("cannot make code executable: {e}")))?;
         }
         #[cfg(target_arch = "aarch64")]
         {
             // The instruction cache is not coherent with data writes on aarch64.
+            // SAFETY: the mapping holds `len` initialised, readable bytes.
             dynasmrt::cache_control::synchronize_icache(unsafe {
-                std::slice::from_raw_parts(alloc.as_ptr::<u8>(), code.len())
+                std::slice::from_raw_parts(alloc.as_ptr::<u8>(), len)
             });
         }
-        Ok(CodeMemory { alloc: Some(alloc), len: code.len() })
+        Ok((CodeMemory { alloc: Some(alloc), len }, value))
     }
 
     /// Address of the first byte (null when empty).

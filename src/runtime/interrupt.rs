@@ -132,6 +132,7 @@ pub(crate) struct Deadline {
 /// Arranges for `rt` to be triggered with [`REASON_TIMEOUT`] at `at`, unless the returned
 /// guard is dropped first.
 pub(crate) fn arm(rt: &Arc<VMRuntime>, at: Instant) -> Result<Deadline> {
+    install_fork_handlers();
     let t = timer();
     let mut st = lock(t);
     let pid = std::process::id();
@@ -271,12 +272,7 @@ pub fn watch(rt: &Arc<VMRuntime>) -> Result<bool> {
         w.retain(|r| r.strong_count() > 0);
         w.push(Arc::downgrade(rt));
     }
-    static AT_FORK: std::sync::Once = std::sync::Once::new();
-    AT_FORK.call_once(|| {
-        // SAFETY: registers a plain `extern "C"` function taking no arguments; the handler only
-        // stores to an atomic, which is async-signal-safe as a forked child requires.
-        unsafe { libc::pthread_atfork(None, None, Some(ticker_gone_after_fork)) };
-    });
+    install_fork_handlers();
     let mut started = t.park_lock.lock().unwrap_or_else(|p| p.into_inner());
     start_ticker_here(t, &mut started)?;
     Ok(true)
@@ -296,9 +292,67 @@ fn start_ticker_here(t: &'static Ticker, started: &mut Option<u32>) -> Result<()
     Ok(())
 }
 
-/// In a forked child the ticker thread is gone: mark it parked, so the child's next call
-/// goes through [`unpark`], which starts a ticker of the child's own.
-extern "C" fn ticker_gone_after_fork() {
+// ---------------------------------------------------------------------------------------------
+// fork()
+
+/// The locks of the timer and the ticker, held by the forking thread across `fork()`.
+struct ForkGuards {
+    timer: Option<MutexGuard<'static, TimerState>>,
+    park: Option<MutexGuard<'static, Option<u32>>>,
+    watched: Option<MutexGuard<'static, Vec<Weak<VMRuntime>>>>,
+}
+
+thread_local! {
+    static FORK_GUARDS: std::cell::RefCell<ForkGuards> =
+        const { std::cell::RefCell::new(ForkGuards { timer: None, park: None, watched: None }) };
+}
+
+/// Registers the `fork()` handlers once per process. A child has only the forking thread: a
+/// lock that the timer or ticker thread held at that instant would stay locked in the child
+/// forever (its next timeout or yield would hang or never come). So the forking thread takes
+/// every such lock before `fork()` and releases it after, in the parent and in the child.
+fn install_fork_handlers() {
+    static AT_FORK: std::sync::Once = std::sync::Once::new();
+    AT_FORK.call_once(|| {
+        // SAFETY: registers plain `extern "C"` functions taking no arguments. The child's
+        // handler only unlocks mutexes (an atomic swap and at most a futex wake) and stores to
+        // an atomic, which is async-signal-safe as a forked child requires.
+        unsafe {
+            libc::pthread_atfork(Some(lock_before_fork), Some(unlock_in_parent), Some(unlock_in_child))
+        };
+    });
+}
+
+/// Lock order: timer, then the ticker's park lock, then its watch list (the order the ticker
+/// itself nests them in; nothing holds a ticker lock while taking the timer's).
+extern "C" fn lock_before_fork() {
+    let (timer, ticker) = (timer(), ticker());
+    let guards = ForkGuards {
+        timer: Some(lock(timer)),
+        park: Some(ticker.park_lock.lock().unwrap_or_else(|p| p.into_inner())),
+        watched: Some(ticker.watched.lock().unwrap_or_else(|p| p.into_inner())),
+    };
+    FORK_GUARDS.with(|g| *g.borrow_mut() = guards);
+}
+
+fn unlock_after_fork() {
+    FORK_GUARDS.with(|g| {
+        let mut g = g.borrow_mut();
+        g.watched = None;
+        g.park = None;
+        g.timer = None;
+    });
+}
+
+extern "C" fn unlock_in_parent() {
+    unlock_after_fork();
+}
+
+/// In the child the timer and ticker threads are gone: the next deadline starts a timer
+/// thread (`arm` compares process ids); the ticker is marked parked, so the child's next
+/// call goes through [`unpark`], which starts a ticker of the child's own.
+extern "C" fn unlock_in_child() {
+    unlock_after_fork();
     TICKER_PARKED.store(true, SeqCst);
 }
 
@@ -352,8 +406,7 @@ fn ticker_thread(t: &'static Ticker) {
         std::thread::sleep(TICK);
         let mut busy = false;
         {
-            // Only a snapshot under the lock: it is held briefly (a fork() that inherits it
-            // locked would leave a child's ticker stuck) and `watch` never waits long.
+            // Only a snapshot under the lock: `watch` and a `fork()` never wait long.
             let mut w = t.watched.lock().unwrap_or_else(|p| p.into_inner());
             w.retain(|r| r.strong_count() > 0);
             live.extend(w.iter().filter_map(Weak::upgrade));
