@@ -118,8 +118,8 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     /// Resumable slow paths of the checks (`MacroAssembler::RESUMABLE_CHECKS`): (stub, resume)
     /// of each loop header, emitted after the body.
     yield_stubs: Vec<(Label, Label)>,
-    /// (stub, entry) of each prologue's stack check, when resumable.
-    entry_yields: Vec<(Label, Label)>,
+    /// (stub, prologue start) of the prologue's stack check, when resumable.
+    entry_yield: Option<(Label, Label)>,
     /// Code offsets of the (area, direct) entries when they differ (some parameter travels
     /// in a register).
     entries: Option<(usize, usize)>,
@@ -128,8 +128,8 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     /// Registers holding memory 0's `VMMemoryDef` pointer and base for the whole function.
     pub(crate) memory_regs: Option<(Reg, Reg)>,
     max_outgoing_slots: usize,
-    /// The frame size fields of the prologues (one per entry).
-    frame_patches: Vec<FramePatch>,
+    /// The frame size field of the prologue (shared by both entries).
+    frame_patch: Option<FramePatch>,
     /// Bytes per value-stack depth: 16 when the function may hold v128 values, else 8.
     pub(crate) slot_stride: i32,
     /// Byte offset of the operator being compiled (for error messages).
@@ -190,12 +190,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             dead_depth: 0,
             trap_labels: [None; 16],
             yield_stubs: Vec::new(),
-            entry_yields: Vec::new(),
+            entry_yield: None,
             entries: None,
             dynamic_trap: None,
             memory_regs: None,
             max_outgoing_slots: 0,
-            frame_patches: Vec::new(),
+            frame_patch: None,
             slot_stride: abi::SLOT_SIZE,
             offset: 0,
             simd_ops: true,
@@ -348,13 +348,12 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         self.masm.bind(start);
         let overflow = if M::RESUMABLE_CHECKS {
             let stub = self.masm.new_label();
-            self.entry_yields.push((stub, start));
+            self.entry_yield = Some((stub, start));
             stub
         } else {
             self.trap(TrapKind::StackOverflow)
         };
-        let patch = self.masm.prologue(overflow, self.calls_funcrefs);
-        self.frame_patches.push(patch);
+        self.frame_patch = Some(self.masm.prologue(overflow, self.calls_funcrefs));
     }
 
     /// Emits the trap stubs and fixes the frame size. Returns the code offsets of the
@@ -370,7 +369,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             self.masm.bind(label);
             self.masm.trap_stub_dynamic();
         }
-        for &(stub, start) in &self.entry_yields {
+        if let Some((stub, start)) = self.entry_yield {
             self.masm.bind(stub);
             self.masm.yield_stub_at_entry(start);
         }
@@ -391,9 +390,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         if bytes > i32::MAX as usize / 2 {
             return Err(unsupported("function frame too large", self.offset));
         }
-        for &patch in &self.frame_patches {
-            self.masm.patch_frame_size(patch, bytes as u32);
-        }
+        let patch = self.frame_patch.expect("prologue emitted");
+        self.masm.patch_frame_size(patch, bytes as u32);
         debug_assert!(self.regs.all_free(), "register leak");
         Ok(self.entries)
     }
