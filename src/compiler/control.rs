@@ -38,6 +38,10 @@ pub struct ControlFrame {
     pub end_used: bool,
     /// Whether the code right after `if` (the false branch) is reachable.
     pub reachable_at_entry: bool,
+    /// Whether a branch to this frame returns from the function: the function's own frame,
+    /// and a block or `if` of stack height 0 whose `end` is followed only by `end`s (its
+    /// results are then the function's, by validation).
+    pub returns: bool,
 }
 
 impl ControlFrame {

@@ -143,6 +143,11 @@ pub struct FuncCompiler<'a, M: MacroAssembler> {
     /// Whether the body calls through funcrefs (imports, `call_indirect`): only those calls
     /// need the vmctx saved in the frame. True until `pin_locals` knows better.
     calls_funcrefs: bool,
+    /// `LocalUsage::tail_frames`: frames whose end is the function's.
+    tail_frames: Vec<usize>,
+    /// Whether the body has a call inside a loop (then the direct entry stores pinned
+    /// register parameters to their homes once, rather than before each call).
+    calls_in_loop: bool,
 }
 
 /// `local.get i; x; op` with local `i` in a register: popped, not yet emitted. If the next
@@ -168,6 +173,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 offset,
                 reg: None,
                 written: false,
+                home_stale: false,
                 last_read: 0,
             });
         }
@@ -202,6 +208,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             deferred: None,
             outer_loop: None,
             calls_funcrefs: true,
+            calls_in_loop: true,
+            tail_frames: Vec::new(),
         };
         if uses_v128 {
             fc.enable_v128()?;
@@ -233,6 +241,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
                 offset,
                 reg: None,
                 written: false,
+                home_stale: false,
                 last_read: 0,
             });
         }
@@ -330,6 +339,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         // Other parameters and zeroed locals alike: load from the frame home.
         self.reload_pinned(|_, i| !in_regs.get(i as usize).is_some_and(|r| r.is_some()));
         let label = self.masm.new_label();
+        let returns = true;
         self.control.push(ControlFrame {
             kind: FrameKind::Function,
             params: Vec::new(),
@@ -338,6 +348,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             label,
             end_used: false,
             reachable_at_entry: true,
+            returns,
         });
     }
 
@@ -744,6 +755,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     fn push_frame(&mut self, kind: FrameKind, params: Vec<ValType>, results: Vec<ValType>, label: Label) {
         let height = self.stack.len() - params.len();
+        // A branch to a loop goes to its header; to the end of a tail frame with nothing
+        // below it, it returns (the frame's results are then the function's).
+        let returns = kind != FrameKind::Loop && height == 0 && self.tail_frames.contains(&self.offset);
         self.control.push(ControlFrame {
             kind,
             params,
@@ -752,6 +766,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             label,
             end_used: false,
             reachable_at_entry: true,
+            returns,
         });
     }
 
@@ -809,7 +824,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// Whether a branch to frame `index` needs code besides the jump itself.
     fn branch_needs_moves(&self, index: usize) -> bool {
         let target = &self.control[index];
-        if target.kind == FrameKind::Function {
+        if target.returns {
             return true;
         }
         let n = target.branch_types().len();
@@ -822,7 +837,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     /// Emits the transfer of the branch values and the jump to control frame `index`.
     fn emit_branch_to(&mut self, index: usize) {
-        if self.control[index].kind == FrameKind::Function {
+        if self.control[index].returns {
             return self.emit_return();
         }
         let (height, n, label, reg) = {
@@ -836,14 +851,14 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
     }
 
-    /// Copies result values that still refer to parameters (their slots are about to be
-    /// overwritten by results) into their own slots.
+    /// Copies result values that still refer to parameters read from their homes (their
+    /// slots are about to be overwritten by results) into their own slots.
     fn protect_params_from_results(&mut self) {
         let n = self.func_type.results.len();
         let n_params = self.func_type.params.len() as u32;
         let len = self.stack.len();
         for depth in len - n..len {
-            if matches!(self.stack.get(depth).loc, Loc::Local(i) if i < n_params) {
+            if matches!(self.stack.get(depth).loc, Loc::Local(i) if i < n_params && !self.is_pinned(i)) {
                 self.spill_entry(depth);
             }
         }
@@ -965,7 +980,11 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     fn visit_else(&mut self) {
         let idx = self.control.len() - 1;
-        if self.reachable {
+        if self.reachable && self.control[idx].returns {
+            // The end of the `if` is the function's: return from here (no jump to a shared
+            // epilogue; fewer taken branches on the path).
+            self.emit_return();
+        } else if self.reachable {
             let (height, n, label, reg) = {
                 let f = &self.control[idx];
                 (f.height, f.results.len(), f.label, self.result_reg(f))
@@ -1057,7 +1076,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     fn visit_br_if(&mut self, relative_depth: u32) {
         let index = self.control.len() - 1 - relative_depth as usize;
-        if self.control[index].kind == FrameKind::Function {
+        if self.control[index].returns {
             // Done before the condition is tested: it may emit code on both paths.
             let top = self.stack.pop();
             self.protect_params_from_results();
@@ -1089,10 +1108,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         let n_ctrl = self.control.len();
         let to_index = |d: u32| n_ctrl - 1 - d as usize;
         let (_, index_reg) = self.pop_to_reg();
-        if self.control[to_index(default)].kind == FrameKind::Function
-            || depths
-                .iter()
-                .any(|&d| self.control[to_index(d)].kind == FrameKind::Function)
+        if self.control[to_index(default)].returns
+            || depths.iter().any(|&d| self.control[to_index(d)].returns)
         {
             self.protect_params_from_results();
         }

@@ -175,3 +175,85 @@ fn pinned_locals_stay_right_across_calls() {
     assert_eq!(inst.call("pending", &[6]), Ok((-5i32) as u32 as u64));
     assert_eq!(inst.call("tail", &[21]), Ok(43));
 }
+
+#[test]
+fn parameter_homes_saved_only_by_the_calls_that_need_them() {
+    // Without a call in a loop the direct entry leaves pinned parameters' homes unwritten;
+    // each call after which one is read saves it first. `$id` zeroes the registers of
+    // pinned locals, so a stale home or register shows up in the result.
+    let wat = r#"(module
+      (func $id (param $v i32) (result i32) (local $a i32) (local $b i32) (local $c i32)
+        (local $d i32) (local $e i32) (local $f i32)
+        (local.set $a (i32.const 0)) (local.set $b (local.get $a)) (local.set $c (local.get $b))
+        (local.set $d (local.get $c)) (local.set $e (local.get $d)) (local.set $f (local.get $e))
+        (drop (i32.add (local.get $f) (local.get $f)))
+        (local.get $v))
+      ;; Calls on one path only; the other path reads the parameters without a call.
+      (func $branchy (param $n i32) (param $m i32) (result i32)
+        (if (result i32) (i32.gt_s (local.get $n) (i32.const 0))
+          (then (i32.add (call $id (local.get $m)) (i32.mul (local.get $n) (local.get $m))))
+          (else (i32.sub (local.get $m) (local.get $n)))))
+      ;; A top-level call saves `$n` once for all later calls (inside a branch too).
+      (func $twice (param $n i32) (result i32)
+        (drop (call $id (local.get $n)))
+        (if (result i32) (local.get $n)
+          (then (i32.add (call $id (i32.const 1)) (i32.add (local.get $n) (local.get $n))))
+          (else (i32.const -1))))
+      ;; `$n` is written after the first call and read after the second.
+      (func $written (param $n i32) (result i32)
+        (local.set $n (i32.add (call $id (local.get $n)) (local.get $n)))
+        (i32.add (call $id (i32.const 3)) (local.get $n)))
+      (func (export "branchy") (param i32 i32) (result i32) (call $branchy (local.get 0) (local.get 1)))
+      (func (export "twice") (param i32) (result i32) (call $twice (local.get 0)))
+      (func (export "written") (param i32) (result i32) (call $written (local.get 0)))
+      (func (export "branchy_area") (param i32 i32) (result i32)
+        (call_indirect (param i32 i32) (result i32) (local.get 0) (local.get 1) (i32.const 0)))
+      (table funcref (elem $branchy)))"#;
+    let mut inst = Instance::new(wat);
+    for (n, m) in [(5i32, 7i32), (0, 9), (-3, 4)] {
+        let expected = if n > 0 { m + n * m } else { m - n };
+        let args = [n as u32 as u64, m as u32 as u64];
+        assert_eq!(inst.call("branchy", &args), Ok(expected as u32 as u64), "branchy({n}, {m})");
+        assert_eq!(inst.call("branchy_area", &args), Ok(expected as u32 as u64), "area ({n}, {m})");
+    }
+    assert_eq!(inst.call("twice", &[20]), Ok(41));
+    assert_eq!(inst.call("twice", &[0]), Ok(u32::MAX as u64));
+    assert_eq!(inst.call("written", &[8]), Ok(19));
+}
+
+#[test]
+fn branches_to_frames_that_end_the_function_return() {
+    // Blocks and `if`s whose `end` is followed only by `end`s return from their branches
+    // (each with its own epilogue); a frame with values below it does not.
+    let wat = r#"(module
+      (func $tails (param $x i32) (param $y i32) (result i32)
+        (block $a (result i32)
+          (block $b (result i32)
+            (br_if $a (local.get $y) (i32.eq (local.get $x) (i32.const 1)))
+            (drop)
+            (br_table $a $b (i32.add (local.get $x) (local.get $y))
+                            (i32.sub (local.get $x) (i32.const 2))))
+          (i32.mul (i32.const 100))))
+      (func $sel (param $c i32) (param $p i32) (param $q i32) (result i32)
+        (if (result i32) (local.get $c)
+          (then (i32.add (local.get $p) (local.get $p)))
+          (else (local.get $q))))
+      (func $below (param $x i32) (result i32)
+        (i32.const 1000)
+        (block (result i32)
+          (br_if 0 (local.get $x) (local.get $x))
+          (drop) (i32.const 5))
+        (i32.add))
+      (func (export "tails") (param i32 i32) (result i32) (call $tails (local.get 0) (local.get 1)))
+      (func (export "sel") (param i32 i32 i32) (result i32)
+        (call $sel (local.get 0) (local.get 1) (local.get 2)))
+      (func (export "below") (param i32) (result i32) (call $below (local.get 0))))"#;
+    let mut inst = Instance::new(wat);
+    assert_eq!(inst.call("tails", &[1, 9]), Ok(9));
+    assert_eq!(inst.call("tails", &[2, 9]), Ok(11));
+    assert_eq!(inst.call("tails", &[5, 9]), Ok(1400));
+    assert_eq!(inst.call("sel", &[1, 4, 6]), Ok(8));
+    assert_eq!(inst.call("sel", &[0, 4, 6]), Ok(6));
+    assert_eq!(inst.call("below", &[7]), Ok(1007));
+    assert_eq!(inst.call("below", &[0]), Ok(1005));
+}

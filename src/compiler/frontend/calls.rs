@@ -70,7 +70,9 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     ///   argument area into their pinned registers and jumps to the prologue;
     /// - the direct entry: stores the register parameters to their homes in the area (read
     ///   there by unpinned uses and by reloads after calls), moves the pinned ones to their
-    ///   registers, and falls into the prologue, which is the area entry otherwise.
+    ///   registers, and falls into the prologue, which is the area entry otherwise. When no
+    ///   call is inside a loop, pinned ones are stored by the calls that need them instead
+    ///   (`Local::home_stale`).
     ///
     /// Both run before the prologue (which leaves those registers alone), so a yield at its
     /// stack check resumes with them intact.
@@ -95,8 +97,14 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         for (i, r) in regs.iter().enumerate() {
             let Some(r) = *r else { continue };
             let l = self.locals[i];
-            let addr = self.masm.entry_arg_addr(abi::SLOT_SIZE * slots[i] as i32);
-            self.store_typed(l.ty, addr, r);
+            if l.reg.is_some() && !self.calls_in_loop {
+                // Only reloads after calls read the home: the calls save it (a path without
+                // calls, like a recursion's base case, never stores it).
+                self.locals[i].home_stale = true;
+            } else {
+                let addr = self.masm.entry_arg_addr(abi::SLOT_SIZE * slots[i] as i32);
+                self.store_typed(l.ty, addr, r);
+            }
             if let Some(home) = l.reg {
                 self.masm.mov(home, r);
             }

@@ -17,6 +17,9 @@ pub(super) struct Local {
     pub(super) reg: Option<Reg>,
     /// Written somewhere in the function (a pinned local must then be saved before calls).
     pub(super) written: bool,
+    /// A pinned parameter whose home the direct entry left unwritten: saved before calls
+    /// after which it is read, until a save that dominates the rest of the body.
+    pub(super) home_stale: bool,
     /// Byte offset of the last `local.get` of it (0: never read).
     pub(super) last_read: usize,
 }
@@ -37,8 +40,14 @@ pub struct LocalUsage {
     pub call_indirect: bool,
     /// Lowest function index the body calls directly (`u32::MAX`: none).
     pub lowest_callee: u32,
-    /// Nesting of the open control frames: true for loops.
-    frames: Vec<bool>,
+    /// Whether some call (direct or indirect) is inside a loop.
+    pub calls_in_loop: bool,
+    /// Byte offsets of the `block`/`if`/`loop` operators whose `end` is directly followed
+    /// by other `end`s up to the function's own: branches to their end return (once the
+    /// body is scanned).
+    pub tail_frames: Vec<usize>,
+    /// Nesting of the open control frames: whether a loop, and the offset of its operator.
+    frames: Vec<(bool, usize)>,
     /// Number of open loops.
     loops: u32,
 }
@@ -53,6 +62,8 @@ impl LocalUsage {
         self.simd = false;
         self.call_indirect = false;
         self.lowest_callee = u32::MAX;
+        self.calls_in_loop = false;
+        self.tail_frames.clear();
         self.frames.clear();
         self.loops = 0;
     }
@@ -63,22 +74,28 @@ impl LocalUsage {
     #[inline(always)]
     pub fn observe(&mut self, op: &Operator<'_>, simd_prefix: bool, offset: usize) {
         self.simd |= simd_prefix;
+        if !matches!(op, Operator::End) {
+            // The run of `end`s that closes the body comes after every other operator.
+            self.tail_frames.clear();
+        }
         let v128 = wasmparser::BlockType::Type(wasmparser::ValType::V128);
         let (index, write) = match *op {
             Operator::Block { blockty } | Operator::If { blockty } | Operator::Loop { blockty } => {
                 // v128 values without a SIMD operator: from a block type.
                 self.simd |= blockty == v128;
                 let is_loop = matches!(op, Operator::Loop { .. });
-                self.frames.push(is_loop);
+                self.frames.push((is_loop, offset));
                 self.loops += is_loop as u32;
                 return;
             }
             Operator::Call { function_index } => {
                 self.lowest_callee = self.lowest_callee.min(function_index);
+                self.calls_in_loop |= self.loops > 0;
                 return;
             }
             Operator::CallIndirect { .. } => {
                 self.call_indirect = true;
+                self.calls_in_loop |= self.loops > 0;
                 return;
             }
             Operator::TypedSelect { ty: wasmparser::ValType::V128 } => {
@@ -86,8 +103,10 @@ impl LocalUsage {
                 return;
             }
             Operator::End => {
-                if self.frames.pop() == Some(true) {
-                    self.loops -= 1;
+                // (The function's own `end` closes no recorded frame.)
+                if let Some((is_loop, start)) = self.frames.pop() {
+                    self.loops -= is_loop as u32;
+                    self.tail_frames.push(start);
                 }
                 return;
             }
@@ -168,6 +187,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// (Without SIMD support in the ISA the first SIMD operator reports the error.)
     pub fn pin_locals(&mut self, usage: &LocalUsage) {
         self.simd_ops = usage.simd;
+        self.calls_in_loop = usage.calls_in_loop;
+        self.tail_frames.clone_from(&usage.tail_frames);
         self.calls_funcrefs = usage.call_indirect || usage.lowest_callee < self.env.info.num_imported_funcs;
         if usage.simd && self.slot_stride < 16 {
             let _ = self.enable_v128();
@@ -211,13 +232,32 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         }
     }
 
-    /// Before a call: pinned locals that may have changed go back to their frame homes.
+    /// Whether pinned local `i` may be read after the call being compiled (it is then
+    /// reloaded after the call, so its home must be current before).
+    fn read_after_call(&self, i: u32) -> bool {
+        // Reads that can follow this point: those after it, and, inside loops, those from the
+        // outermost enclosing loop's header on (back edges only reach enclosing loops).
+        let live_from = self.outer_loop.map_or(self.offset, |(_, start)| start);
+        self.stack.refers_to_local(i) || self.locals[i as usize].last_read >= live_from
+    }
+
+    /// Before a call: pinned locals whose home may be out of date and that are reloaded
+    /// after it (`read_after_call`) go back to their frame homes.
     pub(crate) fn save_pinned_locals(&mut self) {
+        // At the body's top level this point dominates the rest of the body.
+        let dominates_rest = self.control.len() == 1;
         for k in 0..self.pinned_locals.len() {
-            let l = self.locals[self.pinned_locals[k] as usize];
-            if let (Some(reg), true) = (l.reg, l.written) {
+            let i = self.pinned_locals[k];
+            let l = self.locals[i as usize];
+            if let (Some(reg), true) = (l.reg, l.written || l.home_stale) {
+                if !self.read_after_call(i) {
+                    continue;
+                }
                 let (ty, addr) = (l.ty, Addr::Frame(l.offset));
                 self.store_typed(ty, addr, reg);
+                if dominates_rest {
+                    self.locals[i as usize].home_stale = false;
+                }
             }
         }
     }
@@ -225,12 +265,7 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
     /// After a call (which clobbers every register): pinned locals that may still be read
     /// and the memory registers are reloaded.
     pub(crate) fn reload_pinned_locals(&mut self) {
-        // Reads that can follow this point: those after it, and, inside loops, those from the
-        // outermost enclosing loop's header on (back edges only reach enclosing loops).
-        let live_from = self.outer_loop.map_or(self.offset, |(_, start)| start);
-        self.reload_pinned(|fc, i| {
-            fc.stack.refers_to_local(i) || fc.locals[i as usize].last_read >= live_from
-        });
+        self.reload_pinned(|fc, i| fc.read_after_call(i));
     }
 
     /// Loads the pinned locals that `wanted` accepts from their frame homes, then the memory
