@@ -1076,6 +1076,21 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
 
     fn visit_br_if(&mut self, relative_depth: u32) {
         let index = self.control.len() - 1 - relative_depth as usize;
+        // Inside a loop, returning in place from a tail frame would put its epilogue on the
+        // loop's path (a taken branch over it at every iteration): jump to its end instead.
+        let tail_in_loop = self.control[index].returns
+            && self.control[index].kind != FrameKind::Function
+            && self.outer_loop.is_some();
+        if tail_in_loop {
+            self.control[index].returns = false;
+            self.visit_br_if_to(index);
+            self.control[index].returns = true;
+        } else {
+            self.visit_br_if_to(index);
+        }
+    }
+
+    fn visit_br_if_to(&mut self, index: usize) {
         if self.control[index].returns {
             // Done before the condition is tested: it may emit code on both paths.
             let top = self.stack.pop();

@@ -244,6 +244,15 @@ fn branches_to_frames_that_end_the_function_return() {
           (br_if 0 (local.get $x) (local.get $x))
           (drop) (i32.const 5))
         (i32.add))
+      ;; Inside a loop, `br_if` to a tail frame jumps to its end rather than returning.
+      (func $count (param $n i32) (result i32) (local $i i32)
+        (block $done (result i32)
+          (loop $l
+            (br_if $done (local.get $i) (i32.ge_u (local.get $i) (local.get $n)))
+            (local.set $i (i32.add (local.get $i) (i32.const 3)))
+            (br $l))
+          (unreachable)))
+      (func (export "count") (param i32) (result i32) (call $count (local.get 0)))
       (func (export "tails") (param i32 i32) (result i32) (call $tails (local.get 0) (local.get 1)))
       (func (export "sel") (param i32 i32 i32) (result i32)
         (call $sel (local.get 0) (local.get 1) (local.get 2)))
@@ -256,4 +265,6 @@ fn branches_to_frames_that_end_the_function_return() {
     assert_eq!(inst.call("sel", &[0, 4, 6]), Ok(6));
     assert_eq!(inst.call("below", &[7]), Ok(1007));
     assert_eq!(inst.call("below", &[0]), Ok(1005));
+    assert_eq!(inst.call("count", &[10]), Ok(12));
+    assert_eq!(inst.call("count", &[0]), Ok(0));
 }
