@@ -140,19 +140,24 @@ fn recursion_with_register_parameters() {
     }
 }
 
-#[test]
-fn pinned_locals_stay_right_across_calls() {
-    // `$n` is last read before the call in body order, but the loop's back edge reads it
-    // again; `$k` is pushed before a call and consumed after it; `$t` is dead after the
-    // call in `tail` and its reload may be skipped.
-    let wat = r#"(module
-      ;; Returns its argument; zeroes the registers that hold pinned locals (a stale `$n` ends the loop early).
+/// The start of a module whose `$id` returns its argument and zeroes the registers that
+/// hold pinned locals (so a caller's stale pinned local shows up in its result).
+const CLOBBERING_ID: &str = r#"(module
       (func $id (param $v i32) (result i32) (local $a i32) (local $b i32) (local $c i32)
         (local $d i32) (local $e i32) (local $f i32)
         (local.set $a (i32.const 0)) (local.set $b (local.get $a)) (local.set $c (local.get $b))
         (local.set $d (local.get $c)) (local.set $e (local.get $d)) (local.set $f (local.get $e))
         (drop (i32.add (local.get $f) (local.get $f)))
         (local.get $v))
+"#;
+
+#[test]
+fn pinned_locals_stay_right_across_calls() {
+    // `$n` is last read before the call in body order, but the loop's back edge reads it
+    // again; `$k` is pushed before a call and consumed after it; `$t` is dead after the
+    // call in `tail` and its reload may be skipped. A stale `$n` ends the loop early.
+    let wat = CLOBBERING_ID.to_owned()
+        + r#"
       (func (export "loop") (param $n i32) (result i32) (local $acc i32)
         (block $done
           (loop $l
@@ -168,7 +173,7 @@ fn pinned_locals_stay_right_across_calls() {
       (func (export "tail") (param $t i32) (result i32)
         (local.set $t (i32.add (local.get $t) (local.get $t)))
         (i32.add (call $id (local.get $t)) (call $id (i32.const 1)))))"#;
-    let mut inst = Instance::new(wat);
+    let mut inst = Instance::new(&wat);
     let squares = |n: u32| (1..=n).map(|i| i * i).sum::<u32>() as u64;
     assert_eq!(inst.call("loop", &[10]), Ok(squares(10)));
     assert_eq!(inst.call("loop", &[0]), Ok(0));
@@ -181,13 +186,8 @@ fn parameter_homes_saved_only_by_the_calls_that_need_them() {
     // Without a call in a loop the direct entry leaves pinned parameters' homes unwritten;
     // each call after which one is read saves it first. `$id` zeroes the registers of
     // pinned locals, so a stale home or register shows up in the result.
-    let wat = r#"(module
-      (func $id (param $v i32) (result i32) (local $a i32) (local $b i32) (local $c i32)
-        (local $d i32) (local $e i32) (local $f i32)
-        (local.set $a (i32.const 0)) (local.set $b (local.get $a)) (local.set $c (local.get $b))
-        (local.set $d (local.get $c)) (local.set $e (local.get $d)) (local.set $f (local.get $e))
-        (drop (i32.add (local.get $f) (local.get $f)))
-        (local.get $v))
+    let wat = CLOBBERING_ID.to_owned()
+        + r#"
       ;; Calls on one path only; the other path reads the parameters without a call.
       (func $branchy (param $n i32) (param $m i32) (result i32)
         (if (result i32) (i32.gt_s (local.get $n) (i32.const 0))
@@ -209,7 +209,7 @@ fn parameter_homes_saved_only_by_the_calls_that_need_them() {
       (func (export "branchy_area") (param i32 i32) (result i32)
         (call_indirect (param i32 i32) (result i32) (local.get 0) (local.get 1) (i32.const 0)))
       (table funcref (elem $branchy)))"#;
-    let mut inst = Instance::new(wat);
+    let mut inst = Instance::new(&wat);
     for (n, m) in [(5i32, 7i32), (0, 9), (-3, 4)] {
         let expected = if n > 0 { m + n * m } else { m - n };
         let args = [n as u32 as u64, m as u32 as u64];
