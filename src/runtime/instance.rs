@@ -2,7 +2,7 @@
 
 use crate::error::{Error, Result, Trap, TrapKind};
 use crate::module::{ConstExpr, DataMode, ElemMode, ExportKind, ImportKind, Module};
-use crate::runtime::func::{FuncData, FuncKind};
+use crate::runtime::func::{FuncData, FuncKind, FuncSig};
 use crate::runtime::global::GlobalInstance;
 use crate::runtime::memory::MemoryInstance;
 use crate::runtime::store::Store;
@@ -235,7 +235,7 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
         for (k, &offset) in module.inner.code.func_offsets.iter().enumerate() {
             let func_index = (n_imported + k) as u32;
             let type_index = info.funcs[func_index as usize] as usize;
-            let ty = info.types[type_index].clone();
+
             // SAFETY: the vmctx buffer is `offsets.size()` bytes and 8-aligned; the funcref
             // slot of every function index lies inside it.
             let funcref = unsafe {
@@ -248,7 +248,8 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
                 });
                 p as *const VMFuncRef
             };
-            let fi = objects.funcs.push(Box::new(FuncData { ty, funcref, kind: FuncKind::Wasm { instance: index } }));
+            let sig = FuncSig::Module(module.clone(), type_index as u32);
+            let fi = objects.funcs.push(Box::new(FuncData { sig, funcref, kind: FuncKind::Wasm { instance: index } }));
             objects.funcref_index.insert(funcref as usize, fi);
             funcs.push(Func { store_id: store.id, index: fi });
         }
