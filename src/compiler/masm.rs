@@ -9,6 +9,7 @@
 use dynasmrt::DynamicLabel;
 
 use crate::error::TrapKind;
+use crate::runtime::code::CodeWriter;
 pub use crate::runtime::builtins::Builtin;
 
 /// A code position to branch to; bound once.
@@ -252,7 +253,7 @@ pub trait MacroAssembler {
     /// Makes room for `bytes` more bytes of code (avoids regrowing the buffer).
     fn reserve(&mut self, bytes: usize);
     /// Resolves all labels and returns the machine code with the calls left to link.
-    fn finish(self) -> std::result::Result<(Vec<u8>, Vec<CallReloc>), String>
+    fn finish(self) -> std::result::Result<(CodeWriter, Vec<CallReloc>), String>
     where
         Self: Sized;
     /// Points the call recorded at `site` (a [`CallReloc::offset`]) of `code` at `target`

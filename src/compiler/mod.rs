@@ -52,6 +52,7 @@
 //! ISA returning `None` rejects SIMD code with "unsupported: SIMD on this ISA"). Both backends
 //! implement it: x86-64 with SSE4.1 (`isa::x64::simd`), aarch64 with NEON (`isa::aarch64::simd`).
 
+pub mod assembler;
 mod body;
 pub mod control;
 pub mod frontend;
@@ -141,8 +142,7 @@ pub fn compile_module_threads(
         });
     };
     let unlinked = compile_module_unlinked(isa, info, bodies, threads, limits)?;
-    // Linked straight into the executable mapping: the code is never held twice in full.
-    let (code, func_offsets) = CodeMemory::build(unlinked.len(), |out| unlinked.link_into(out))?;
+    let (code, func_offsets) = unlinked.into_executable()?;
     Ok(CompiledCode { code, func_offsets })
 }
 

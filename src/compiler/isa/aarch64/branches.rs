@@ -185,7 +185,7 @@ mod tests {
 
     fn finish(m: A64Masm) -> Vec<u32> {
         let (bytes, _) = m.finish().expect("all branches in range");
-        bytes.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect()
+        bytes.bytes().chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect()
     }
 
     /// `n` words of `nop` with a safe point (as between operators) every 64 words.
