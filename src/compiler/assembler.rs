@@ -3,7 +3,8 @@
 //! `Vec` to grow and copy; see [`crate::runtime::code`]).
 //!
 //! Labels are dynasm's dynamic labels (plus its local and global ones, which the `dynasm!`
-//! macro may use); branches to labels not yet bound are patched once, by [`Assembler::finish`].
+//! macro may use); branches to labels not yet bound are patched at the end of each function
+//! ([`Assembler::resolve_labels`]).
 
 use dynasmrt::components::{LabelRegistry, PatchLoc, RelocRegistry, StaticLabel};
 use dynasmrt::relocations::Relocation;
@@ -61,6 +62,13 @@ impl<R: Relocation> Assembler<R> {
     /// Resolves every branch to its label: the finished code (which still carries a
     /// failure to get memory, see [`CodeWriter::error`]).
     pub fn finish(mut self) -> Result<CodeWriter, DynasmError> {
+        self.resolve_labels()?;
+        Ok(self.code)
+    }
+
+    /// Resolves the branches emitted so far and forgets every label, so that label and
+    /// relocation memory stays bounded by one function (labels never span functions).
+    pub fn resolve_labels(&mut self) -> Result<(), DynasmError> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
@@ -79,7 +87,8 @@ impl<R: Relocation> Assembler<R> {
                 return Err(DynasmError::ImpossibleRelocation(TargetKind::Dynamic(id)));
             }
         }
-        Ok(self.code)
+        self.labels.clear();
+        Ok(())
     }
 
     /// [`Assembler::finish`] as a `Vec` (tests and disassembly).

@@ -250,6 +250,9 @@ pub trait MacroAssembler {
 
     /// Pads to the alignment of a function entry with never-executed filler.
     fn align_function(&mut self);
+    /// Resolves the branches of the function just emitted and forgets its labels (none is
+    /// used by a later function).
+    fn end_function(&mut self) -> std::result::Result<(), String>;
     /// Makes room for `bytes` more bytes of code (avoids regrowing the buffer).
     fn reserve(&mut self, bytes: usize);
     /// Resolves all labels and returns the machine code with the calls left to link.

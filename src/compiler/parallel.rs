@@ -90,6 +90,7 @@ impl<'a, M: MacroAssembler, F: Fn() -> M> Job<'_, 'a, F> {
                 masm.align_function();
                 let start = masm.code_offset();
                 let entries = body_compiler.compile(&mut masm, self.env, self.regs, func_index, func, body)?;
+                masm.end_function().map_err(internal_error)?;
                 let (area, direct) = entries.unwrap_or((start, start));
                 func_offsets.push(area);
                 direct_offsets.push(direct);

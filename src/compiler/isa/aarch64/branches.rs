@@ -123,6 +123,11 @@ impl FarBranches {
         asm!(a; =>label);
     }
 
+    /// Whether no branch waits for its target and no veneer is kept.
+    pub(super) fn is_idle(&self) -> bool {
+        self.pending.is_empty() && self.veneers.is_empty()
+    }
+
     /// Emits an island if a pending branch could otherwise go out of range within the next
     /// `lookahead` bytes plus [`SLACK`].
     pub(super) fn check(&mut self, a: &mut Asm, lookahead: usize) {

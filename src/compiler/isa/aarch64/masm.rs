@@ -362,6 +362,13 @@ impl MacroAssembler for A64Masm {
         self.asm.offset().0
     }
 
+    fn end_function(&mut self) -> std::result::Result<(), String> {
+        // Every target is bound by now, so no far branch is pending (labels are reused).
+        debug_assert!(self.far.is_idle(), "far branches pending at the end of a function");
+        self.far = FarBranches::default();
+        self.asm.resolve_labels().map_err(|e| format!("aarch64 code: {e}"))
+    }
+
     fn reserve(&mut self, bytes: usize) {
         self.asm.reserve(bytes);
     }

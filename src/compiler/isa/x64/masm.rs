@@ -181,6 +181,10 @@ impl MacroAssembler for X64Masm {
         self.asm.offset().0
     }
 
+    fn end_function(&mut self) -> std::result::Result<(), String> {
+        self.asm.resolve_labels().map_err(|e| e.to_string())
+    }
+
     fn reserve(&mut self, bytes: usize) {
         self.asm.reserve(bytes);
     }
