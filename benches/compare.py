@@ -668,7 +668,7 @@ class Run:
         parts = set(self.a.parts or DEFAULT_PARTS[self.quick])
         if "code" in parts:
             self.code_sizes(wasm)
-        compile_rounds = 1 if self.quick else min(3, self.rounds)
+        compile_rounds = 1 if self.quick else self.rounds
         for r in range(self.rounds):
             log(f"[round {r + 1}/{self.rounds}] load {os.getloadavg()[0]:.2f}")
             if "calls" in parts:
