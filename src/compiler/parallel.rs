@@ -217,7 +217,7 @@ pub(crate) struct Unlinked {
 type PatchCall = fn(&mut [u8], usize, usize) -> std::result::Result<(), String>;
 
 impl Unlinked {
-    /// Writes the linked code into `out` (exactly [`Unlinked::len`] bytes), freeing each
+    /// Writes the linked code into `out` (exactly as long as the code), freeing each
     /// chunk once copied; returns each function's area-entry offset (its `VMFuncRef` code).
     fn link_into(self, out: &mut [u8]) -> Result<Vec<usize>> {
         if out.len() != self.len {
