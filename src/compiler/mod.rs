@@ -6,7 +6,10 @@
 //! emits through the ISA-neutral [`masm::MacroAssembler`], implemented per ISA under [`isa`]
 //! (x86-64 and aarch64, both always built; [`Isa::host`] picks the running CPU's).
 //! `body` decodes each body once (validating and recording it) before generating its code;
-//! [`parallel`] compiles chunks of functions on several threads and links them.
+//! [`parallel`] compiles chunks of functions on several threads and links them. Both ISAs
+//! emit through [`assembler::Assembler`] (dynasm's labels over a
+//! [`crate::runtime::code::CodeWriter`]): code is written into the pages it runs from, which
+//! become read+execute in place when the module is one chunk.
 //!
 //! ## What generated code expects from the runtime
 //! Besides the calling convention of [`crate::abi`] and the layouts of
