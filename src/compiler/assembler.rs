@@ -198,3 +198,50 @@ impl<R: Relocation> DynasmLabelApi for Assembler<R> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use dynasmrt::x64::X64Relocation;
+
+    use super::*;
+    use crate::x64_asm as asm;
+
+    type Asm = Assembler<X64Relocation>;
+
+    #[test]
+    fn branches_resolve_per_function_and_labels_start_again() {
+        let mut a = Asm::new();
+        let (back, fwd) = (a.new_dynamic_label(), a.new_dynamic_label());
+        asm!(a; =>back; jmp =>fwd; nop; =>fwd; jmp =>back);
+        a.resolve_labels().unwrap();
+        // A later function's labels reuse the ids; its branches are its own.
+        let l = a.new_dynamic_label();
+        assert_eq!(l.get_id(), 0);
+        asm!(a; jmp =>l; =>l);
+        let code = a.finalize().unwrap();
+        let want: &[u8] = &[
+            0xe9, 1, 0, 0, 0, // jmp fwd (over the nop)
+            0x90, // nop
+            0xe9, 0xf5, 0xff, 0xff, 0xff, // jmp back: -11
+            0xe9, 0, 0, 0, 0, // jmp to the next instruction
+        ];
+        assert_eq!(code, want);
+    }
+
+    #[test]
+    fn an_unbound_label_is_an_error_not_a_wrong_branch() {
+        let mut a = Asm::new();
+        let l = a.new_dynamic_label();
+        asm!(a; jmp =>l);
+        assert!(a.resolve_labels().is_err());
+    }
+
+    #[test]
+    fn patches_overwrite_emitted_bytes() {
+        let mut a = Asm::new();
+        asm!(a; sub rsp, 0x1000);
+        let at = a.offset().0 - 4;
+        a.patch(at, &0x2000i32.to_le_bytes());
+        assert_eq!(a.finalize().unwrap(), [0x48, 0x81, 0xec, 0, 0x20, 0, 0]);
+    }
+}
