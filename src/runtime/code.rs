@@ -1,53 +1,134 @@
 //! Executable memory for generated code. Pages are written while read+write, then switched
 //! to read+execute; they are never writable and executable at once (W^X).
+//!
+//! Changing a page's protection is cheap as a system call but costs a TLB flush, about
+//! 2 µs on a virtual machine whatever the number of pages changed. So the code of small
+//! modules (one page) comes from a slab of [`SLAB_PAGES`] pages mapped once, each page
+//! *ready* (read+write, no code that can run), *in use* (by a `CodeWriter` or, read+execute,
+//! a `CodeMemory`) or *freed* (its owner dropped). A module takes a ready page and makes it
+//! executable: one protection change. When no page is ready, every freed page is made
+//! writable again at once, one protection change per run of adjacent pages.
 
 use std::sync::{Mutex, MutexGuard};
 
 use crate::error::{Error, Result};
 
-/// Freed one-page code blocks kept (read+execute) for reuse, at most this many: compiling
-/// many tiny modules one after another then maps no new pages.
-const POOL_PAGES: usize = 64;
+/// Pages of the slab of one-page modules (mapped on first use, never unmapped: 256 KiB of
+/// address space with 4 KiB pages, resident as far as used).
+const SLAB_PAGES: usize = 64;
 
-/// A pooled page.
-struct Pooled(region::Allocation);
-// SAFETY: a pooled page is plain memory owned by the pool; no thread references it.
-unsafe impl Send for Pooled {}
-
-static POOL: Mutex<Vec<Pooled>> = Mutex::new(Vec::new());
-
-fn pool() -> MutexGuard<'static, Vec<Pooled>> {
-    // The pool is a plain list that no panic can leave inconsistent.
-    POOL.lock().unwrap_or_else(|p| p.into_inner())
+/// The slab's pages by state (addresses); pages in use are in neither list.
+struct Slab {
+    /// Start of the mapping (0 until mapped).
+    base: usize,
+    /// Read+write pages holding no code that can run.
+    ready: Vec<usize>,
+    /// Pages of dropped owners (read+execute, or read+write if never made executable).
+    freed: Vec<usize>,
 }
 
-/// A one-page block from the pool, made read+write.
-fn take_pooled_page() -> Option<region::Allocation> {
-    let page = pool().pop()?.0;
-    // SAFETY: a pooled page belongs to no live `CodeMemory` or `CodeWriter`: no code runs
-    // in it and nothing else references it.
-    match unsafe { region::protect(page.as_ptr::<u8>(), page.len(), region::Protection::READ_WRITE) } {
-        Ok(()) => Some(page),
-        Err(_) => None, // dropped (unmapped); the caller maps a fresh page
+static SLAB: Mutex<Slab> = Mutex::new(Slab { base: 0, ready: Vec::new(), freed: Vec::new() });
+
+fn slab() -> MutexGuard<'static, Slab> {
+    // Plain lists that no panic can leave inconsistent.
+    SLAB.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Slab {
+    /// A read+write page nobody uses, if the slab can give one.
+    fn take(&mut self) -> Option<usize> {
+        if self.base == 0 {
+            let page = region::page::size();
+            let alloc = region::alloc(page * SLAB_PAGES, region::Protection::READ_WRITE).ok()?;
+            self.base = alloc.as_ptr::<u8>() as usize;
+            // Mapped for the life of the process: pages are handed out by address.
+            std::mem::forget(alloc);
+            self.ready = (0..SLAB_PAGES).rev().map(|i| self.base + i * page).collect();
+        }
+        if self.ready.is_empty() {
+            self.recycle();
+        }
+        self.ready.pop()
+    }
+
+    /// Makes every freed page writable again, one protection change per run of adjacent
+    /// pages (a run that fails stays freed, unused).
+    fn recycle(&mut self) {
+        let page = region::page::size();
+        self.freed.sort_unstable();
+        let mut i = 0;
+        while i < self.freed.len() {
+            let start = self.freed[i];
+            let mut end = i + 1;
+            while end < self.freed.len() && self.freed[end] == start + (end - i) * page {
+                end += 1;
+            }
+            // SAFETY: the run lies in the slab's mapping and its pages belong to nobody: no
+            // code runs in them and nothing references them.
+            if unsafe { region::protect(start as *const u8, (end - i) * page, region::Protection::READ_WRITE) }.is_ok() {
+                self.ready.extend(self.freed.drain(i..end));
+            } else {
+                i = end;
+            }
+        }
+    }
+}
+
+/// Pages holding code: a mapping of their own, or one page of the slab.
+enum Pages {
+    Own(region::Allocation),
+    /// The page's address.
+    Slab(usize),
+}
+
+impl Pages {
+    /// A read+write page from the slab, if it has one.
+    fn slab_page() -> Option<Pages> {
+        slab().take().map(Pages::Slab)
+    }
+
+    fn ptr(&self) -> *mut u8 {
+        match self {
+            Pages::Own(a) => a.as_ptr::<u8>() as *mut u8,
+            Pages::Slab(addr) => *addr as *mut u8,
+        }
+    }
+
+    fn size(&self) -> usize {
+        match self {
+            Pages::Own(a) => a.len(),
+            Pages::Slab(_) => region::page::size(),
+        }
+    }
+}
+
+impl Drop for Pages {
+    fn drop(&mut self) {
+        // An own mapping is unmapped by its `Allocation`; a slab page waits to be recycled.
+        if let Pages::Slab(addr) = *self {
+            slab().freed.push(addr);
+        }
     }
 }
 
 /// A fresh read+write mapping of at least `len` bytes (zeroed by the kernel).
-fn map_writable(len: usize) -> Result<region::Allocation> {
-    region::alloc(len, region::Protection::READ_WRITE).map_err(|e| Error::Resource(format!("cannot map code memory: {e}")))
+fn map_writable(len: usize) -> Result<Pages> {
+    region::alloc(len, region::Protection::READ_WRITE)
+        .map(Pages::Own)
+        .map_err(|e| Error::Resource(format!("cannot map code memory: {e}")))
 }
 
-/// Makes the first `size` bytes (whole pages) of `alloc` read+execute, once its first `len`
+/// Makes the first `size` bytes (whole pages) of `pages` read+execute, once its first `len`
 /// bytes hold the finished code.
-fn make_executable(alloc: &region::Allocation, size: usize, len: usize) -> Result<()> {
+fn make_executable(pages: &Pages, size: usize, len: usize) -> Result<()> {
     // SAFETY: the code is complete and nothing writes to these pages any more (W^X).
-    unsafe { region::protect(alloc.as_ptr::<u8>(), size, region::Protection::READ_EXECUTE) }
+    unsafe { region::protect(pages.ptr(), size, region::Protection::READ_EXECUTE) }
         .map_err(|e| Error::Resource(format!("cannot make code executable: {e}")))?;
     #[cfg(target_arch = "aarch64")]
     {
         // The instruction cache is not coherent with data writes on aarch64.
         // SAFETY: the mapping holds `len` initialised, readable bytes.
-        dynasmrt::cache_control::synchronize_icache(unsafe { std::slice::from_raw_parts(alloc.as_ptr::<u8>(), len) });
+        dynasmrt::cache_control::synchronize_icache(unsafe { std::slice::from_raw_parts(pages.ptr(), len) });
     }
     #[cfg(not(target_arch = "aarch64"))]
     let _ = len;
@@ -56,7 +137,7 @@ fn make_executable(alloc: &region::Allocation, size: usize, len: usize) -> Resul
 
 /// A block of read+execute machine code.
 pub struct CodeMemory {
-    alloc: Option<region::Allocation>,
+    alloc: Option<Pages>,
     len: usize,
 }
 
@@ -66,10 +147,9 @@ unsafe impl Send for CodeMemory {}
 unsafe impl Sync for CodeMemory {}
 
 impl CodeMemory {
-    /// Copies `code` into pages of its own and makes them executable. A module whose code
-    /// fits in one page reuses a page freed by an earlier module when there is one (see
-    /// [`POOL_PAGES`]): two `mprotect` calls instead of `mmap` + `mprotect` + `munmap` and a
-    /// page fault.
+    /// Copies `code` into pages of its own and makes them executable. Code that fits in one
+    /// page takes a page of the slab when there is one (see the module docs): one protection
+    /// change instead of `mmap` + `mprotect` + `munmap` and a page fault.
     pub fn new(code: &[u8]) -> Result<CodeMemory> {
         let (memory, ()) = CodeMemory::build(code.len(), |out| {
             out.copy_from_slice(code);
@@ -86,25 +166,25 @@ impl CodeMemory {
         if len == 0 {
             return Ok((CodeMemory { alloc: None, len: 0 }, write(&mut [])?));
         }
-        let pooled = if len <= region::page::size() { take_pooled_page() } else { None };
-        let reused = pooled.is_some();
-        let mut alloc = pooled.map_or_else(|| map_writable(len), Ok)?;
+        let from_slab = if len <= region::page::size() { Pages::slab_page() } else { None };
+        let reused = from_slab.is_some();
+        let alloc = from_slab.map_or_else(|| map_writable(len), Ok)?;
         // SAFETY: `alloc` is a read+write mapping of at least `len` bytes that nothing else
         // references; the slice ends before `alloc` is used again.
-        let out = unsafe { std::slice::from_raw_parts_mut(alloc.as_mut_ptr::<u8>(), len) };
+        let out = unsafe { std::slice::from_raw_parts_mut(alloc.ptr(), len) };
         if reused {
             // An earlier module's code; a fresh mapping is zeroed by the kernel.
             out.fill(0);
         }
         let value = write(out)?;
-        let size = alloc.len();
+        let size = alloc.size();
         make_executable(&alloc, size, len)?;
         Ok((CodeMemory { alloc: Some(alloc), len }, value))
     }
 
     /// Address of the first byte (null when empty).
     pub fn as_ptr(&self) -> *const u8 {
-        self.alloc.as_ref().map_or(std::ptr::null(), |a| a.as_ptr::<u8>())
+        self.alloc.as_ref().map_or(std::ptr::null(), |a| a.ptr() as *const u8)
     }
 
     /// The code bytes (readable: the pages are read+execute).
@@ -112,7 +192,7 @@ impl CodeMemory {
         match &self.alloc {
             // SAFETY: the allocation holds `len` initialised bytes, readable and never written
             // again while `self` lives.
-            Some(a) => unsafe { std::slice::from_raw_parts(a.as_ptr::<u8>(), self.len) },
+            Some(a) => unsafe { std::slice::from_raw_parts(a.ptr(), self.len) },
             None => &[],
         }
     }
@@ -128,19 +208,6 @@ impl CodeMemory {
     }
 }
 
-impl Drop for CodeMemory {
-    fn drop(&mut self) {
-        if let Some(a) = self.alloc.take() {
-            if a.len() == region::page::size() {
-                let mut p = pool();
-                if p.len() < POOL_PAGES {
-                    p.push(Pooled(a));
-                }
-            }
-        }
-    }
-}
-
 /// Pages that machine code is being written into: read+write, never executable, growing as
 /// needed; [`CodeWriter::into_executable`] turns them into a [`CodeMemory`] in place, so a
 /// module compiled as one chunk is never copied (and its code pages are faulted in once).
@@ -148,12 +215,12 @@ impl Drop for CodeMemory {
 /// A write that cannot get memory is dropped and remembered: [`CodeWriter::into_executable`]
 /// and [`CodeWriter::error`] report it (the assembler's `push` cannot return an error).
 pub struct CodeWriter {
-    alloc: Option<region::Allocation>,
+    alloc: Option<Pages>,
     /// Start of `alloc` (dangling when there is none) and its size in bytes.
     ptr: *mut u8,
     capacity: usize,
     len: usize,
-    /// Whether `alloc` came from the pool: its bytes past `len` hold an earlier module's code.
+    /// Whether `alloc` came from the slab: its bytes past `len` may hold earlier code.
     reused: bool,
     failed: Option<String>,
 }
@@ -258,17 +325,16 @@ impl CodeWriter {
         };
         let page = region::page::size();
         let size = wanted.max(self.capacity.saturating_mul(2)).max(page).next_multiple_of(page);
-        let pooled = if size == page { take_pooled_page() } else { None };
-        let reused = pooled.is_some();
-        let alloc = match pooled.map_or_else(|| map_writable(size), Ok) {
+        let from_slab = if size == page { Pages::slab_page() } else { None };
+        let reused = from_slab.is_some();
+        let alloc = match from_slab.map_or_else(|| map_writable(size), Ok) {
             Ok(a) => a,
             Err(e) => {
                 self.failed = Some(e.to_string());
                 return;
             }
         };
-        let mut alloc = alloc;
-        let ptr = alloc.as_mut_ptr::<u8>();
+        let ptr = alloc.ptr();
         // SAFETY: both mappings are valid for `len` bytes and distinct; the old one is
         // dropped (unmapped) only after the copy.
         unsafe { std::ptr::copy_nonoverlapping(self.ptr, ptr, self.len) };
@@ -288,14 +354,14 @@ impl CodeWriter {
             return Ok(CodeMemory { alloc: None, len: 0 });
         };
         if self.reused {
-            // The rest of a pooled page holds an earlier module's code; fresh pages are zero.
+            // The rest of a slab page may hold earlier code; fresh pages are zero.
             // SAFETY: `ptr` is valid for `capacity` read+write bytes.
             unsafe { std::ptr::write_bytes(self.ptr.add(self.len), 0, self.capacity - self.len) };
         }
         let used = self.len.max(1).next_multiple_of(region::page::size());
-        if used < alloc.len() {
+        if used < alloc.size() {
             // SAFETY: the tail `used..` of our own mapping holds no code and is never read.
-            unsafe { region::protect(self.ptr.add(used), alloc.len() - used, region::Protection::NONE) }
+            unsafe { region::protect(self.ptr.add(used), alloc.size() - used, region::Protection::NONE) }
                 .map_err(|e| Error::Resource(format!("cannot release code memory: {e}")))?;
         }
         make_executable(&alloc, used, self.len)?;
@@ -328,8 +394,8 @@ mod tests {
     }
 
     #[test]
-    fn a_pooled_page_holds_nothing_of_the_previous_code_past_the_new_code() {
-        // Several rounds: another test may take the pooled page in between.
+    fn a_slab_page_holds_nothing_of_the_previous_code_past_the_new_code() {
+        // Several rounds: another test may take the freed page in between.
         for _ in 0..8 {
             let old = CodeMemory::new(&[0x90; 64]).unwrap();
             drop(old);
@@ -341,6 +407,21 @@ mod tests {
             assert_eq!(&page[..8], &[0xc3; 8]);
             assert!(page[8..].iter().all(|&b| b == 0), "stale bytes after the code");
         }
+    }
+
+    #[test]
+    fn more_small_modules_than_slab_pages_live_at_once_and_their_pages_come_back() {
+        for round in 0..3u8 {
+            // Past the slab's pages, code gets mappings of its own.
+            let codes: Vec<CodeMemory> =
+                (0..SLAB_PAGES as u8 + 8).map(|i| CodeMemory::new(&[i ^ round; 100]).unwrap()).collect();
+            for (i, code) in codes.iter().enumerate() {
+                assert_eq!(code.bytes(), &[i as u8 ^ round; 100], "round {round}, code {i}");
+            }
+            // Every page is freed here, and recycled by the next round.
+        }
+        let s = slab();
+        assert!(s.ready.len() + s.freed.len() <= SLAB_PAGES);
     }
 
     #[test]
