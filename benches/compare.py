@@ -668,7 +668,7 @@ class Run:
         parts = set(self.a.parts or DEFAULT_PARTS[self.quick])
         if "code" in parts:
             self.code_sizes(wasm)
-        compile_rounds = 1 if self.quick else min(3, self.rounds)
+        compile_rounds = 1 if self.quick else self.rounds
         for r in range(self.rounds):
             log(f"[round {r + 1}/{self.rounds}] load {os.getloadavg()[0]:.2f}")
             if "calls" in parts:
@@ -961,7 +961,7 @@ def report(run):
         w("## Compile throughput\n")
         w(f"A generated module (`gen_compile_module.py --funcs {300 if run.quick else 3000}`: "
           f"{size / 1e6 if size else 0:.2f} MB of Wasm, MVP integer code, no imports), compiled "
-          "in a fresh process on one thread (wasmtime: `parallel_compilation = False`); then "
+          "once per round, each time in a fresh process, on one thread (wasmtime: `parallel_compilation = False`); then "
           "instantiated and `check()` (calls every function) compared with the generator's "
           "Python evaluation. MB/s = Wasm bytes ÷ median compile time.\n")
         w("| runtime | compile (median [min–max]) | MB/s | check() | what is timed |")

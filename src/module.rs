@@ -1,6 +1,7 @@
 //! Parsing, validation and compilation of a module binary into a [`Module`].
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, OnceLock};
 
 use wasmparser::{
     DataKind, ElementItems, ElementKind, ExternalKind, FuncToValidate, FunctionBody, Operator,
@@ -136,7 +137,15 @@ impl ModuleInfo {
 pub(crate) struct ModuleInner {
     pub info: ModuleInfo,
     pub code: CompiledCode,
+    /// Canonical signature id of each type (`runtime::typeids`), looked up on first use.
+    type_ids: OnceLock<Box<[u32]>>,
+    /// Export name -> position in `info.exports`, built on first lookup (modules with many
+    /// exports only; see [`Module::export_position`]).
+    export_names: OnceLock<HashMap<String, u32>>,
 }
+
+/// Up to this many exports, a lookup by name scans them (no map to build per module).
+const EXPORT_SCAN_MAX: usize = 16;
 
 /// A validated, compiled module. Cheap to clone; instantiate it with [`crate::Store::instantiate`].
 #[derive(Clone)]
@@ -204,6 +213,31 @@ pub fn compile_for_with_threads(
 }
 
 impl Module {
+    /// A module of already validated metadata and code.
+    pub(crate) fn from_parts(info: ModuleInfo, code: CompiledCode) -> Module {
+        Module {
+            inner: Arc::new(ModuleInner { info, code, type_ids: OnceLock::new(), export_names: OnceLock::new() }),
+        }
+    }
+
+    /// The canonical signature id of every type of the module, in type index order.
+    pub(crate) fn type_ids(&self) -> &[u32] {
+        self.inner.type_ids.get_or_init(|| crate::runtime::typeids::type_ids(&self.inner.info.types))
+    }
+
+    /// Position in `info().exports` of the export called `name`.
+    pub(crate) fn export_position(&self, name: &str) -> Option<usize> {
+        let exports = &self.inner.info.exports;
+        if exports.len() <= EXPORT_SCAN_MAX {
+            return exports.iter().position(|e| e.name == name);
+        }
+        let names = self.inner.export_names.get_or_init(|| {
+            // Export names are unique (validated), so no entry is overwritten.
+            exports.iter().enumerate().map(|(k, e)| (e.name.clone(), k as u32)).collect()
+        });
+        names.get(name).map(|&k| k as usize)
+    }
+
     /// Validates and compiles a module binary within the default [`Limits`]; large modules
     /// compile on [`compiler::parallel::default_threads`] threads.
     pub fn new(bytes: &[u8]) -> Result<Module> {
@@ -216,7 +250,7 @@ impl Module {
         let limits = Limits::default();
         let (info, bodies) = parse(bytes, &limits)?;
         let code = compiler::compile_module_threads(&info, bodies, threads, &limits)?;
-        Ok(Module { inner: Arc::new(ModuleInner { info, code }) })
+        Ok(Module::from_parts(info, code))
     }
 
     /// Validates and compiles a module binary; exceeding one of `limits` is an
@@ -224,7 +258,7 @@ impl Module {
     pub fn with_limits(bytes: &[u8], limits: &Limits) -> Result<Module> {
         let (info, bodies) = parse(bytes, limits)?;
         let code = compiler::compile_module_with_limits(&info, bodies, limits)?;
-        Ok(Module { inner: Arc::new(ModuleInner { info, code }) })
+        Ok(Module::from_parts(info, code))
     }
 
     /// Parses WebAssembly text (or binary bytes passed as text) and compiles it.

@@ -9,6 +9,7 @@
 use dynasmrt::DynamicLabel;
 
 use crate::error::TrapKind;
+use crate::runtime::code::CodeWriter;
 pub use crate::runtime::builtins::Builtin;
 
 /// A code position to branch to; bound once.
@@ -249,10 +250,13 @@ pub trait MacroAssembler {
 
     /// Pads to the alignment of a function entry with never-executed filler.
     fn align_function(&mut self);
+    /// Resolves the branches of the function just emitted and forgets its labels (none is
+    /// used by a later function).
+    fn end_function(&mut self) -> std::result::Result<(), String>;
     /// Makes room for `bytes` more bytes of code (avoids regrowing the buffer).
     fn reserve(&mut self, bytes: usize);
     /// Resolves all labels and returns the machine code with the calls left to link.
-    fn finish(self) -> std::result::Result<(Vec<u8>, Vec<CallReloc>), String>
+    fn finish(self) -> std::result::Result<(CodeWriter, Vec<CallReloc>), String>
     where
         Self: Sized;
     /// Points the call recorded at `site` (a [`CallReloc::offset`]) of `code` at `target`

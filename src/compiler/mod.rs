@@ -6,7 +6,10 @@
 //! emits through the ISA-neutral [`masm::MacroAssembler`], implemented per ISA under [`isa`]
 //! (x86-64 and aarch64, both always built; [`Isa::host`] picks the running CPU's).
 //! `body` decodes each body once (validating and recording it) before generating its code;
-//! [`parallel`] compiles chunks of functions on several threads and links them.
+//! [`parallel`] compiles chunks of functions on several threads and links them. Both ISAs
+//! emit through [`assembler::Assembler`] (dynasm's labels over a
+//! [`crate::runtime::code::CodeWriter`]): code is written into the pages it runs from, which
+//! become read+execute in place when the module is one chunk.
 //!
 //! ## What generated code expects from the runtime
 //! Besides the calling convention of [`crate::abi`] and the layouts of
@@ -52,6 +55,7 @@
 //! ISA returning `None` rejects SIMD code with "unsupported: SIMD on this ISA"). Both backends
 //! implement it: x86-64 with SSE4.1 (`isa::x64::simd`), aarch64 with NEON (`isa::aarch64::simd`).
 
+pub mod assembler;
 mod body;
 pub mod control;
 pub mod frontend;
@@ -141,8 +145,7 @@ pub fn compile_module_threads(
         });
     };
     let unlinked = compile_module_unlinked(isa, info, bodies, threads, limits)?;
-    // Linked straight into the executable mapping: the code is never held twice in full.
-    let (code, func_offsets) = CodeMemory::build(unlinked.len(), |out| unlinked.link_into(out))?;
+    let (code, func_offsets) = unlinked.into_executable()?;
     Ok(CompiledCode { code, func_offsets })
 }
 

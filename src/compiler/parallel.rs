@@ -24,6 +24,7 @@ use crate::compiler::masm::{CallReloc, MacroAssembler};
 use crate::compiler::regalloc::RegAlloc;
 use crate::error::{Error, Result};
 use crate::limits::Limits;
+use crate::runtime::code::{CodeMemory, CodeWriter};
 
 /// A function body still to validate and compile.
 pub(crate) type Body<'a> = (FuncToValidate<ValidatorResources>, FunctionBody<'a>);
@@ -53,7 +54,7 @@ pub fn default_threads() -> usize {
 
 /// The code of consecutive functions, its calls not yet linked.
 struct ChunkCode {
-    code: Vec<u8>,
+    code: CodeWriter,
     /// Area entry of each function (its `VMFuncRef` code), from the chunk's start.
     func_offsets: Vec<usize>,
     /// Direct entry of each function: the target of direct calls.
@@ -89,12 +90,16 @@ impl<'a, M: MacroAssembler, F: Fn() -> M> Job<'_, 'a, F> {
                 masm.align_function();
                 let start = masm.code_offset();
                 let entries = body_compiler.compile(&mut masm, self.env, self.regs, func_index, func, body)?;
+                masm.end_function().map_err(internal_error)?;
                 let (area, direct) = entries.unwrap_or((start, start));
                 func_offsets.push(area);
                 direct_offsets.push(direct);
             }
             masm.align_function();
             let (code, relocs) = masm.finish().map_err(internal_error)?;
+            if let Some(e) = code.error() {
+                return Err(Error::Resource(format!("cannot map code memory: {e}")));
+            }
             Ok(ChunkCode { code, func_offsets, direct_offsets, relocs })
         }));
         caught.unwrap_or_else(|panic| Err(panic_error(panic)))
@@ -199,8 +204,9 @@ fn run_parallel<'a, M: MacroAssembler, F: Fn() -> M + Sync>(
 }
 
 /// A module's compiled chunks, to be placed one after the other with their calls patched:
-/// straight into the executable mapping ([`Unlinked::link_into`]), so that the code never
-/// exists twice in full, or into a `Vec` ([`Unlinked::into_vec`], cross-compilation).
+/// as executable code ([`Unlinked::into_executable`]: a single chunk in place, several
+/// copied into one mapping, each freed once copied, so the code never exists twice in
+/// full), or into a `Vec` ([`Unlinked::into_vec`], cross-compilation).
 pub(crate) struct Unlinked {
     chunks: Vec<ChunkCode>,
     len: usize,
@@ -211,14 +217,9 @@ pub(crate) struct Unlinked {
 type PatchCall = fn(&mut [u8], usize, usize) -> std::result::Result<(), String>;
 
 impl Unlinked {
-    /// Bytes of linked code.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-
-    /// Writes the linked code into `out` (exactly [`Unlinked::len`] bytes), freeing each
+    /// Writes the linked code into `out` (exactly as long as the code), freeing each
     /// chunk once copied; returns each function's area-entry offset (its `VMFuncRef` code).
-    pub fn link_into(self, out: &mut [u8]) -> Result<Vec<usize>> {
+    fn link_into(self, out: &mut [u8]) -> Result<Vec<usize>> {
         if out.len() != self.len {
             return Err(internal_error(format!("{} bytes to link into {}", self.len, out.len())));
         }
@@ -232,23 +233,28 @@ impl Unlinked {
             func_offsets.extend(chunk.func_offsets.iter().map(|o| base + o));
             direct_offsets.extend(chunk.direct_offsets.iter().map(|o| base + o));
             relocs.extend(chunk.relocs.iter().map(|r| CallReloc { offset: base + r.offset, callee: r.callee }));
-            out[base..base + chunk.code.len()].copy_from_slice(&chunk.code);
+            out[base..base + chunk.code.len()].copy_from_slice(chunk.code.bytes());
             base += chunk.code.len();
         }
         patch_calls(self.patch_call, out, &relocs, &direct_offsets)?;
         Ok(func_offsets)
     }
 
-    /// The linked code as a `Vec` and each function's area-entry offset. A single chunk (any
-    /// module compiled on one thread) is linked in its own buffer, without a copy.
-    pub fn into_vec(mut self) -> Result<(Vec<u8>, Vec<usize>)> {
+    /// The linked code, read+execute, and each function's area-entry offset. A single chunk
+    /// (any module compiled on one thread) is linked and made executable in place.
+    pub fn into_executable(mut self) -> Result<(CodeMemory, Vec<usize>)> {
         if self.chunks.len() != 1 {
-            let mut code = vec![0; self.len];
-            let func_offsets = self.link_into(&mut code)?;
-            return Ok((code, func_offsets));
+            return CodeMemory::build(self.len, |out| self.link_into(out));
         }
         let ChunkCode { mut code, func_offsets, direct_offsets, relocs } = self.chunks.pop().expect("one chunk");
-        patch_calls(self.patch_call, &mut code, &relocs, &direct_offsets)?;
+        patch_calls(self.patch_call, code.bytes_mut(), &relocs, &direct_offsets)?;
+        Ok((code.into_executable()?, func_offsets))
+    }
+
+    /// The linked code as a `Vec` and each function's area-entry offset.
+    pub fn into_vec(self) -> Result<(Vec<u8>, Vec<usize>)> {
+        let mut code = vec![0; self.len];
+        let func_offsets = self.link_into(&mut code)?;
         Ok((code, func_offsets))
     }
 }

@@ -86,6 +86,7 @@ impl ValueStack {
     }
 
     /// Bookkeeping for `loc` entering the stack at `depth`.
+    #[inline]
     fn enter(&mut self, depth: usize, loc: Loc) {
         if let Some(class) = reg_class_of(loc) {
             let from = &mut self.reg_from[class as usize];
@@ -102,18 +103,21 @@ impl ValueStack {
     }
 
     /// Bookkeeping for `loc` leaving the stack.
+    #[inline]
     fn leave(&mut self, loc: Loc) {
         if let Loc::Local(i) = loc {
             self.local_refs[i as usize] -= 1;
         }
     }
 
+    #[inline]
     pub fn push(&mut self, ty: ValType, loc: Loc) {
         self.enter(self.slots.len(), loc);
         self.slots.push(Slot { ty, loc });
         self.max_height = self.max_height.max(self.slots.len());
     }
 
+    #[inline]
     pub fn pop(&mut self) -> Slot {
         let slot = self.slots.pop().expect("value stack underflow (validated code)");
         self.leave(slot.loc);

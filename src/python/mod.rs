@@ -4,8 +4,9 @@
 //! object that reaches a store (`Runtime`, `Module`) is bound to the thread that created it.
 //! Using it from another thread raises `WazeroError` instead of panicking (PyO3's
 //! `unsendable` would raise a `PanicException`); dropping it from another thread leaks it.
-//! The GIL is released while compiling, and by Wasm calls that run longer than about a
-//! millisecond (see `control`); only `Runtime.interrupt` may be called from any thread.
+//! The GIL is released while compiling (modules of 2 KiB and more), and by Wasm calls that
+//! run longer than about a millisecond (see `control`); only `Runtime.interrupt` may be
+//! called from any thread.
 
 mod control;
 mod convert;
@@ -189,18 +190,18 @@ fn compile_source(py: Python<'_>, source: &Bound<'_, PyAny>, limits: &crate::Lim
     let result = if let Ok(s) = source.cast::<PyString>() {
         let text = s.to_cow()?;
         let text: &str = &text;
-        py.detach(|| crate::Module::from_wat_with_limits(text, limits))
+        detach_unless_small(py, text.len(), || crate::Module::from_wat_with_limits(text, limits))
     } else if let Ok(b) = source.cast::<PyBytes>() {
         let bytes = b.as_bytes();
-        py.detach(|| compile_bytes(bytes, limits))
+        detach_unless_small(py, bytes.len(), || compile_bytes(bytes, limits))
     } else if let Ok(b) = source.cast::<PyByteArray>() {
         let bytes = b.to_vec();
-        py.detach(|| compile_bytes(&bytes, limits))
+        detach_unless_small(py, bytes.len(), || compile_bytes(&bytes, limits))
     } else if source.is_instance_of::<PyMemoryView>() {
         let b = source.call_method0("tobytes")?;
         let b = b.cast::<PyBytes>()?;
         let bytes = b.as_bytes();
-        py.detach(|| compile_bytes(bytes, limits))
+        detach_unless_small(py, bytes.len(), || compile_bytes(bytes, limits))
     } else {
         let tn = source.get_type().name().map(|n| n.to_string()).unwrap_or_default();
         return Err(type_err(
@@ -209,6 +210,19 @@ fn compile_source(py: Python<'_>, source: &Bound<'_, PyAny>, limits: &crate::Lim
         ));
     };
     result.map_err(|e| map_error(py, e, Site::Instantiate))
+}
+
+/// Inputs below this many bytes compile with the GIL held: they take microseconds, less than
+/// releasing and taking back the GIL is worth (hashlib draws the line at the same size).
+const GIL_RELEASE_MIN_BYTES: usize = 2048;
+
+/// Runs `f` (work on an input of `len` bytes) with the GIL released, unless the input is small.
+fn detach_unless_small<T: Send>(py: Python<'_>, len: usize, f: impl FnOnce() -> T + Send) -> T {
+    if len < GIL_RELEASE_MIN_BYTES {
+        f()
+    } else {
+        py.detach(f)
+    }
 }
 
 /// Binary if it starts with the Wasm magic, otherwise UTF-8 WebAssembly text.
@@ -242,7 +256,7 @@ fn compile_path(py: Python<'_>, path: &PathBuf, limits: &crate::Limits, cache: O
     if let Some(cache) = cache {
         return serialize::compile_raw(py, cache, bytes, limits);
     }
-    py.detach(|| compile_bytes(&bytes, limits)).map_err(|e| map_error(py, e, Site::Instantiate))
+    detach_unless_small(py, bytes.len(), || compile_bytes(&bytes, limits)).map_err(|e| map_error(py, e, Site::Instantiate))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -74,7 +74,7 @@ fn build() -> Result<EntryCode> {
 // dynasm's dynamic register operands (`Rx(i)`) expand to a `.into()` of the same type.
 #[allow(clippy::useless_conversion)]
 fn build_x64() -> Result<EntryLayout> {
-    let mut a = crate::compiler::isa::x64::Asm::new(0);
+    let mut a = crate::compiler::isa::x64::Asm::new();
     let trap_exit = a.new_dynamic_label();
     let epilogue = a.new_dynamic_label();
 
@@ -236,7 +236,7 @@ fn build_x64() -> Result<EntryLayout> {
 const A64_ENTRY_FRAME_BELOW_FP: u32 = 176;
 
 fn build_aarch64() -> Result<EntryLayout> {
-    let mut a = crate::compiler::isa::aarch64::Asm::new(0);
+    let mut a = crate::compiler::isa::aarch64::Asm::new();
     let trap_exit = a.new_dynamic_label();
     let epilogue = a.new_dynamic_label();
     let entry_sp = RUNTIME_ENTRY_SP_OFFSET as u32;

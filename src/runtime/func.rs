@@ -6,6 +6,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::abi;
 use crate::error::{Error, Result, TrapKind};
+use crate::module::Module;
 use crate::runtime::store::Store;
 use crate::runtime::vmctx::{VMFuncRef, VMHostCtx};
 use crate::runtime::{entry, typeids, Func};
@@ -49,11 +50,29 @@ pub(crate) enum FuncKind {
     Host(Box<HostFuncData>),
 }
 
+/// A function's signature: its own (host functions) or a type of the module defining it
+/// (shared, so instantiating copies no signatures).
+pub(crate) enum FuncSig {
+    Own(FuncType),
+    /// Type index in the module's types.
+    Module(Module, u32),
+}
+
 /// A function registered in a store.
 pub(crate) struct FuncData {
-    pub ty: FuncType,
+    pub sig: FuncSig,
     pub funcref: *const VMFuncRef,
     pub kind: FuncKind,
+}
+
+impl FuncData {
+    /// The function's signature.
+    pub fn ty(&self) -> &FuncType {
+        match &self.sig {
+            FuncSig::Own(ty) => ty,
+            FuncSig::Module(module, index) => &module.info().types[*index as usize],
+        }
+    }
 }
 
 /// Called by the host stub (see `crate::abi`): decodes arguments, runs the Rust closure,
@@ -145,7 +164,7 @@ impl Func {
         data.funcref.vmctx = &mut data.ctx as *mut VMHostCtx as *mut u8;
         let funcref = &data.funcref as *const VMFuncRef;
         let mut objects = store.objects.borrow_mut();
-        let index = objects.funcs.push(Box::new(FuncData { ty, funcref, kind: FuncKind::Host(data) }));
+        let index = objects.funcs.push(Box::new(FuncData { sig: FuncSig::Own(ty), funcref, kind: FuncKind::Host(data) }));
         objects.funcref_index.insert(funcref as usize, index);
         Func { store_id: store.id, index }
     }
@@ -159,14 +178,14 @@ impl Func {
 
     /// The function's signature.
     pub fn ty(&self, store: &Store) -> Result<FuncType> {
-        self.data(store, |d| d.ty.clone())
+        self.data(store, |d| d.ty().clone())
     }
 
     /// Calls the function. Arguments must match the parameter types exactly
     /// (`Error::Usage` otherwise); a trap is returned as `Error::Trap`, an error raised by a
     /// host function as that same error.
     pub fn call(&self, store: &Store, args: &[Val]) -> Result<Vec<Val>> {
-        let (ty, funcref) = self.data(store, |d| (d.ty.clone(), d.funcref))?;
+        let (ty, funcref) = self.data(store, |d| (d.ty().clone(), d.funcref))?;
         if args.len() != ty.params.len() {
             return Err(Error::usage(format!(
                 "function expects {} argument(s), got {}",

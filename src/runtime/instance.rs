@@ -1,10 +1,8 @@
 //! Instances: a module's code bound to its imports, memories, tables and globals.
 
-use std::collections::HashMap;
-
 use crate::error::{Error, Result, Trap, TrapKind};
 use crate::module::{ConstExpr, DataMode, ElemMode, ExportKind, ImportKind, Module};
-use crate::runtime::func::{FuncData, FuncKind};
+use crate::runtime::func::{FuncData, FuncKind, FuncSig};
 use crate::runtime::global::GlobalInstance;
 use crate::runtime::memory::MemoryInstance;
 use crate::runtime::store::Store;
@@ -12,7 +10,7 @@ use crate::runtime::table::TableInstance;
 use crate::runtime::vmctx::{
     VMDataSegment, VMElemSegment, VMFuncRef, VMGlobal, VMOffsets, VMCTX_MEMORY_OFFSET, VMCTX_RUNTIME_OFFSET,
 };
-use crate::runtime::{typeids, Extern, Func, Global, Instance, Memory, Table};
+use crate::runtime::{Extern, Func, Global, Instance, Memory, Table};
 use crate::types::{Val, ValType};
 
 /// An instance registered in a store.
@@ -25,8 +23,8 @@ pub(crate) struct InstanceData {
     pub memories: Vec<Memory>,
     pub tables: Vec<Table>,
     pub globals: Vec<Global>,
-    pub exports: Vec<(String, Extern)>,
-    pub export_index: HashMap<String, usize>,
+    /// What each export of `module.info().exports` (same order) resolved to.
+    pub exports: Box<[Extern]>,
     /// Some other instance imported one of our exports, or we imported something through
     /// which our functions may have escaped (a table or global): we can't be freed early.
     pub pinned: bool,
@@ -56,12 +54,16 @@ impl Instance {
 
     /// The export called `name`, if any (`None` also for a released instance).
     pub fn export(&self, store: &Store, name: &str) -> Option<Extern> {
-        self.with(store, |i| i.export_index.get(name).map(|&k| i.exports[k].1)).ok().flatten()
+        self.with(store, |i| i.module.export_position(name).map(|k| i.exports[k])).ok().flatten()
     }
 
     /// Every export with its name, in declaration order.
     pub fn exports(&self, store: &Store) -> Vec<(String, Extern)> {
-        self.with(store, |i| i.exports.clone()).unwrap_or_default()
+        self.with(store, |i| {
+            let names = i.module.info().exports.iter().map(|e| e.name.clone());
+            names.zip(i.exports.iter().copied()).collect()
+        })
+        .unwrap_or_default()
     }
 }
 
@@ -214,8 +216,7 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
             memories: Vec::new(),
             tables: Vec::new(),
             globals: Vec::new(),
-            exports: Vec::new(),
-            export_index: HashMap::new(),
+            exports: Box::default(),
             pinned,
             own_funcs: 0,
             elem_words: Vec::new(),
@@ -228,11 +229,13 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
     // Own functions: their VMFuncRefs live inside the vmctx.
     let code_base = module.inner.code.code.as_ptr();
     let n_imported = info.num_imported_funcs as usize;
+    let type_ids = module.type_ids();
     {
         let mut objects = store.objects.borrow_mut();
         for (k, &offset) in module.inner.code.func_offsets.iter().enumerate() {
             let func_index = (n_imported + k) as u32;
-            let ty = info.func_type(func_index).clone();
+            let type_index = info.funcs[func_index as usize] as usize;
+
             // SAFETY: the vmctx buffer is `offsets.size()` bytes and 8-aligned; the funcref
             // slot of every function index lies inside it.
             let funcref = unsafe {
@@ -240,12 +243,13 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
                 p.write(VMFuncRef {
                     code: code_base.add(offset),
                     vmctx: vmctx_ptr,
-                    type_id: typeids::type_id(&ty),
+                    type_id: type_ids[type_index],
                     _pad: 0,
                 });
                 p as *const VMFuncRef
             };
-            let fi = objects.funcs.push(Box::new(FuncData { ty, funcref, kind: FuncKind::Wasm { instance: index } }));
+            let sig = FuncSig::Module(module.clone(), type_index as u32);
+            let fi = objects.funcs.push(Box::new(FuncData { sig, funcref, kind: FuncKind::Wasm { instance: index } }));
             objects.funcref_index.insert(funcref as usize, fi);
             funcs.push(Func { store_id: store.id, index: fi });
         }
@@ -277,9 +281,9 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
             let ti: &TableInstance = objects.tables.get(t.index).ok_or_else(|| Error::usage("table was released"))?;
             put(offsets.table(i as u32), &ti.def as *const _ as u64);
         }
-        for (i, ty) in info.types.iter().enumerate() {
+        for (i, &id) in type_ids.iter().enumerate() {
             // SAFETY: as for `put`; type ids are 4-byte aligned u32s.
-            unsafe { (vmctx_ptr.add(offsets.type_id(i as u32) as usize) as *mut u32).write(typeids::type_id(ty)) }
+            unsafe { (vmctx_ptr.add(offsets.type_id(i as u32) as usize) as *mut u32).write(id) }
         }
         for (i, f) in funcs.iter().take(n_imported).enumerate() {
             let fd = objects.funcs.get(f.index).ok_or_else(|| Error::usage("function was released"))?;
@@ -324,38 +328,46 @@ pub(crate) fn instantiate(store: &Store, module: &Module, imports: &[Extern]) ->
         unsafe { (vmctx_ptr.add(offsets.elem_segment(i as u32) as usize) as *mut VMElemSegment).write(e) }
     }
 
-    let exports: Vec<(String, Extern)> = info
+    let exports: Box<[Extern]> = info
         .exports
         .iter()
         .map(|e| {
             let i = e.index as usize;
-            let ext = match e.kind {
+            match e.kind {
                 ExportKind::Func => Extern::Func(funcs[i]),
                 ExportKind::Memory => Extern::Memory(memories[i]),
                 ExportKind::Table => Extern::Table(tables[i]),
                 ExportKind::Global => Extern::Global(globals[i]),
-            };
-            (e.name.clone(), ext)
+            }
         })
         .collect();
+    let start = info.start.map(|s| funcs[s as usize]);
+    // Segments before the handle lists move into the instance (no copies of them). A
+    // failure leaves the instance registered either way: earlier segments may have put its
+    // functions into an imported table, so its element words must stay alive too.
+    let init = initialize_segments(store, module, &elem_words, &funcs, &memories, &tables, &globals);
     {
         let mut objects = store.objects.borrow_mut();
+        let own_memories = memories[info.num_imported_memories as usize..].iter().map(|&m| Extern::Memory(m));
+        let own_tables = tables[info.num_imported_tables as usize..].iter().map(|&t| Extern::Table(t));
+        let own_globals = globals[info.num_imported_globals as usize..].iter().map(|&g| Extern::Global(g));
+        for ext in own_memories.chain(own_tables).chain(own_globals) {
+            objects.definers.insert(ext, index);
+        }
         let inst = objects.instances.get_mut(index).unwrap();
-        inst.export_index = exports.iter().enumerate().map(|(k, (n, _))| (n.clone(), k)).collect();
         inst.exports = exports;
         inst.own_funcs = funcs.len() - n_imported;
-        inst.funcs = funcs.clone();
-        inst.memories = memories.clone();
-        inst.tables = tables.clone();
-        inst.globals = globals.clone();
+        inst.funcs = funcs;
+        inst.memories = memories;
+        inst.tables = tables;
+        inst.globals = globals;
+        inst.elem_words = elem_words;
     }
-
-    initialize_segments(store, module, &elem_words, &funcs, &memories, &tables, &globals)?;
-    store.objects.borrow_mut().instances.get_mut(index).unwrap().elem_words = elem_words;
+    init?;
     drop_used_segments(module, vmctx_ptr, &offsets);
 
-    if let Some(start) = info.start {
-        funcs[start as usize].call(store, &[]).map_err(|e| match e {
+    if let Some(start) = start {
+        start.call(store, &[]).map_err(|e| match e {
             Error::Trap(t) => Error::Trap(Trap { kind: t.kind, context: "start function".into() }),
             e => e,
         })?;
@@ -428,26 +440,19 @@ fn drop_used_segments(module: &Module, vmctx: *mut u8, offsets: &VMOffsets) {
 
 /// Marks every instance that defines one of `imports` as pinned: it must outlive us.
 fn pin_sources(store: &Store, imports: &[Extern]) {
+    if imports.is_empty() {
+        return;
+    }
     let mut objects = store.objects.borrow_mut();
-    let func_owners: Vec<u32> = imports
-        .iter()
-        .filter_map(|e| match e {
-            Extern::Func(f) => match objects.funcs.get(f.index)?.kind {
-                FuncKind::Wasm { instance } => Some(instance),
-                FuncKind::Host(_) => None,
+    for ext in imports {
+        let definer = match ext {
+            Extern::Func(f) => match objects.funcs.get(f.index).map(|d| &d.kind) {
+                Some(FuncKind::Wasm { instance }) => Some(*instance),
+                _ => None,
             },
-            _ => None,
-        })
-        .collect();
-    for idx in 0..objects.instances.len() as u32 {
-        let Some(inst) = objects.instances.get_mut(idx) else { continue };
-        let defines = |e: &Extern| match e {
-            Extern::Memory(m) => inst.memories.contains(m),
-            Extern::Table(t) => inst.tables.contains(t),
-            Extern::Global(g) => inst.globals.contains(g),
-            Extern::Func(_) => false,
+            other => objects.definers.get(other).copied(),
         };
-        if func_owners.contains(&idx) || imports.iter().any(defines) {
+        if let Some(inst) = definer.and_then(|i| objects.instances.get_mut(i)) {
             inst.pinned = true;
         }
     }
@@ -476,12 +481,15 @@ pub(crate) fn release(store: &Store, index: u32) -> Result<bool> {
     let info = inst.module.info();
     for m in &inst.memories[info.num_imported_memories as usize..] {
         objects.memories.take(m.index);
+        objects.definers.remove(&Extern::Memory(*m));
     }
     for t in &inst.tables[info.num_imported_tables as usize..] {
         objects.tables.take(t.index);
+        objects.definers.remove(&Extern::Table(*t));
     }
     for g in &inst.globals[info.num_imported_globals as usize..] {
         objects.globals.take(g.index);
+        objects.definers.remove(&Extern::Global(*g));
     }
     Ok(true)
 }

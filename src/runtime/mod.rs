@@ -4,6 +4,7 @@
 //! small `Copy` indices tagged with their store's id, so using a handle with the wrong store
 //! is a clear error instead of undefined behaviour.
 
+pub mod addr_hash;
 pub mod builtins;
 pub mod code;
 pub mod entry;

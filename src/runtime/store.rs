@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result, Trap, TrapKind};
 use crate::module::Module;
+use crate::runtime::addr_hash::BuildAddrHasher;
 use crate::runtime::func::FuncData;
 use crate::runtime::global::GlobalInstance;
 use crate::runtime::instance::InstanceData;
@@ -46,9 +47,6 @@ impl<T> Arena<T> {
     pub(crate) fn get_mut(&mut self, index: u32) -> Option<&mut T> {
         self.items.get_mut(index as usize).and_then(|i| i.as_deref_mut())
     }
-    pub(crate) fn len(&self) -> usize {
-        self.items.len()
-    }
     pub(crate) fn take(&mut self, index: u32) -> Option<Box<T>> {
         self.items.get_mut(index as usize).and_then(|i| i.take())
     }
@@ -62,7 +60,10 @@ pub(crate) struct Objects {
     pub globals: Arena<GlobalInstance>,
     pub instances: Arena<InstanceData>,
     /// `VMFuncRef` address → func handle index, to turn funcref values back into handles.
-    pub funcref_index: HashMap<usize, u32>,
+    pub funcref_index: HashMap<usize, u32, BuildAddrHasher>,
+    /// Memory, table or global defined by an instance → that instance (to pin it when
+    /// another instance imports the object).
+    pub definers: HashMap<Extern, u32>,
 }
 
 /// Owns all runtime objects; a Python `wazero.Runtime` wraps one.
@@ -101,7 +102,8 @@ impl Store {
                 tables: Arena::new(),
                 globals: Arena::new(),
                 instances: Arena::new(),
-                funcref_index: HashMap::new(),
+                funcref_index: HashMap::default(),
+                definers: HashMap::new(),
             }),
             runtime: Arc::new(runtime),
             max_wasm_stack: Cell::new(DEFAULT_MAX_WASM_STACK),

@@ -35,7 +35,7 @@ use sha2::{Digest, Sha256};
 use crate::compiler::isa::x64::CpuFeatures;
 use crate::compiler::{CompiledCode, Isa};
 use crate::error::{Error, Result};
-use crate::module::{Module, ModuleInfo, ModuleInner};
+use crate::module::{Module, ModuleInfo};
 use crate::runtime::code::CodeMemory;
 use codec::{Reader, Writer};
 
@@ -228,7 +228,7 @@ impl Module {
         let parts = decode(blob)?;
         let code = CodeMemory::new(&parts.code)?;
         let code = CompiledCode { code, func_offsets: parts.func_offsets };
-        Ok(Module { inner: std::sync::Arc::new(ModuleInner { info: parts.info, code }) })
+        Ok(Module::from_parts(parts.info, code))
     }
 }
 

@@ -123,6 +123,11 @@ impl FarBranches {
         asm!(a; =>label);
     }
 
+    /// Whether no branch waits for its target and no veneer is kept.
+    pub(super) fn is_idle(&self) -> bool {
+        self.pending.is_empty() && self.veneers.is_empty()
+    }
+
     /// Emits an island if a pending branch could otherwise go out of range within the next
     /// `lookahead` bytes plus [`SLACK`].
     pub(super) fn check(&mut self, a: &mut Asm, lookahead: usize) {
@@ -185,7 +190,7 @@ mod tests {
 
     fn finish(m: A64Masm) -> Vec<u32> {
         let (bytes, _) = m.finish().expect("all branches in range");
-        bytes.chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect()
+        bytes.bytes().chunks(4).map(|c| u32::from_le_bytes(c.try_into().unwrap())).collect()
     }
 
     /// `n` words of `nop` with a safe point (as between operators) every 64 words.

@@ -17,6 +17,7 @@ use super::Asm;
 use crate::abi::VMCTX_SLOT;
 use crate::compiler::masm::*;
 use crate::error::TrapKind;
+use crate::runtime::code::CodeWriter;
 use crate::runtime::vmctx::{
     FUNCREF_CODE_OFFSET, FUNCREF_VMCTX_OFFSET, RUNTIME_BUILTINS_OFFSET, RUNTIME_INTERRUPT_OFFSET, RUNTIME_STACK_LIMIT_OFFSET,
     RUNTIME_TRAP_EXIT_OFFSET, VMCTX_RUNTIME_OFFSET,
@@ -116,7 +117,7 @@ impl Default for A64Masm {
 
 impl A64Masm {
     pub fn new() -> A64Masm {
-        A64Masm { asm: Asm::new(0), relocs: Vec::new(), far: FarBranches::default() }
+        A64Masm { asm: Asm::new(), relocs: Vec::new(), far: FarBranches::default() }
     }
 
     fn parts(addr: Addr) -> (u8, Option<u8>, i32) {
@@ -348,7 +349,8 @@ impl A64Masm {
 
     /// Encodes `movz x16, #lo; movk x16, #hi, lsl #16` for a frame size.
     fn frame_size_words(frame_size: u32) -> Vec<u8> {
-        let mut a = Asm::new(0);
+        // A scratch buffer on the heap: `Asm` would map a page for these eight bytes.
+        let mut a = dynasmrt::VecAssembler::<dynasmrt::aarch64::Aarch64Relocation>::new(0);
         let (lo, hi) = (frame_size & 0xffff, frame_size >> 16);
         asm!(a; movz x16, #lo; movk x16, #hi, lsl #16);
         a.finalize().expect("no labels")
@@ -360,8 +362,15 @@ impl MacroAssembler for A64Masm {
         self.asm.offset().0
     }
 
+    fn end_function(&mut self) -> std::result::Result<(), String> {
+        // Every target is bound by now, so no far branch is pending (labels are reused).
+        debug_assert!(self.far.is_idle(), "far branches pending at the end of a function");
+        self.far = FarBranches::default();
+        self.asm.resolve_labels().map_err(|e| format!("aarch64 code: {e}"))
+    }
+
     fn reserve(&mut self, bytes: usize) {
-        self.asm.reserve_ops(bytes);
+        self.asm.reserve(bytes);
     }
 
     fn align_function(&mut self) {
@@ -369,10 +378,10 @@ impl MacroAssembler for A64Masm {
         self.asm.align(16, 0);
     }
 
-    fn finish(self) -> std::result::Result<(Vec<u8>, Vec<CallReloc>), String> {
+    fn finish(self) -> std::result::Result<(CodeWriter, Vec<CallReloc>), String> {
         // A branch out of range (only possible past the ±128 MiB of `b`) is an error here,
         // never a panic: dynasm reports it when resolving the labels.
-        let code = self.asm.finalize().map_err(|e| format!("aarch64 code: {e}"))?;
+        let code = self.asm.finish().map_err(|e| format!("aarch64 code: {e}"))?;
         Ok((code, self.relocs))
     }
 
@@ -495,9 +504,7 @@ impl MacroAssembler for A64Masm {
 
     fn patch_frame_size(&mut self, patch: FramePatch, frame_size: u32) {
         let words = Self::frame_size_words(frame_size);
-        let mut m = self.asm.alter();
-        m.goto(dynasmrt::AssemblyOffset(patch.0));
-        m.extend(words);
+        self.asm.patch(patch.0, &words);
     }
 
     fn zero_frame_slots(&mut self, lowest: i32, count: u32) {

@@ -43,7 +43,7 @@ pub mod regs;
 pub mod simd;
 
 /// The assembler all aarch64 code of a module is emitted into.
-pub type Asm = dynasmrt::VecAssembler<dynasmrt::aarch64::Aarch64Relocation>;
+pub type Asm = crate::compiler::assembler::Assembler<dynasmrt::aarch64::Aarch64Relocation>;
 
 /// Writes aarch64 instructions; always states the architecture so that the code is the same
 /// whatever the host (the proc-macro would otherwise assume its own host's).

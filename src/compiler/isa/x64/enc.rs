@@ -130,7 +130,7 @@ mod tests {
     use super::*;
 
     fn bytes(f: impl FnOnce(&mut Asm)) -> Vec<u8> {
-        let mut a = Asm::new(0);
+        let mut a = Asm::new();
         f(&mut a);
         a.finalize().unwrap()
     }

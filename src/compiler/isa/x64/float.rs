@@ -22,8 +22,7 @@
 
 use dynasmrt::{dynasm, DynamicLabel, DynasmApi, DynasmLabelApi};
 
-/// The assembler the compiler emits into.
-pub type Asm = dynasmrt::VecAssembler<dynasmrt::x64::X64Relocation>;
+use super::Asm;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum FloatTy {
@@ -558,7 +557,7 @@ mod tests {
     /// Wraps `emit` in a SysV function `fn(*mut RegFile) -> u64` returning RET_OK (registers
     /// dumped back into the file), RET_OVERFLOW or RET_INVALID (trap labels reached).
     fn build(emit: &dyn Fn(&mut Asm, TruncTraps)) -> Code {
-        let mut a = Asm::new(0);
+        let mut a = Asm::new();
         let overflow = a.new_dynamic_label();
         let invalid = a.new_dynamic_label();
         let exit = a.new_dynamic_label();

@@ -12,6 +12,7 @@ use super::{Asm, CpuFeatures};
 use crate::abi::VMCTX_SLOT;
 use crate::compiler::masm::*;
 use crate::error::TrapKind;
+use crate::runtime::code::CodeWriter;
 use crate::runtime::vmctx::{
     FUNCREF_CODE_OFFSET, FUNCREF_VMCTX_OFFSET, RUNTIME_BUILTINS_OFFSET, RUNTIME_INTERRUPT_OFFSET, RUNTIME_STACK_LIMIT_OFFSET,
     RUNTIME_TRAP_EXIT_OFFSET, RUNTIME_YIELD_ENTRY_OFFSET, VMCTX_RUNTIME_OFFSET,
@@ -69,7 +70,7 @@ pub struct X64Masm {
 impl X64Masm {
     pub fn new(features: CpuFeatures) -> X64Masm {
         X64Masm {
-            asm: Asm::new(0),
+            asm: Asm::new(),
             features,
             relocs: Vec::new(),
         }
@@ -180,16 +181,20 @@ impl MacroAssembler for X64Masm {
         self.asm.offset().0
     }
 
+    fn end_function(&mut self) -> std::result::Result<(), String> {
+        self.asm.resolve_labels().map_err(|e| e.to_string())
+    }
+
     fn reserve(&mut self, bytes: usize) {
-        self.asm.reserve_ops(bytes);
+        self.asm.reserve(bytes);
     }
 
     fn align_function(&mut self) {
         self.align16();
     }
 
-    fn finish(self) -> std::result::Result<(Vec<u8>, Vec<CallReloc>), String> {
-        let code = self.asm.finalize().map_err(|e| e.to_string())?;
+    fn finish(self) -> std::result::Result<(CodeWriter, Vec<CallReloc>), String> {
+        let code = self.asm.finish().map_err(|e| e.to_string())?;
         Ok((code, self.relocs))
     }
 
@@ -304,9 +309,7 @@ impl MacroAssembler for X64Masm {
     }
 
     fn patch_frame_size(&mut self, patch: FramePatch, frame_size: u32) {
-        let mut m = self.asm.alter();
-        m.goto(dynasmrt::AssemblyOffset(patch.0));
-        m.push_i32(-(frame_size as i32));
+        self.asm.patch(patch.0, &(-(frame_size as i32)).to_le_bytes());
     }
 
     fn zero_frame_slots(&mut self, lowest: i32, count: u32) {

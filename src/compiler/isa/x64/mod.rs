@@ -7,7 +7,7 @@ pub mod regs;
 pub mod simd;
 
 /// The assembler all x86-64 code of a module is emitted into.
-pub type Asm = dynasmrt::VecAssembler<dynasmrt::x64::X64Relocation>;
+pub type Asm = crate::compiler::assembler::Assembler<dynasmrt::x64::X64Relocation>;
 
 /// Writes x86-64 instructions; always states the architecture so that the code is the same
 /// whatever the host.
