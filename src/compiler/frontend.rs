@@ -339,7 +339,6 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
         // Other parameters and zeroed locals alike: load from the frame home.
         self.reload_pinned(|_, i| !in_regs.get(i as usize).is_some_and(|r| r.is_some()));
         let label = self.masm.new_label();
-        let returns = true;
         self.control.push(ControlFrame {
             kind: FrameKind::Function,
             params: Vec::new(),
@@ -348,7 +347,8 @@ impl<'a, M: MacroAssembler> FuncCompiler<'a, M> {
             label,
             end_used: false,
             reachable_at_entry: true,
-            returns,
+            // A branch to the function's frame returns.
+            returns: true,
         });
     }
 
