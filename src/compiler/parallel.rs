@@ -97,9 +97,7 @@ impl<'a, M: MacroAssembler, F: Fn() -> M> Job<'_, 'a, F> {
             }
             masm.align_function();
             let (code, relocs) = masm.finish().map_err(internal_error)?;
-            if let Some(e) = code.error() {
-                return Err(Error::Resource(format!("cannot map code memory: {e}")));
-            }
+            code.check()?;
             Ok(ChunkCode { code, func_offsets, direct_offsets, relocs })
         }));
         caught.unwrap_or_else(|panic| Err(panic_error(panic)))

@@ -112,10 +112,8 @@ impl Drop for Pages {
 }
 
 /// A fresh read+write mapping of at least `len` bytes (zeroed by the kernel).
-fn map_writable(len: usize) -> Result<Pages> {
-    region::alloc(len, region::Protection::READ_WRITE)
-        .map(Pages::Own)
-        .map_err(|e| Error::Resource(format!("cannot map code memory: {e}")))
+fn map_writable(len: usize) -> std::result::Result<Pages, region::Error> {
+    region::alloc(len, region::Protection::READ_WRITE).map(Pages::Own)
 }
 
 /// Makes the first `size` bytes (whole pages) of `pages` read+execute, once its first `len`
@@ -163,23 +161,11 @@ impl CodeMemory {
     /// exist in a buffer of its own first. `write` gets exactly `len` zeroed bytes; its
     /// error is returned (and the pages released).
     pub fn build<T>(len: usize, write: impl FnOnce(&mut [u8]) -> Result<T>) -> Result<(CodeMemory, T)> {
-        if len == 0 {
-            return Ok((CodeMemory { alloc: None, len: 0 }, write(&mut [])?));
-        }
-        let from_slab = if len <= region::page::size() { Pages::slab_page() } else { None };
-        let reused = from_slab.is_some();
-        let alloc = from_slab.map_or_else(|| map_writable(len), Ok)?;
-        // SAFETY: `alloc` is a read+write mapping of at least `len` bytes that nothing else
-        // references; the slice ends before `alloc` is used again.
-        let out = unsafe { std::slice::from_raw_parts_mut(alloc.ptr(), len) };
-        if reused {
-            // An earlier module's code; a fresh mapping is zeroed by the kernel.
-            out.fill(0);
-        }
-        let value = write(out)?;
-        let size = alloc.size();
-        make_executable(&alloc, size, len)?;
-        Ok((CodeMemory { alloc: Some(alloc), len }, value))
+        let mut writer = CodeWriter::new();
+        writer.extend_zeroed(len);
+        writer.check()?;
+        let value = write(writer.bytes_mut())?;
+        Ok((writer.into_executable()?, value))
     }
 
     /// Address of the first byte (null when empty).
@@ -306,9 +292,31 @@ impl CodeWriter {
         self.len += bytes.len();
     }
 
+    /// Appends `len` zero bytes.
+    pub fn extend_zeroed(&mut self, len: usize) {
+        self.reserve(len);
+        if self.capacity - self.len < len {
+            return; // out of memory: recorded in `failed`
+        }
+        if self.reused {
+            // SAFETY: there is room for `len` bytes past `self.len`.
+            unsafe { std::ptr::write_bytes(self.ptr.add(self.len), 0, len) };
+        }
+        // Otherwise the mapping is fresh: the kernel zeroed everything past `len`.
+        self.len += len;
+    }
+
     /// Why a write was dropped, if one was.
     pub fn error(&self) -> Option<&str> {
         self.failed.as_deref()
+    }
+
+    /// Fails if a write was dropped for want of memory.
+    pub fn check(&self) -> Result<()> {
+        match &self.failed {
+            Some(e) => Err(Error::Resource(format!("cannot map code memory: {e}"))),
+            None => Ok(()),
+        }
     }
 
     /// Moves the bytes to a mapping with room for `additional` more (at least double the
@@ -330,7 +338,7 @@ impl CodeWriter {
         let alloc = match from_slab.map_or_else(|| map_writable(size), Ok) {
             Ok(a) => a,
             Err(e) => {
-                self.failed = Some(e.to_string());
+                self.failed = Some(format!("{size} bytes: {e}"));
                 return;
             }
         };
@@ -347,9 +355,7 @@ impl CodeWriter {
     /// Makes the written pages read+execute and returns them as code (W^X: nothing writes
     /// to them any more). Pages mapped beyond the code are made inaccessible.
     pub fn into_executable(mut self) -> Result<CodeMemory> {
-        if let Some(e) = self.failed.take() {
-            return Err(Error::Resource(format!("cannot map code memory: {e}")));
-        }
+        self.check()?;
         let Some(alloc) = self.alloc.take() else {
             return Ok(CodeMemory { alloc: None, len: 0 });
         };
